@@ -1,0 +1,38 @@
+"""Demo data: the real Kepler/TESS files and catalogue tables in GAIA_DEMO_DATA (../shared/data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apps.catalog.models import Mission, Target
+
+#: Common names of the demo stars (facts from the demo folder's MANIFEST.md and the literature).
+DEMO_NAMES: dict[tuple[str, str], tuple[str, list[str]]] = {
+    (Mission.KEPLER, "11442793"): ("Kepler-90", ["KOI-351"]),
+    (Mission.KEPLER, "2306740"): ("KIC 2306740", ["KOI-6265", "eclipsing binary"]),
+    (Mission.KEPLER, "8462852"): ("Boyajian's star", ["Tabby's star", "KIC 8462852"]),
+    (Mission.KEPLER, "10874614"): ("Kepler-6", ["KOI-17"]),
+    (Mission.KEPLER, "11446443"): ("TrES-2", ["Kepler-1", "KOI-1"]),
+    (Mission.TESS, "25155310"): ("WASP-126", []),
+    (Mission.TESS, "231663901"): ("WASP-46", []),
+}
+
+
+def demo_fits_files(demo_dir: Path) -> list[Path]:
+    files = sorted((demo_dir / "kepler").glob("*.fits")) + sorted((demo_dir / "tess").glob("*.fits"))
+    return files
+
+
+def demo_names_apply() -> int:
+    """Give the demo stars their common names and aliases (searchable as "Kepler-90")."""
+    updated = 0
+    for (mission, identifier), (name, aliases) in DEMO_NAMES.items():
+        target = Target.objects.filter(mission=mission, identifier=identifier).first()
+        if target is None:
+            continue
+        target.name = name if name != target.display_id else target.name
+        target.aliases = sorted(set(target.aliases) | set(aliases))
+        target.refresh_search_names()
+        target.save(update_fields=["name", "aliases", "search_names", "updated_at"])
+        updated += 1
+    return updated

@@ -1,0 +1,94 @@
+"""API schemas for targets, TCEs and light curves (explicit fields, units in descriptions)."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+
+
+class TargetOut(Schema):
+    id: int
+    mission: str
+    identifier: str
+    display_id: str
+    name: str
+    aliases: list[str]
+    ra: float | None = Field(None, description="deg")
+    dec: float | None = Field(None, description="deg")
+    magnitude: float | None
+    teff: float | None = Field(None, description="K")
+    logg: float | None
+    radius: float | None = Field(None, description="R_sun")
+    mass: float | None = Field(None, description="M_sun")
+    metallicity: float | None = Field(None, description="[Fe/H]")
+    stellar_source: str
+    n_tces: int | None = None
+    n_lightcurves: int | None = None
+
+
+class TargetFilters(Schema):
+    q: str | None = Field(None, description='identifier or name, e.g. "KIC 11442793", "Kepler-90"')
+    mission: str | None = None
+    mag_min: float | None = None
+    mag_max: float | None = None
+    teff_min: float | None = None
+    teff_max: float | None = None
+    has_tces: bool | None = None
+    has_lightcurves: bool | None = None
+    disposition: str | None = None
+    sort: str | None = Field(None, description="identifier, name, magnitude, teff, tces; prefix - for descending")
+
+
+class TCEOut(Schema):
+    id: int
+    target_id: int
+    target_display_id: str = Field(..., alias="target.display_id")
+    mission: str
+    tce_number: int
+    period_days: float
+    epoch: float
+    epoch_system: str
+    duration_hours: float
+    depth_ppm: float | None
+    snr: float | None
+    mes: float | None
+    source: str
+    release: str
+    disposition: str
+
+
+class TCEFilters(Schema):
+    target_id: int | None = None
+    mission: str | None = None
+    source: str | None = None
+    disposition: str | None = None
+    period_min: float | None = Field(None, description="d")
+    period_max: float | None = Field(None, description="d")
+    snr_min: float | None = None
+    q: str | None = None
+    sort: str | None = Field(None, description="period, snr, depth, duration, target, epoch; - for descending")
+
+
+class LightCurveOut(Schema):
+    id: int
+    target_id: int
+    mission: str
+    quarter_or_sector: int
+    cadence: str
+    n_points: int
+    time_start: float
+    time_end: float
+    time_system: str
+    source_filename: str
+    source_sha256: str
+
+
+class SeriesOut(Schema):
+    lightcurve_id: int
+    time_system: str
+    n_points_total: int
+    downsampled: bool
+    time: list[float]
+    flux: list[float | None]
+    flux_err: list[float | None]
+    quality: list[int]
+    flagged: list[bool]

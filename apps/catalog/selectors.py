@@ -1,0 +1,195 @@
+"""Reads for targets, TCEs and light curves: search, filters, sorting."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from apps.catalog.models import TCE, LightCurve, Mission, Target
+from apps.core.errors import InvalidInput, NotFound
+
+_PREFIXED_ID = re.compile(r"^\s*(kic|kplr|tic|epic|ktwo)\s*[-_ ]?\s*(\d+)\s*$", re.IGNORECASE)
+_PREFIX_MISSION = {"kic": Mission.KEPLER, "kplr": Mission.KEPLER, "tic": Mission.TESS, "epic": Mission.K2, "ktwo": Mission.K2}
+
+TARGET_ORDERINGS = {
+    "identifier": ("mission", "identifier"),
+    "name": ("name",),
+    "magnitude": ("magnitude",),
+    "teff": ("teff",),
+    "tces": ("n_tces",),
+}
+TCE_ORDERINGS = {
+    "period": "period_days",
+    "snr": "snr",
+    "depth": "depth_ppm",
+    "duration": "duration_hours",
+    "target": "target__identifier",
+    "epoch": "epoch",
+}
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    mission: str | None
+    identifier: str | None
+    text: str
+
+
+def parse_target_query(query: str) -> ParsedQuery:
+    """Understand "KIC 11442793", "TIC 25155310", "11442793" and names such as "Kepler-90"."""
+    text = query.strip()
+    match = _PREFIXED_ID.match(text)
+    if match:
+        return ParsedQuery(_PREFIX_MISSION[match.group(1).lower()], str(int(match.group(2))), text)
+    if text.isdigit():
+        return ParsedQuery(None, str(int(text)), text)
+    return ParsedQuery(None, None, text)
+
+
+def _order(queryset: QuerySet, sort: str | None, allowed: dict) -> QuerySet:
+    if not sort:
+        return queryset
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in allowed:
+        raise InvalidInput(f"cannot sort by {key!r}; choose from {sorted(allowed)}")
+    fields = allowed[key] if isinstance(allowed[key], tuple) else (allowed[key],)
+    return queryset.order_by(*[(f"-{f}" if descending else f) for f in fields], "id")
+
+
+def target_list(
+    *,
+    q: str | None = None,
+    mission: str | None = None,
+    mag_min: float | None = None,
+    mag_max: float | None = None,
+    teff_min: float | None = None,
+    teff_max: float | None = None,
+    has_tces: bool | None = None,
+    has_lightcurves: bool | None = None,
+    disposition: str | None = None,
+    sort: str | None = None,
+) -> QuerySet[Target]:
+    """Targets matching every filter given, with TCE and light-curve counts annotated."""
+    targets = Target.objects.annotate(
+        n_tces=Count("tces", distinct=True), n_lightcurves=Count("lightcurves", distinct=True)
+    )
+    if mission:
+        if mission not in Mission.values:
+            raise InvalidInput(f"unknown mission {mission!r}; choose from {Mission.values}")
+        targets = targets.filter(mission=mission)
+    if q:
+        parsed = parse_target_query(q)
+        if parsed.identifier:
+            targets = targets.filter(identifier=parsed.identifier)
+            if parsed.mission:
+                targets = targets.filter(mission=parsed.mission)
+        else:
+            lowered = parsed.text.lower()
+            targets = targets.filter(
+                Q(search_names__contains=[lowered]) | Q(name__icontains=parsed.text)
+            )
+    for field, low, high in (("magnitude", mag_min, mag_max), ("teff", teff_min, teff_max)):
+        if low is not None and high is not None and low > high:
+            raise InvalidInput(f"{field} range is empty: minimum {low} > maximum {high}")
+        if low is not None:
+            targets = targets.filter(**{f"{field}__gte": low})
+        if high is not None:
+            targets = targets.filter(**{f"{field}__lte": high})
+    if has_tces is not None:
+        targets = targets.filter(n_tces__gt=0) if has_tces else targets.filter(n_tces=0)
+    if has_lightcurves is not None:
+        targets = targets.filter(n_lightcurves__gt=0) if has_lightcurves else targets.filter(n_lightcurves=0)
+    if disposition:
+        targets = targets.filter(
+            Exists(TCE.objects.filter(target=OuterRef("pk"), disposition=disposition))
+        )
+    return _order(targets, sort, TARGET_ORDERINGS) if sort else targets.order_by("mission", "identifier")
+
+
+def target_get(*, target_id: int) -> Target:
+    try:
+        return Target.objects.get(pk=target_id)
+    except Target.DoesNotExist as exc:
+        raise NotFound(f"target {target_id} does not exist") from exc
+
+
+def target_find(*, query: str) -> Target:
+    """The one target a user means by an identifier or name, or NotFound."""
+    matches = list(target_list(q=query)[:2])
+    if not matches:
+        raise NotFound(f"no target matches {query!r}")
+    return matches[0]
+
+
+def tce_list(
+    *,
+    target_id: int | None = None,
+    mission: str | None = None,
+    source: str | None = None,
+    disposition: str | None = None,
+    period_min: float | None = None,
+    period_max: float | None = None,
+    snr_min: float | None = None,
+    q: str | None = None,
+    sort: str | None = None,
+) -> QuerySet[TCE]:
+    tces = TCE.objects.select_related("target")
+    if target_id is not None:
+        tces = tces.filter(target_id=target_id)
+    if mission:
+        tces = tces.filter(mission=mission)
+    if source:
+        tces = tces.filter(source=source)
+    if disposition:
+        tces = tces.filter(disposition=disposition)
+    if period_min is not None and period_max is not None and period_min > period_max:
+        raise InvalidInput(f"period range is empty: minimum {period_min} > maximum {period_max}")
+    if period_min is not None:
+        tces = tces.filter(period_days__gte=period_min)
+    if period_max is not None:
+        tces = tces.filter(period_days__lte=period_max)
+    if snr_min is not None:
+        tces = tces.filter(snr__gte=snr_min)
+    if q:
+        tces = tces.filter(target__in=target_list(q=q).values("pk"))
+    if sort:
+        return _order(tces, sort, TCE_ORDERINGS)
+    return tces.order_by("target__mission", "target__identifier", "tce_number", "source")
+
+
+def tce_get(*, tce_id: int) -> TCE:
+    try:
+        return TCE.objects.select_related("target").get(pk=tce_id)
+    except TCE.DoesNotExist as exc:
+        raise NotFound(f"TCE {tce_id} does not exist") from exc
+
+
+def lightcurve_list(*, target_id: int | None = None) -> QuerySet[LightCurve]:
+    curves = LightCurve.objects.select_related("target")
+    if target_id is not None:
+        curves = curves.filter(target_id=target_id)
+    return curves.order_by("target_id", "quarter_or_sector", "source_filename")
+
+
+def lightcurve_get(*, lightcurve_id: int) -> LightCurve:
+    try:
+        return LightCurve.objects.select_related("target").get(pk=lightcurve_id)
+    except LightCurve.DoesNotExist as exc:
+        raise NotFound(f"light curve {lightcurve_id} does not exist") from exc
+
+
+def catalog_counts() -> dict[str, int]:
+    return {
+        "targets": Target.objects.count(),
+        "tces": TCE.objects.count(),
+        "lightcurves": LightCurve.objects.count(),
+    }
+
+
+def disposition_breakdown() -> list[dict]:
+    return list(
+        TCE.objects.values("source", "disposition").annotate(n=Count("id")).order_by("source", "disposition")
+    )

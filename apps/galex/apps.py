@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GalexConfig(AppConfig):
+    name = "apps.galex"
+    label = "galex"

@@ -1,0 +1,34 @@
+"""Reads for jobs and artifacts."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.core.errors import NotFound
+from apps.jobs.models import Artifact, Job
+
+
+def job_list(*, status: str | None = None, kind: str | None = None, target_id: int | None = None) -> QuerySet[Job]:
+    jobs = Job.objects.select_related("requested_by").order_by("-created_at", "-id")
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    if target_id:
+        jobs = jobs.filter(targets__id=target_id)
+    return jobs
+
+
+def job_get(*, job_id: int) -> Job:
+    try:
+        return Job.objects.select_related("requested_by").get(pk=job_id)
+    except Job.DoesNotExist as exc:
+        raise NotFound(f"job {job_id} does not exist") from exc
+
+
+def artifact_latest(*, key: str) -> Artifact | None:
+    return Artifact.objects.filter(key=key).order_by("-version").first()
+
+
+def artifacts_for_job(*, job: Job) -> QuerySet[Artifact]:
+    return job.artifacts.order_by("key", "-version")

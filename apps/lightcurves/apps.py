@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LightcurvesConfig(AppConfig):
+    name = "apps.lightcurves"
+    label = "lightcurves"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PlotsConfig(AppConfig):
+    name = "apps.plots"
+    label = "plots"

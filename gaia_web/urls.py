@@ -1,0 +1,36 @@
+"""Top-level URL map: pages per app, the admin, auth and the ninja API under /api/."""
+
+import importlib
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.urls import include, path
+
+from gaia_web.api import api
+
+
+def healthz(request):  # noqa: ANN001, ANN201 - used by the container healthcheck
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("apps.jobs.urls")),
+]
+
+# Apps with pages of their own; an app without urls.py yet is skipped.
+for module_name in ("apps.archive.urls", "apps.lightcurves.urls", "apps.galex.urls", "apps.ml.urls", "apps.vetting.urls"):
+    try:
+        importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        continue
+    urlpatterns.append(path("", include(module_name)))
+
+urlpatterns.append(path("", include("apps.catalog.urls")))

@@ -1,0 +1,61 @@
+"""Target and TCE search, filters and sorting against the real PostgreSQL."""
+
+import pytest
+
+from apps.catalog import selectors
+from apps.catalog.models import Mission
+from apps.core.errors import InvalidInput, NotFound
+from tests.factories import TargetFactory, TCEFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_parses_prefixed_identifiers():
+    assert selectors.parse_target_query("KIC 11442793").identifier == "11442793"
+    assert selectors.parse_target_query("kic011442793").mission == Mission.KEPLER
+    assert selectors.parse_target_query("TIC 25155310").mission == Mission.TESS
+    assert selectors.parse_target_query("Kepler-90").identifier is None
+
+
+def test_it_finds_a_target_by_identifier_name_and_alias():
+    kepler90 = TargetFactory(identifier="11442793", name="Kepler-90", aliases=["KOI-351"])
+    TargetFactory(identifier="11442794")
+    tess = TargetFactory(mission=Mission.TESS, identifier="25155310", name="WASP-126")
+    assert list(selectors.target_list(q="KIC 11442793")) == [kepler90]
+    assert list(selectors.target_list(q="kepler-90")) == [kepler90]
+    assert list(selectors.target_list(q="KOI-351")) == [kepler90]
+    assert list(selectors.target_list(q="TIC 25155310")) == [tess]
+    assert selectors.target_find(query="WASP-126") == tess
+    with pytest.raises(NotFound):
+        selectors.target_find(query="KIC 1")
+
+
+def test_it_filters_by_magnitude_teff_tces_and_disposition():
+    bright_hot = TargetFactory(magnitude=10.0, teff=6500)
+    faint_cool = TargetFactory(magnitude=15.0, teff=4000)
+    TCEFactory(target=bright_hot, disposition="PC")
+    TCEFactory(target=faint_cool, disposition="AFP")
+    assert list(selectors.target_list(mag_max=12)) == [bright_hot]
+    assert list(selectors.target_list(teff_min=5000, teff_max=7000)) == [bright_hot]
+    assert list(selectors.target_list(disposition="AFP")) == [faint_cool]
+    assert set(selectors.target_list(has_tces=True)) == {bright_hot, faint_cool}
+    assert list(selectors.target_list(has_tces=False)) == []
+
+
+def test_it_refuses_empty_ranges_and_unknown_sorts():
+    with pytest.raises(InvalidInput, match="empty"):
+        list(selectors.target_list(mag_min=15, mag_max=10))
+    with pytest.raises(InvalidInput, match="cannot sort"):
+        selectors.target_list(sort="password")
+    with pytest.raises(InvalidInput, match="unknown mission"):
+        selectors.target_list(mission="hubble")
+
+
+def test_it_sorts_tces_by_period_and_snr():
+    target = TargetFactory()
+    short = TCEFactory(target=target, period_days=1.5, snr=50)
+    long = TCEFactory(target=target, period_days=300, snr=8)
+    assert list(selectors.tce_list(sort="period")) == [short, long]
+    assert list(selectors.tce_list(sort="-period")) == [long, short]
+    assert list(selectors.tce_list(sort="snr")) == [long, short]
+    assert list(selectors.tce_list(period_min=2)) == [long]
