@@ -8,7 +8,7 @@ from django.db import transaction
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.services import job_cancel, job_enqueue
 from tests.jobs import actors  # noqa: F401 - declares the test actors
-from tests.jobs.conftest import wait_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
