@@ -61,8 +61,12 @@ class JobFactory(factory.django.DjangoModelFactory):
     params = factory.LazyFunction(lambda: {"steps": 3, "pause_s": 0.0})
 
 
-def write_series_parquet(path: Path, time, flux, quality) -> None:  # noqa: ANN001
+def write_series_parquet(path: Path, time, flux, quality, centroids=None) -> None:  # noqa: ANN001
     flux = np.asarray(flux, dtype=float)
+    rng = np.random.default_rng(0)
+    col, row = centroids if centroids is not None else (
+        500 + 0.01 * rng.standard_normal(flux.size), 300 + 0.01 * rng.standard_normal(flux.size)
+    )
     table = pa.table(
         {
             "TIME": np.asarray(time, dtype=float),
@@ -70,8 +74,8 @@ def write_series_parquet(path: Path, time, flux, quality) -> None:  # noqa: ANN0
             "PDCSAP_FLUX_ERR": np.full_like(flux, 10.0),
             "SAP_FLUX": flux,
             "SAP_FLUX_ERR": np.full_like(flux, 10.0),
-            "MOM_CENTR1": np.zeros_like(flux),
-            "MOM_CENTR2": np.zeros_like(flux),
+            "MOM_CENTR1": np.asarray(col, dtype=float),
+            "MOM_CENTR2": np.asarray(row, dtype=float),
             "QUALITY": np.asarray(quality, dtype=np.int32),
         }
     )
@@ -85,8 +89,9 @@ def lightcurve_from_fits(target: Target, fits_path: Path, quarter: int = 1) -> L
         data = hdul[1].data
         quality_col = "SAP_QUALITY" if "SAP_QUALITY" in data.columns.names else "QUALITY"
         time, flux, quality = data["TIME"], data["PDCSAP_FLUX"], data[quality_col]
+        centroids = (data["MOM_CENTR1"], data["MOM_CENTR2"])
     out = data_root() / "test-series" / f"{fits_path.stem}.parquet"
-    write_series_parquet(out, time, flux, quality)
+    write_series_parquet(out, time, flux, quality, centroids)
     finite = np.isfinite(time)
     return LightCurve.objects.create(
         target=target,

@@ -102,16 +102,17 @@ def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
     except NotFound as exc:
         return not_found(request, exc)
     plot = _lightcurve_plot(target)
+    panels = target_panels(request, target)
     context = {
         "target": target,
         "tces": selectors.tce_list(target_id=target.pk),
         "lightcurves": selectors.lightcurve_list(target_id=target.pk),
         "jobs": job_list(target_id=target.pk)[:20],
         "links": external_links(target),
-        "bokeh": plot is not None,
+        "bokeh": plot is not None or any(p.get("bokeh") for p in panels),
         "plot_script": plot[0] if plot else "",
         "plot_div": plot[1] if plot else "",
-        "panels": target_panels(request, target),
+        "panels": panels,
     }
     return render(request, "catalog/target_detail.html", context)
 

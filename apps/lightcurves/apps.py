@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LightcurvesConfig(AppConfig):
     name = "apps.lightcurves"
     label = "lightcurves"
+
+    def ready(self) -> None:
+        from apps.core.panels import register_panel
+        from apps.lightcurves.panels import target_panel, tce_panel
+
+        register_panel("target", target_panel, order=10)
+        register_panel("tce", tce_panel, order=10)

@@ -73,3 +73,26 @@ def transit_times(*, period: float, epoch: float, t_min: float, t_max: float, li
         return np.empty(0)
     n = int(min(last - first + 1, limit))
     return epoch + (first + np.arange(n)) * period
+
+
+def tce_views_latest(*, tce_id: int, preset: str) :  # noqa: ANN201 - (arrays, Artifact) or None
+    """The newest views of a TCE for a preset (arrays by name) and their artifact, or None."""
+    from apps.jobs.models import Artifact
+
+    artifact = Artifact.objects.filter(key=f"tce/{tce_id}/views/{preset}").order_by("-version").first()
+    if artifact is None:
+        return None
+    with np.load(resolve_data_path(artifact.path)) as data:
+        arrays = {name: data[name] for name in data.files}
+    return arrays, artifact
+
+
+def flattened_latest(*, target_id: int, preset: str = "gaia"):  # noqa: ANN201
+    """The newest flattened series of a target (dict of arrays) and its artifact, or None."""
+    from apps.jobs.models import Artifact
+
+    artifact = Artifact.objects.filter(key=f"target/{target_id}/flattened/{preset}").order_by("-version").first()
+    if artifact is None:
+        return None
+    table = pq.read_table(resolve_data_path(artifact.path))
+    return {name: table.column(name).to_numpy() for name in table.column_names}, artifact

@@ -114,3 +114,16 @@ def bar_figure(labels: Sequence[str], counts: Sequence[int], *, title: str):
     fig.vbar(x=list(labels), top=list(counts), width=0.8, color="#ff7f0e")
     fig.xaxis.major_label_orientation = 0.8
     return fig
+
+
+def per_transit_figure(times: np.ndarray, depths: np.ndarray, errors: np.ndarray, *, time_label: str):
+    """Depth of each observed transit with its error: a gallery that shows odd/even or drifting depths."""
+    fig = figure(
+        title="Per-transit depth", height=220, sizing_mode="stretch_width", tools=TOOLS,
+        x_axis_label=f"mid-transit time ({time_label})", y_axis_label="depth", output_backend="canvas",
+    )
+    source = ColumnDataSource({"t": times, "d": depths, "lo": depths - errors, "hi": depths + errors})
+    fig.segment("t", "lo", "t", "hi", source=source, color="#999999")
+    fig.scatter("t", "d", source=source, size=5, color="#9467bd")
+    fig.add_tools(HoverTool(tooltips=[("time", "@t{0.000}"), ("depth", "@d{0.000000}")]))
+    return fig

@@ -1,0 +1,46 @@
+"""Processing endpoints: enqueue process/search jobs for a target; read a TCE's views."""
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.security import django_auth
+
+from apps.catalog.selectors import target_get, tce_get
+from apps.core.errors import NotFound
+from apps.jobs.services import job_enqueue
+from apps.lightcurves.schemas import JobRef, ProcessIn, SearchIn, ViewsOut
+from apps.lightcurves.selectors import tce_views_latest
+
+router = Router(tags=["lightcurves"])
+
+
+@router.post("/targets/{target_id}/process", response={202: JobRef}, auth=django_auth)
+def process_target(request: HttpRequest, target_id: int, payload: ProcessIn):
+    target = target_get(target_id=target_id)
+    job = job_enqueue(
+        kind="process_target", params={"target_id": target.pk, "presets": payload.presets},
+        targets=[target], user=request.user,
+    )
+    return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}
+
+
+@router.post("/targets/{target_id}/search", response={202: JobRef}, auth=django_auth)
+def search_target(request: HttpRequest, target_id: int, payload: SearchIn):
+    target = target_get(target_id=target_id)
+    job = job_enqueue(
+        kind="search_target", params={"target_id": target.pk, **payload.dict()}, targets=[target], user=request.user
+    )
+    return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}
+
+
+@router.get("/tces/{tce_id}/views", response=ViewsOut)
+def get_views(request: HttpRequest, tce_id: int, preset: str = "gaia"):
+    tce = tce_get(tce_id=tce_id)
+    latest = tce_views_latest(tce_id=tce.pk, preset=preset)
+    if latest is None:
+        raise NotFound(f"TCE {tce_id} has no {preset!r} views yet: process its target")
+    views, artifact = latest
+    return {
+        "tce_id": tce.pk, "preset": preset, "version": artifact.version,
+        "views": {name: [float(v) for v in values] for name, values in views.items()},
+        "diagnostics": artifact.meta.get("diagnostics", {}),
+    }

@@ -1,0 +1,29 @@
+"""API schemas for processing requests and TCE views."""
+
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ProcessIn(Schema):
+    presets: list[str] = Field(default_factory=lambda: ["gaia", "yu2019"])
+
+
+class SearchIn(Schema):
+    period_min: float = Field(0.5, description="d")
+    period_max: float | None = Field(None, description="d; default half the baseline")
+    n_periods: int = 20000
+    max_signals: int = 3
+
+
+class JobRef(Schema):
+    job_id: int
+    url: str
+
+
+class ViewsOut(Schema):
+    tce_id: int
+    preset: str
+    version: int
+    views: dict[str, list[float]]
+    diagnostics: dict[str, Any]

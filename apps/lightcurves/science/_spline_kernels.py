@@ -1,0 +1,358 @@
+"""numba kernels of the AstroNet-style B-spline detrender (see ``detrend.py`` for the contract).
+
+Knots follow pydl's ``bspline(bkspace=...)`` as used by AstroNet's ``kepler_spline``: on time
+rescaled to [0, 1], ``nb = int(range / bkspace) + 1`` uniformly spaced breakpoints spanning the
+fitted points, extended by three more on each side with the same spacing (so cubic pieces
+extrapolate beyond the ends). The fit is an unweighted least-squares fit of the
+``nb + 2`` coefficients; the 4-band normal equations are solved by a banded Cholesky.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def basis4(u: float) -> tuple:
+    """The four non-zero uniform cubic B-spline values at fractional position u in an interval."""
+    v = 1.0 - u
+    u2 = u * u
+    u3 = u2 * u
+    return (
+        v * v * v / 6.0,
+        (3.0 * u3 - 6.0 * u2 + 4.0) / 6.0,
+        (-3.0 * u3 + 3.0 * u2 + 3.0 * u + 1.0) / 6.0,
+        u3 / 6.0,
+    )
+
+
+@njit(cache=True)
+def _interval(x: float, x0: float, inv_h: float, nb: int) -> tuple:
+    """Interval index (clipped so the end pieces extrapolate) and fractional position in it."""
+    s = (x - x0) * inv_h
+    i = int(s) if s > 0.0 else 0  # truncation is floor for s >= 0
+    if s < 0.0:
+        i = 0
+    if i > nb - 2:
+        i = nb - 2
+    return i, s - i
+
+
+@njit(cache=True)
+def fit_uniform_bspline(x, y, keep, x0, h, nb):
+    """Least-squares cubic B-spline coefficients on uniform knots, using the points where keep.
+
+    x, y: (n,) float64; keep: (n,) bool; x0, h: first breakpoint and spacing; nb >= 2
+    breakpoints. Returns (coef (nb + 2,), ok). ok is False when the normal matrix is singular
+    (a coefficient with no data under it), which pydl reports as a bad breakpoint.
+    """
+    nc = nb + 2
+    band = np.zeros((nc, 4))  # band[j, d] = N[j, j + d]
+    rhs = np.zeros(nc)
+    inv_h = 1.0 / h
+    nused = 0
+    # Points arrive sorted, so the interval changes rarely: accumulate its 4x4 block and 4
+    # right-hand sides in locals and add them to the band when the interval changes.
+    cur = -1
+    a00 = a01 = a02 = a03 = a11 = a12 = a13 = a22 = a23 = a33 = 0.0
+    r0 = r1 = r2 = r3 = 0.0
+    for k in range(x.shape[0] + 1):
+        if k < x.shape[0]:
+            if not keep[k]:
+                continue
+            i, u = _interval(x[k], x0, inv_h, nb)
+        else:
+            i, u = -2, 0.0  # sentinel: flush the last block
+        if i != cur:
+            if cur >= 0:
+                band[cur, 0] += a00
+                band[cur, 1] += a01
+                band[cur, 2] += a02
+                band[cur, 3] += a03
+                band[cur + 1, 0] += a11
+                band[cur + 1, 1] += a12
+                band[cur + 1, 2] += a13
+                band[cur + 2, 0] += a22
+                band[cur + 2, 1] += a23
+                band[cur + 3, 0] += a33
+                rhs[cur] += r0
+                rhs[cur + 1] += r1
+                rhs[cur + 2] += r2
+                rhs[cur + 3] += r3
+            if i == -2:
+                break
+            cur = i
+            a00 = a01 = a02 = a03 = a11 = a12 = a13 = a22 = a23 = a33 = 0.0
+            r0 = r1 = r2 = r3 = 0.0
+        nused += 1
+        b0, b1, b2, b3 = basis4(u)
+        yk = y[k]
+        r0 += b0 * yk
+        r1 += b1 * yk
+        r2 += b2 * yk
+        r3 += b3 * yk
+        a00 += b0 * b0
+        a01 += b0 * b1
+        a02 += b0 * b2
+        a03 += b0 * b3
+        a11 += b1 * b1
+        a12 += b1 * b2
+        a13 += b1 * b3
+        a22 += b2 * b2
+        a23 += b2 * b3
+        a33 += b3 * b3
+    # Banded Cholesky N = L L^T, stored in place: band[j, d] = L[j + d, j].
+    tiny = 1e-10 * nused / nc
+    for j in range(nc):
+        diag = band[j, 0]
+        for m in range(1, 4):
+            if j - m >= 0:
+                diag -= band[j - m, m] * band[j - m, m]
+        if not diag > tiny:
+            return rhs, False
+        ljj = np.sqrt(diag)
+        band[j, 0] = ljj
+        for d in range(1, 4):
+            if j + d >= nc:
+                break
+            val = band[j, d]
+            for m in range(1, 4 - d):
+                if j - m >= 0:
+                    val -= band[j - m, m + d] * band[j - m, m]
+            band[j, d] = val / ljj
+    z = np.empty(nc)
+    for j in range(nc):
+        val = rhs[j]
+        for m in range(1, 4):
+            if j - m >= 0:
+                val -= band[j - m, m] * z[j - m]
+        z[j] = val / band[j, 0]
+    coef = np.empty(nc)
+    for j in range(nc - 1, -1, -1):
+        val = z[j]
+        for d in range(1, 4):
+            if j + d < nc:
+                val -= band[j, d] * coef[j + d]
+        coef[j] = val / band[j, 0]
+    return coef, True
+
+
+@njit(cache=True)
+def eval_uniform_bspline(x, coef, x0, h, nb, out):
+    """Evaluate the spline at x (any order) into out; ends extrapolate their cubic piece."""
+    inv_h = 1.0 / h
+    for k in range(x.shape[0]):
+        i, u = _interval(x[k], x0, inv_h, nb)
+        b0, b1, b2, b3 = basis4(u)
+        out[k] = b0 * coef[i] + b1 * coef[i + 1] + b2 * coef[i + 2] + b3 * coef[i + 3]
+
+
+@njit(cache=True)
+def _select(a, k):
+    """Rearrange a in place so a[k] is its k-th smallest value (quickselect); return a[k]."""
+    lo = 0
+    hi = a.shape[0] - 1
+    while hi > lo:
+        mid = (lo + hi) // 2
+        # median-of-three pivot, moved to a[lo]
+        if a[mid] < a[lo]:
+            a[mid], a[lo] = a[lo], a[mid]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+        a[lo], a[mid] = a[mid], a[lo]
+        pivot = a[lo]
+        i = lo + 1
+        j = hi
+        while True:
+            while i <= j and a[i] < pivot:
+                i += 1
+            while i <= j and a[j] > pivot:
+                j -= 1
+            if i >= j:
+                break
+            a[i], a[j] = a[j], a[i]
+            i += 1
+            j -= 1
+        a[lo], a[j] = a[j], a[lo]
+        if j == k:
+            return a[k]
+        if j < k:
+            lo = j + 1
+        else:
+            hi = j - 1
+    return a[k]
+
+
+@njit(cache=True)
+def median_inplace(a):
+    """np.median of a (n >= 1), reordering a: the mean of the two middle values when n is even."""
+    n = a.shape[0]
+    k = n // 2
+    upper = _select(a, k)
+    if n % 2 == 1:
+        return upper
+    lower = a[0]
+    for j in range(1, k):
+        if a[j] > lower:
+            lower = a[j]
+    return 0.5 * (lower + upper)
+
+
+@njit(cache=True)
+def robust_keep(resid, cut, keep, scratch):
+    """AstroNet's robust_mean mask: |r - median| <= cut * sigma with one trimmed refinement.
+
+    Writes the new mask into keep and returns whether it changed; scratch is (n,) workspace.
+    """
+    n = resid.shape[0]
+    scratch[:] = resid
+    med = median_inplace(scratch)
+    for k in range(n):
+        scratch[k] = abs(resid[k] - med)
+    sigma = 1.4826 * median_inplace(scratch)
+    if sigma < 1.0e-24:
+        total = 0.0
+        for k in range(n):
+            total += abs(resid[k] - med)
+        sigma = 1.253 * total / n
+    scale = max(cut, 1.0)
+    corr = -0.15405 + 0.90723 * scale - 0.23584 * scale**2 + 0.020142 * scale**3
+    # robust_mean's returned mask uses the first trimmed sigma (its second one only sets errors).
+    lim = cut * sigma
+    cnt = 0
+    s1 = 0.0
+    for k in range(n):
+        if abs(resid[k] - med) <= lim:
+            cnt += 1
+            s1 += resid[k]
+    mean = s1 / cnt if cnt > 0 else np.nan
+    s2 = 0.0
+    for k in range(n):
+        if abs(resid[k] - med) <= lim:
+            s2 += (resid[k] - mean) ** 2
+    sigma = np.sqrt(s2 / cnt) if cnt > 0 else np.nan
+    if scale <= 4.5:
+        sigma /= corr
+    lim = cut * sigma
+    changed = False
+    for k in range(n):
+        new = abs(resid[k] - med) <= lim
+        if new != keep[k]:
+            changed = True
+        keep[k] = new
+    return changed
+
+
+@njit(cache=True)
+def spline_segment(t, f, bkspace, maxiter, cut, spline, keep):
+    """AstroNet's ``kepler_spline`` on one segment, in place.
+
+    t, f: (n,) sorted times (days) and fluxes. Writes the spline and the final fit mask into
+    spline and keep. Returns 0 on success, 1 if fewer than 4 points are usable (the segment
+    is skipped), 2 if the fit is singular for this spacing (the spacing is skipped).
+    """
+    n = t.shape[0]
+    if n < 4:
+        return 1
+    tmin = t[0]
+    span = t[n - 1] - tmin
+    if not span > 0.0:
+        return 1
+    x = (t - tmin) / span
+    bks = bkspace / span
+    resid = np.empty(n)
+    scratch = np.empty(n)
+    for k in range(n):
+        keep[k] = True
+    for it in range(maxiter):
+        if it > 0:
+            for k in range(n):
+                resid[k] = f[k] - spline[k]
+            if not robust_keep(resid, cut, keep, scratch):
+                break
+        nkeep = 0
+        lo = np.inf
+        hi = -np.inf
+        for k in range(n):
+            if keep[k]:
+                nkeep += 1
+                lo = min(lo, x[k])
+                hi = max(hi, x[k])
+        if nkeep < 4:
+            return 1
+        nb = int((hi - lo) / bks) + 1
+        if nb < 2:
+            nb = 2
+        h = (hi - lo) / (nb - 1)
+        if not h > 0.0:
+            return 2
+        coef, ok = fit_uniform_bspline(x, f, keep, lo, h, nb)
+        if not ok:
+            return 2
+        eval_uniform_bspline(x, coef, lo, h, nb, spline)
+    return 0
+
+
+@njit(cache=True)
+def choose_spline(
+    time, flux, bounds, bkspaces, maxiter, cut, penalty_coeff, spline_out, keep_out, bic_out
+):
+    """Fit every segment for every spacing and keep the spacing with the lowest BIC.
+
+    bounds: (nseg + 1,) segment start indices. Writes the best spline (NaN in skipped segments)
+    and fit mask into spline_out / keep_out, the BIC of every spacing into bic_out (inf when the
+    spacing failed). Returns the index of the chosen spacing, or -1 if none worked.
+    """
+    n = time.shape[0]
+    nseg = bounds.shape[0] - 1
+    nd = 0
+    sabs = np.empty(max(n - nseg, 0))
+    for s in range(nseg):
+        for k in range(bounds[s], bounds[s + 1] - 1):
+            sabs[nd] = abs(flux[k + 1] - flux[k]) / np.sqrt(2.0)
+            nd += 1
+    best = -1
+    for k in range(n):
+        spline_out[k] = np.nan
+        keep_out[k] = False
+    if nd == 0:
+        return best
+    sigma = median_inplace(sabs[:nd]) * 1.48
+    spline = np.empty(n)
+    keep = np.zeros(n, dtype=np.bool_)
+    for b in range(bkspaces.shape[0]):
+        bic_out[b] = np.inf
+        bk = bkspaces[b]
+        nparams = 0
+        npoints = 0
+        ssr = 0.0
+        bad = False
+        for s in range(nseg):
+            a, e = bounds[s], bounds[s + 1]
+            status = spline_segment(time[a:e], flux[a:e], bk, maxiter, cut, spline[a:e], keep[a:e])
+            if status == 2:
+                bad = True
+                break
+            if status == 1:
+                for k in range(a, e):
+                    spline[k] = np.nan
+                    keep[k] = False
+                continue
+            nparams += int((time[e - 1] - time[a]) / bk) + 1 + 3 - 1
+            for k in range(a, e):
+                if keep[k]:
+                    npoints += 1
+                    ssr += (flux[k] - spline[k]) ** 2
+        if bad or npoints == 0:
+            continue
+        like = npoints * np.log(2.0 * np.pi * sigma * sigma) + ssr / (sigma * sigma)
+        bic = like + penalty_coeff * nparams * np.log(npoints)
+        bic_out[b] = bic
+        if best < 0 or bic < bic_out[best]:
+            best = b
+            spline_out[:] = spline
+            keep_out[:] = keep
+    return best

@@ -1,0 +1,380 @@
+"""The two entry points the site and the commands call: ``tce_views`` and ``search_transits``.
+
+Both take a list of :class:`~.io.LightCurve` (quarters or sectors of one target) and return
+plain arrays and numbers, so the caller decides how to store them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cleaning import clean, segment_bounds, stitch
+from .detrend import BKSPACES, biweight_trend, fit_spline
+from .diagnostics import find_secondary_phase, tce_diagnostics
+from .errors import BadEphemeris, InsufficientData, InvalidInput
+from .io import LightCurve
+from .search import DEFAULT_DURATIONS_HOURS, Signal, period_grid, search
+from .views import Preset, binned_view, fold, get_preset, normalisation, scale_view
+
+MASK_DURATIONS = 3.0
+"""Width, in durations, of the window around each known transit that is kept out of the spline
+fit (interpolated across) and removed before folding other TCEs (the seed's 3 D, i.e. +-1.5 D)."""
+
+
+@dataclass(frozen=True)
+class Ephemeris:
+    """A periodic transit: period and epoch in days (mission time system), duration in hours."""
+
+    period: float
+    epoch: float
+    duration_hours: float
+
+    @property
+    def duration(self) -> float:
+        """Duration in days."""
+        return self.duration_hours / 24.0
+
+
+@dataclass(frozen=True, eq=False)
+class FlatSeries:
+    """A cleaned, detrended light curve of one target.
+
+    Attributes
+    ----------
+    time : ndarray, shape (n,)
+        Days, sorted.
+    flux : ndarray, shape (n,)
+        Flattened flux, ``raw / trend`` (about 1).
+    raw : ndarray, shape (n,)
+        PDCSAP flux before flattening, e-/s.
+    trend : ndarray, shape (n,)
+        The fitted trend, e-/s.
+    centroid_col, centroid_row : ndarray, shape (n,)
+        Detrended centroid offsets, pixels (NaN where MOM_CENTR was missing).
+    bounds : ndarray of int64
+        Segment start indices plus n.
+    bkspace : float
+        Break-point spacing chosen by BIC (days); NaN for the biweight detrender.
+    """
+
+    time: np.ndarray
+    flux: np.ndarray
+    raw: np.ndarray
+    trend: np.ndarray
+    centroid_col: np.ndarray
+    centroid_row: np.ndarray
+    bounds: np.ndarray
+    bkspace: float
+
+
+def _transit_mask(time: np.ndarray, tces: Sequence[Ephemeris]) -> np.ndarray:
+    mask = np.zeros(time.size, dtype=bool)
+    for e in tces:
+        mask |= np.abs(fold(time, e.period, e.epoch)) < 0.5 * MASK_DURATIONS * e.duration
+    return mask
+
+
+def prepare(lightcurves: Sequence[LightCurve], *, quality: bool) -> LightCurve:
+    """Clean each curve (NaNs, optionally quality flags) and stitch them in time order.
+
+    Raises
+    ------
+    InvalidInput, InsufficientData
+        No curves, or no usable cadence in any of them.
+    """
+    if not lightcurves:
+        raise InvalidInput("no light curves given")
+    cleaned = []
+    for lc in lightcurves:
+        try:
+            cleaned.append(clean(lc, quality=quality))
+        except InsufficientData:
+            continue  # an all-NaN quarter is skipped, as AstroNet drops its NaN cadences
+    if not cleaned:
+        raise InsufficientData("no usable cadences: every light curve is empty or all-NaN")
+    return stitch(cleaned)
+
+
+def _detrend_centroid(time, values, bounds, bkspace, mask):
+    """Centroid minus a spline trend at the flux's spacing (NaN where the centroid is missing)."""
+    out = np.full(time.size, np.nan)
+    ok = np.isfinite(values)
+    if ok.sum() < 4 or not np.isfinite(bkspace):
+        return out
+    sub_bounds = segment_bounds(time[ok], gap=0.75)
+    fit = fit_spline(
+        time[ok], values[ok], bounds=sub_bounds, bkspaces=np.array([bkspace]), transit_mask=mask[ok]
+    )
+    out[ok] = values[ok] - fit.trend
+    return out
+
+
+def flatten_lightcurves(
+    lightcurves: Sequence[LightCurve],
+    *,
+    preset: str | Preset = "gaia",
+    tces: Sequence[Ephemeris] = (),
+    detrender: str = "spline",
+    window_days: float = 1.0,
+) -> FlatSeries:
+    """Clean, stitch and detrend a target's light curves.
+
+    Parameters
+    ----------
+    lightcurves : sequence of LightCurve
+        Quarters or sectors of one target.
+    preset : str or Preset
+        Decides quality masking and whether known transits are kept out of the fit.
+    tces : sequence of Ephemeris
+        Known transits of the target (masked from the fit when the preset says so).
+    detrender : {"spline", "biweight"}
+        AstroNet's BIC spline, or a sliding biweight of ``window_days``.
+
+    Returns
+    -------
+    FlatSeries
+        Cadences where the trend could not be fitted are dropped.
+    """
+    p = get_preset(preset) if isinstance(preset, str) else preset
+    lc = prepare(lightcurves, quality=p.quality_mask)
+    bounds = segment_bounds(lc.time, lc.part)
+    mask = _transit_mask(lc.time, tces) if p.mask_transits_in_fit else np.zeros(len(lc), dtype=bool)
+    if detrender == "spline":
+        fit = fit_spline(
+            lc.time,
+            lc.flux,
+            bounds=bounds,
+            bkspaces=BKSPACES,
+            transit_mask=mask if mask.any() else None,
+        )
+        trend, bkspace = fit.trend, fit.bkspace
+    elif detrender == "biweight":
+        trend, bkspace = (
+            biweight_trend(lc.time, lc.flux, window_days=window_days, bounds=bounds),
+            float("nan"),
+        )
+    else:
+        raise InvalidInput(f"unknown detrender {detrender!r}; choose 'spline' or 'biweight'")
+    ok = np.isfinite(trend) & (trend != 0)
+    if ok.sum() < 2:
+        raise InsufficientData("the trend could not be fitted to any segment")
+    t = lc.time[ok]
+    b = segment_bounds(t, lc.part[ok])
+    col = _detrend_centroid(
+        t, lc.centroid_col[ok], b, bkspace if detrender == "spline" else 0.5, mask[ok]
+    )
+    row = _detrend_centroid(
+        t, lc.centroid_row[ok], b, bkspace if detrender == "spline" else 0.5, mask[ok]
+    )
+    return FlatSeries(t, lc.flux[ok] / trend[ok], lc.flux[ok], trend[ok], col, row, b, bkspace)
+
+
+def check_ephemeris(e: Ephemeris, time: np.ndarray) -> None:
+    """Raise BadEphemeris unless 0 < duration < period <= baseline and all are finite."""
+    vals = (e.period, e.epoch, e.duration_hours)
+    if not all(np.isfinite(v) for v in vals):
+        raise BadEphemeris(f"period, epoch and duration must be finite, got {vals}")
+    if e.period <= 0:
+        raise BadEphemeris(f"period must be positive, got {e.period} d")
+    if e.duration_hours <= 0:
+        raise BadEphemeris(f"duration must be positive, got {e.duration_hours} h")
+    if e.duration >= e.period:
+        raise BadEphemeris(
+            f"duration {e.duration_hours} h is not shorter than the period {e.period} d"
+        )
+    baseline = float(time.max() - time.min())
+    if e.period > baseline:
+        raise BadEphemeris(f"period {e.period} d is longer than the {baseline:.2f} d baseline")
+
+
+def _views_of(phase, values, p: Preset, period, duration, fill):
+    """Global and local binned views (un-normalised) of sorted folded values."""
+    g, _ = binned_view(phase, values, p.global_view, period, duration, fill)
+    loc, _ = binned_view(phase, values, p.local_view, period, duration, fill)
+    return g, loc
+
+
+def _sorted_fold(time, values, period, epoch):
+    phase = fold(time, period, epoch)
+    order = np.argsort(phase, kind="stable")
+    return phase[order], values[order], order
+
+
+def tce_views(
+    lightcurves: Sequence[LightCurve],
+    period: float,
+    epoch: float,
+    duration_hours: float,
+    *,
+    preset: str = "gaia",
+    other_tces: Sequence[Ephemeris] = (),
+    secondary_phase: float | None = None,
+    flat: FlatSeries | None = None,
+) -> dict[str, np.ndarray | float | int | str]:
+    """Flattened-flux views and diagnostics of one TCE.
+
+    Parameters
+    ----------
+    lightcurves : sequence of LightCurve
+        All quarters/sectors of the target.
+    period, epoch : float
+        Days; the epoch in the light curves' own time system (BKJD for Kepler, BTJD for TESS).
+    duration_hours : float
+        Transit duration, hours (as in the TCE tables).
+    preset : {"gaia", "astronet", "yu2019"}
+        View geometry and cleaning recipe (see ``views.PRESETS``).
+    other_tces : sequence of Ephemeris
+        The target's other TCEs: kept out of the spline fit and removed before folding when
+        the preset says so.
+    secondary_phase : float, optional
+        Offset (days) of the secondary eclipse from the primary; found from the data when None.
+    flat : FlatSeries, optional
+        A series from :func:`flatten_lightcurves` with the same preset and TCEs, to reuse the
+        detrending across the TCEs of one target.
+
+    Returns
+    -------
+    dict
+        ``global_view``, ``local_view``, ``odd_view``, ``even_view``, ``secondary_view``
+        (flux, median 0 and primary minimum -1; odd/even/secondary use the primary local
+        view's scaling), ``centroid_local_view``, ``centroid_global_view`` (centroid shift,
+        pixels, median subtracted), every diagnostic of ``diagnostics.tce_diagnostics``, and
+        ``preset``, ``bkspace``, ``n_points``.
+
+    Raises
+    ------
+    BadEphemeris
+        Period <= 0 or longer than the baseline, duration not shorter than the period.
+    InsufficientData, InvalidInput
+        Empty or all-NaN light curves, unknown preset.
+    """
+    p = get_preset(preset)
+    tce = Ephemeris(float(period), float(epoch), float(duration_hours))
+    others = list(other_tces)
+    if flat is None:
+        flat = flatten_lightcurves(lightcurves, preset=p, tces=[tce, *others])
+    check_ephemeris(tce, flat.time)
+    keep = (
+        ~_transit_mask(flat.time, others)
+        if (p.remove_other_tces and others)
+        else np.ones(flat.time.size, bool)
+    )
+    t, f = flat.time[keep], flat.flux[keep]
+    col, row = flat.centroid_col[keep], flat.centroid_row[keep]
+    if t.size < 2:
+        raise InsufficientData("fewer than 2 cadences left after removing the other TCEs")
+    P, D = tce.period, tce.duration
+    phase, fs, order = _sorted_fold(t, f, P, tce.epoch)
+    fill = float(np.median(fs))
+    gview, lview = _views_of(phase, fs, p, P, D, fill)
+    gc, gs = normalisation(gview)
+    lc_, ls = normalisation(lview)
+    out: dict[str, np.ndarray | float | int | str] = {
+        "global_view": scale_view(gview, gc, gs),
+        "local_view": scale_view(lview, lc_, ls),
+    }
+    odd = (np.floor((t - tce.epoch) / P + 0.5).astype(np.int64) % 2 == 0)[order]
+    for name, sel in (("odd_view", odd), ("even_view", ~odd)):
+        view = _partial_local(phase[sel], fs[sel], p, P, D, fill)
+        out[name] = scale_view(view, lc_, ls)
+    away = np.abs(phase) > 0.5 * MASK_DURATIONS * D
+    if secondary_phase is None:
+        secondary_phase = find_secondary_phase(phase[away], fs[away], P, D)
+    sph, sfs, _ = _sorted_fold(t[order][away], fs[away], P, tce.epoch + secondary_phase)
+    sview, _ = (
+        binned_view(sph, sfs, p.secondary_view, P, D, fill)
+        if sph.size >= 2
+        else (np.full(p.secondary_view.num_bins, fill), None)
+    )
+    out["secondary_view"] = scale_view(sview, lc_, ls)
+    out.update(_centroid_views(t, col, row, p, tce))
+    diag = tce_diagnostics(
+        t, f, P, tce.epoch, D, secondary_phase=secondary_phase, centroid_shift=(col, row)
+    )
+    out.update(diag)
+    out.update(preset=p.name, bkspace=flat.bkspace, n_points=int(t.size))
+    return out
+
+
+def _partial_local(phase, values, p: Preset, period, duration, fill):
+    """Local view of a subset (odd or even events); all bins take ``fill`` when it is empty."""
+    if phase.size < 2:
+        return np.full(p.local_view.num_bins, fill)
+    view, _ = binned_view(phase, values, p.local_view, period, duration, fill)
+    return view
+
+
+def _centroid_views(t, col, row, p: Preset, tce: Ephemeris) -> dict[str, np.ndarray]:
+    """Local and global views of the centroid shift hypot(dcol, drow), pixels, median 0."""
+    ok = np.isfinite(col) & np.isfinite(row)
+    if ok.sum() < 2:
+        return {
+            "centroid_local_view": np.zeros(p.local_view.num_bins),
+            "centroid_global_view": np.zeros(p.global_view.num_bins),
+        }
+    shift = np.hypot(col[ok], row[ok])
+    phase, vals, _ = _sorted_fold(t[ok], shift, tce.period, tce.epoch)
+    fill = float(np.median(vals))
+    g, loc = _views_of(phase, vals, p, tce.period, tce.duration, fill)
+    return {"centroid_local_view": loc - np.median(loc), "centroid_global_view": g - np.median(g)}
+
+
+def search_transits(
+    lightcurves: Sequence[LightCurve],
+    *,
+    period_min: float = 0.5,
+    period_max: float | None = None,
+    n_periods: int = 20000,
+    durations_hours: Sequence[float] = DEFAULT_DURATIONS_HOURS,
+    max_signals: int = 3,
+    min_sde: float = 7.0,
+    min_snr: float = 7.0,
+    detrender: str = "spline",
+    flat: FlatSeries | None = None,
+) -> list[Signal]:
+    """Search a target's light curves for periodic transits (BLS, iterative masking).
+
+    Parameters
+    ----------
+    lightcurves : sequence of LightCurve
+        Quarters or sectors of one target.
+    period_min, period_max : float
+        Period range, days; ``period_max`` defaults to half the baseline (two transits).
+    n_periods : int
+        Log-spaced trial periods.
+    durations_hours : sequence of float
+        Trial durations, hours.
+    max_signals, min_sde, min_snr
+        Stop after ``max_signals`` or at the first peak below either threshold.
+    detrender : {"spline", "biweight"}
+        How the series is flattened before the search (``gaia`` cleaning, no known transits).
+    flat : FlatSeries, optional
+        An already flattened series to search instead.
+
+    Returns
+    -------
+    list of Signal
+        Found signals, strongest first; each becomes a TCE with source "search".
+
+    Raises
+    ------
+    InvalidInput, InsufficientData
+        Bad grid or unusable light curves.
+    """
+    if flat is None:
+        flat = flatten_lightcurves(lightcurves, preset="gaia", detrender=detrender)
+    t, f = flat.time, flat.flux
+    baseline = float(t.max() - t.min())
+    pmax = baseline / 2 if period_max is None else float(period_max)
+    durations = np.asarray(durations_hours, dtype=np.float64) / 24.0
+    if pmax <= period_min:
+        raise InvalidInput(
+            f"period_max {pmax:.3g} d must exceed period_min {period_min:.3g} d (baseline {baseline:.3g} d)"
+        )
+    periods = period_grid(period_min, pmax, n_periods)
+    return search(
+        t, f, periods, durations, max_signals=max_signals, min_sde=min_sde, min_snr=min_snr
+    )

@@ -1,0 +1,258 @@
+"""Processing services: flatten a target, build every TCE's views, search for new transits.
+
+They read the target's Parquet series, call the framework-free science code and store the results
+as versioned artifacts (NPZ views, Parquet flattened series) with provenance.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.db import transaction
+
+from apps.catalog.models import TCE, LightCurve, Target, TCESource
+from apps.core.errors import InvalidInput
+from apps.core.files import resolve_data_path
+from apps.jobs.models import Artifact, Job
+from apps.jobs.runner import code_version
+from apps.jobs.services import artifact_store
+from apps.lightcurves.science import pipeline
+from apps.lightcurves.science.errors import LightCurveError
+from apps.lightcurves.science.io import LightCurve as ScienceLightCurve
+from apps.lightcurves.science.io import from_dataframe
+from apps.lightcurves.science.views import PRESETS
+
+VIEW_NAMES = (
+    "global_view",
+    "local_view",
+    "odd_view",
+    "even_view",
+    "secondary_view",
+    "centroid_local_view",
+    "centroid_global_view",
+)
+#: Presets computed by process_target unless asked otherwise: ours, and the one the TESS CNN reads.
+DEFAULT_PRESETS = ("gaia", "yu2019")
+SEARCH_SOURCE = TCESource.SEARCH
+
+
+def views_key(tce_id: int, preset: str) -> str:
+    return f"tce/{tce_id}/views/{preset}"
+
+
+def flattened_key(target_id: int, preset: str) -> str:
+    return f"target/{target_id}/flattened/{preset}"
+
+
+def target_lightcurves(*, target: Target) -> tuple[list[ScienceLightCurve], dict[str, str]]:
+    """The target's ingested series as science light curves, plus their source checksums."""
+    rows = list(LightCurve.objects.filter(target=target).order_by("quarter_or_sector", "source_filename"))
+    if not rows:
+        raise InvalidInput(f"{target.display_id} has no light curves: download or ingest them first")
+    curves, inputs = [], {}
+    mission = "TESS" if target.mission == "tess" else "Kepler"
+    for row in rows:
+        frame = pd.read_parquet(resolve_data_path(row.parquet_path))
+        curves.append(
+            from_dataframe(frame, mission=mission, target_id=int(target.identifier), segment=row.quarter_or_sector)
+        )
+        inputs[row.source_filename] = row.source_sha256
+    return curves, inputs
+
+
+def _ephemerides(tces: Sequence[TCE]) -> list[pipeline.Ephemeris]:
+    return [pipeline.Ephemeris(t.period_days, t.epoch, t.duration_hours) for t in tces]
+
+
+def _plain(value: object) -> object:
+    """JSON-ready copy of a diagnostics value (numpy scalars and arrays to Python)."""
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _store_flattened(target: Target, preset: str, flat: pipeline.FlatSeries, job: Job | None, provenance: dict) -> Artifact:
+    table = pa.table(
+        {
+            "time": flat.time,
+            "flux": flat.flux,
+            "raw": flat.raw,
+            "trend": flat.trend,
+            "centroid_col": flat.centroid_col,
+            "centroid_row": flat.centroid_row,
+        }
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"flattened_{preset}.parquet"
+        pq.write_table(table, path, compression="zstd")
+        return artifact_store(
+            key=flattened_key(target.pk, preset), kind="flattened", source=path, job=job, target=target,
+            meta={"preset": preset, "bkspace": _plain(flat.bkspace), "n_points": int(flat.time.size)},
+            provenance=provenance,
+        )
+
+
+def _store_views(tce: TCE, preset: str, result: dict, job: Job | None, provenance: dict) -> Artifact:
+    arrays = {name: np.asarray(result[name], dtype=np.float64) for name in VIEW_NAMES if name in result}
+    diagnostics = {k: _plain(v) for k, v in result.items() if k not in arrays}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"views_{preset}.npz"
+        np.savez_compressed(path, **arrays)
+        return artifact_store(
+            key=views_key(tce.pk, preset), kind="views", source=path, job=job, target=tce.target,
+            meta={"preset": preset, "diagnostics": diagnostics, "tce_id": tce.pk}, provenance=provenance,
+        )
+
+
+def target_process(
+    *,
+    target: Target,
+    presets: Sequence[str] = DEFAULT_PRESETS,
+    job: Job | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> dict:
+    """Flatten the target once per preset and build views + diagnostics for each of its TCEs.
+
+    Each product is a new artifact version; a TCE whose views cannot be built (e.g. its period is
+    longer than the data) is reported with the reason and the others go on.
+    """
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise InvalidInput(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
+    curves, inputs = target_lightcurves(target=target)
+    tces = [t for t in TCE.objects.filter(target=target).order_by("source", "tce_number") if t.epoch_system == target.time_system]
+    # The same planet appears in several catalogues: mask each distinct ephemeris once.
+    distinct = {(round(t.period_days, 4), round(t.epoch, 3)): t for t in tces}
+    total = len(presets) * (1 + len(tces))
+    done = 0
+    report: dict = {"presets": list(presets), "tces": {}, "failed": {}, "inputs": len(inputs)}
+    for preset in presets:
+        provenance = {"code_version": code_version(), "preset": preset, "inputs": inputs}
+        try:
+            flat = pipeline.flatten_lightcurves(curves, preset=preset, tces=_ephemerides(distinct.values()))
+        except LightCurveError as exc:
+            raise InvalidInput(f"cannot flatten {target.display_id} ({preset}): {exc}") from exc
+        _store_flattened(target, preset, flat, job, provenance)
+        done += 1
+        if on_progress:
+            on_progress(done, total)
+        for tce in tces:
+            if check_cancelled:
+                check_cancelled()
+            others = _ephemerides([t for key, t in distinct.items() if key != (round(tce.period_days, 4), round(tce.epoch, 3))])
+            try:
+                result = pipeline.tce_views(
+                    curves, tce.period_days, tce.epoch, tce.duration_hours, preset=preset, other_tces=others, flat=flat
+                )
+            except LightCurveError as exc:
+                report["failed"][f"{tce.label} {tce.source} ({preset})"] = str(exc)
+            else:
+                artifact = _store_views(tce, preset, result, job, {**provenance, "tce": tce.pk})
+                report["tces"].setdefault(tce.label, {})[preset] = artifact.version
+            done += 1
+            if on_progress:
+                on_progress(done, total)
+    return report
+
+
+def _next_tce_number(target: Target) -> int:
+    numbers = TCE.objects.filter(target=target, source=SEARCH_SOURCE).values_list("tce_number", flat=True)
+    return max(numbers, default=0) + 1
+
+
+def target_search(
+    *,
+    target: Target,
+    job: Job | None = None,
+    period_min: float = 0.5,
+    period_max: float | None = None,
+    n_periods: int = 20000,
+    max_signals: int = 3,
+    min_sde: float = 7.0,
+    min_snr: float = 7.0,
+) -> list[TCE]:
+    """Run the BLS search and record each found signal as a TCE (source "search").
+
+    The release names the run (``job<id>``), so a redelivered job updates its own rows and a new
+    search adds a new release instead of overwriting an earlier one.
+    """
+    curves, _inputs = target_lightcurves(target=target)
+    try:
+        signals = pipeline.search_transits(
+            curves, period_min=period_min, period_max=period_max, n_periods=n_periods,
+            max_signals=max_signals, min_sde=min_sde, min_snr=min_snr,
+        )
+    except LightCurveError as exc:
+        raise InvalidInput(f"search on {target.display_id} failed: {exc}") from exc
+    release = f"job{job.pk}" if job else f"manual{_next_tce_number(target)}"
+    found = []
+    with transaction.atomic():
+        for number, signal in enumerate(signals, start=1):
+            tce, _ = TCE.objects.update_or_create(
+                source=SEARCH_SOURCE, release=release, target=target, tce_number=number,
+                defaults={
+                    "mission": target.mission,
+                    "period_days": signal.period,
+                    "epoch": signal.epoch,
+                    "epoch_system": target.time_system,
+                    "duration_hours": signal.duration_hours,
+                    "depth_ppm": signal.depth_ppm,
+                    "snr": signal.snr,
+                    "disposition": "UNK",
+                    "extra": {**_plain(signal.to_dict()), "code_version": code_version()},
+                },
+            )
+            found.append(tce)
+    return found
+
+
+def search_params_validate(params: dict) -> dict:
+    """Check a search request's grid before anything is queued."""
+    try:
+        clean = {
+            "target_id": int(params["target_id"]),
+            "period_min": float(params.get("period_min", 0.5)),
+            "period_max": None if params.get("period_max") in (None, "") else float(params["period_max"]),
+            "n_periods": int(params.get("n_periods", 20000)),
+            "max_signals": int(params.get("max_signals", 3)),
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(f"bad search parameters: {exc}") from exc
+    if clean["period_min"] <= 0 or (clean["period_max"] is not None and clean["period_max"] <= clean["period_min"]):
+        raise InvalidInput("need 0 < period_min < period_max")
+    if not 100 <= clean["n_periods"] <= 200_000:
+        raise InvalidInput("n_periods must be within 100..200000")
+    if not 1 <= clean["max_signals"] <= 10:
+        raise InvalidInput("max_signals must be within 1..10")
+    if not Target.objects.filter(pk=clean["target_id"]).exists():
+        raise InvalidInput(f"target {clean['target_id']} does not exist")
+    return clean
+
+
+def process_params_validate(params: dict) -> dict:
+    try:
+        target_id = int(params["target_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput("process_target needs an integer target_id") from exc
+    presets = list(params.get("presets") or DEFAULT_PRESETS)
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise InvalidInput(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
+    if not Target.objects.filter(pk=target_id).exists():
+        raise InvalidInput(f"target {target_id} does not exist")
+    return {"target_id": target_id, "presets": presets}

@@ -1,0 +1,65 @@
+"""Processing a real target end to end: views as versioned artifacts, and the transit search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from apps.catalog.models import TCE
+from apps.core.errors import InvalidInput
+from apps.jobs.models import Artifact
+from apps.lightcurves import services
+from apps.lightcurves.selectors import flattened_latest, tce_views_latest
+from tests.factories import TargetFactory, TCEFactory, lightcurve_from_fits
+
+pytestmark = pytest.mark.django_db
+
+EB_FILES = ["kplr002306740-2009259160929_llc.fits", "kplr002306740-2009350155506_llc.fits"]
+
+
+@pytest.fixture
+def eclipsing_binary(demo_data):
+    target = TargetFactory(identifier="2306740")
+    for quarter, name in enumerate(EB_FILES, start=2):
+        lightcurve_from_fits(target, demo_data / "kepler" / name, quarter=quarter)
+    tce = TCEFactory(target=target, tce_number=3, period_days=10.307, epoch=138.748, duration_hours=18.64)
+    return target, tce
+
+
+def test_it_builds_views_for_every_tce_and_versions_reprocessing(eclipsing_binary):
+    target, tce = eclipsing_binary
+    report = services.target_process(target=target, presets=["gaia"])
+    assert report["failed"] == {}
+    views, artifact = tce_views_latest(tce_id=tce.pk, preset="gaia")
+    assert views["global_view"].shape == (2001,) and views["local_view"].shape == (201,)
+    assert np.argmin(views["local_view"]) == pytest.approx(100, abs=3)
+    assert views["local_view"].min() == pytest.approx(-1.0)
+    assert artifact.version == 1 and artifact.provenance["preset"] == "gaia"
+    assert len(artifact.provenance["inputs"]) == 2
+    assert flattened_latest(target_id=target.pk) is not None
+    services.target_process(target=target, presets=["gaia"])
+    assert list(Artifact.objects.filter(key=f"tce/{tce.pk}/views/gaia").values_list("version", flat=True)) == [2, 1]
+
+
+def test_it_reports_a_tce_whose_period_exceeds_the_data_and_goes_on(eclipsing_binary):
+    target, tce = eclipsing_binary
+    TCEFactory(target=target, tce_number=9, period_days=400.0, epoch=140.0, duration_hours=10.0)
+    report = services.target_process(target=target, presets=["yu2019"])
+    assert any("baseline" in reason for reason in report["failed"].values())
+    views, _ = tce_views_latest(tce_id=tce.pk, preset="yu2019")
+    assert views["global_view"].shape == (201,) and views["local_view"].shape == (61,)
+
+
+def test_it_refuses_a_target_without_light_curves_and_unknown_presets():
+    with pytest.raises(InvalidInput, match="no light curves"):
+        services.target_process(target=TargetFactory())
+    with pytest.raises(InvalidInput, match="unknown preset"):
+        services.target_process(target=TargetFactory(), presets=["magic"])
+
+
+def test_it_records_found_signals_as_search_tces(eclipsing_binary):
+    target, _ = eclipsing_binary
+    found = services.target_search(target=target, period_min=2.0, period_max=40.0, n_periods=4000, max_signals=1)
+    assert len(found) == 1
+    assert found[0].period_days == pytest.approx(10.307, rel=2e-3)
+    assert TCE.objects.filter(target=target, source="search").count() == 1
