@@ -43,9 +43,10 @@ class TCEFilterForm(forms.Form):
     period_min = forms.FloatField(required=False, label="P ≥ (d)", min_value=0)
     period_max = forms.FloatField(required=False, label="P ≤ (d)", min_value=0)
     snr_min = forms.FloatField(required=False, label="SNR ≥")
+    score_min = forms.FloatField(required=False, label="score ≥", min_value=0, max_value=1)
     sort = forms.ChoiceField(
         required=False,
-        choices=[("", "target"), ("period", "period"), ("-period", "period ↓"), ("-snr", "SNR ↓"),
+        choices=[("", "target"), ("-score", "score ↓"), ("score", "score"), ("period", "period"), ("-period", "period ↓"), ("-snr", "SNR ↓"),
                  ("snr", "SNR"), ("-depth", "depth ↓"), ("depth", "depth"), ("duration", "duration")],
     )
 

@@ -54,6 +54,7 @@ class TCEOut(Schema):
     source: str
     release: str
     disposition: str
+    score: float | None = Field(None, description="default triage model's calibrated probability")
 
 
 class TCEFilters(Schema):
@@ -64,8 +65,10 @@ class TCEFilters(Schema):
     period_min: float | None = Field(None, description="d")
     period_max: float | None = Field(None, description="d")
     snr_min: float | None = None
+    score_min: float | None = Field(None, ge=0, le=1)
+    score_max: float | None = Field(None, ge=0, le=1)
     q: str | None = None
-    sort: str | None = Field(None, description="period, snr, depth, duration, target, epoch; - for descending")
+    sort: str | None = Field(None, description="score, period, snr, depth, duration, target, epoch; - for descending")
 
 
 class LightCurveOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from apps.catalog.models import TCE, LightCurve, Mission, Target
 from apps.core.errors import InvalidInput, NotFound
@@ -21,6 +21,7 @@ TARGET_ORDERINGS = {
     "tces": ("n_tces",),
 }
 TCE_ORDERINGS = {
+    "score": "score",
     "period": "period_days",
     "snr": "snr",
     "depth": "depth_ppm",
@@ -56,7 +57,9 @@ def _order(queryset: QuerySet, sort: str | None, allowed: dict) -> QuerySet:
     if key not in allowed:
         raise InvalidInput(f"cannot sort by {key!r}; choose from {sorted(allowed)}")
     fields = allowed[key] if isinstance(allowed[key], tuple) else (allowed[key],)
-    return queryset.order_by(*[(f"-{f}" if descending else f) for f in fields], "id")
+    # Missing values (no magnitude, no score yet) go last whichever the direction.
+    order = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
+    return queryset.order_by(*order, "id")
 
 
 def target_list(
@@ -133,10 +136,19 @@ def tce_list(
     period_min: float | None = None,
     period_max: float | None = None,
     snr_min: float | None = None,
+    score_min: float | None = None,
+    score_max: float | None = None,
     q: str | None = None,
     sort: str | None = None,
 ) -> QuerySet[TCE]:
-    tces = TCE.objects.select_related("target")
+    """TCEs matching every filter, annotated with ``score``: the default triage model's probability."""
+    from apps.ml.selectors import default_version, latest_score_subquery
+
+    tces = TCE.objects.select_related("target").annotate(score=latest_score_subquery(default_version()))
+    if score_min is not None:
+        tces = tces.filter(score__gte=score_min)
+    if score_max is not None:
+        tces = tces.filter(score__lte=score_max)
     if target_id is not None:
         tces = tces.filter(target_id=target_id)
     if mission:

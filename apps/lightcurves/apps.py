@@ -7,6 +7,7 @@ class LightcurvesConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.panels import register_panel
+        from apps.lightcurves import admin  # noqa: F401 - adds admin actions to the target admin
         from apps.lightcurves.panels import target_panel, tce_panel
 
         register_panel("target", target_panel, order=10)

@@ -127,3 +127,27 @@ def per_transit_figure(times: np.ndarray, depths: np.ndarray, errors: np.ndarray
     fig.scatter("t", "d", source=source, size=5, color="#9467bd")
     fig.add_tools(HoverTool(tooltips=[("time", "@t{0.000}"), ("depth", "@d{0.000000}")]))
     return fig
+
+
+def curve_figure(x, y, *, title: str, x_label: str, y_label: str, diagonal: bool = False, reference=None):  # noqa: ANN001
+    """A line through (x, y): ROC, precision-recall or recall curves; optional reference curve."""
+    fig = figure(title=title, height=300, sizing_mode="stretch_width", tools=TOOLS, x_axis_label=x_label, y_axis_label=y_label, output_backend="canvas")
+    fig.line(list(map(float, x)), list(map(float, y)), line_width=2, color="#1f77b4", legend_label="model")
+    if diagonal:
+        fig.line([0, 1], [0, 1], line_dash="dashed", color="#999999")
+    if reference is not None and len(reference[1]):
+        fig.line(list(map(float, reference[0])), list(map(float, reference[1])), line_dash="dashed", color="#d62728", legend_label="Kepler pipeline (Christiansen 2015)")
+    fig.legend.location = "bottom_right"
+    return fig
+
+
+def reliability_figure(before: dict | None, after: dict | None):
+    """Reliability diagram: observed positive fraction against mean predicted probability per bin."""
+    fig = figure(title="Reliability (validation)", height=300, sizing_mode="stretch_width", tools=TOOLS, x_axis_label="mean predicted probability", y_axis_label="fraction positive", output_backend="canvas")
+    fig.line([0, 1], [0, 1], line_dash="dashed", color="#999999")
+    for data, color, label in ((before, "#ff7f0e", "before scaling"), (after, "#2ca02c", "after temperature scaling")):
+        if data and data.get("mean_predicted"):
+            fig.line(data["mean_predicted"], data["fraction_positive"], color=color, line_width=2, legend_label=label)
+            fig.scatter(data["mean_predicted"], data["fraction_positive"], color=color, size=5)
+    fig.legend.location = "top_left"
+    return fig

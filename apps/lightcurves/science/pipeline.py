@@ -330,7 +330,7 @@ def search_transits(
     n_periods: int = 20000,
     durations_hours: Sequence[float] = DEFAULT_DURATIONS_HOURS,
     max_signals: int = 3,
-    min_sde: float = 7.0,
+    min_sde: float = 6.0,
     min_snr: float = 7.0,
     detrender: str = "spline",
     flat: FlatSeries | None = None,

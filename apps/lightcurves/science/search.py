@@ -93,8 +93,9 @@ def _measure(time, flux, period, epoch, duration):
     depth, err, _ = box_depth(flux, inside, base, sigma)
     numbers = transit_numbers(time, period, epoch)
     odd = numbers % 2 == 0
-    d_odd, e_odd, _ = box_depth(flux, inside & odd, base, sigma)
-    d_even, e_even, _ = box_depth(flux, inside & ~odd, base, sigma)
+    core = np.abs(phase) < duration / 4  # central half: insensitive to small epoch errors
+    d_odd, e_odd, _ = box_depth(flux, core & odd, base, sigma)
+    d_even, e_even, _ = box_depth(flux, core & ~odd, base, sigma)
     n_tr = int(np.unique(numbers[inside]).size)
     snr = depth / err if err > 0 else float("nan")
     return (
@@ -118,17 +119,19 @@ def refine(time, flux, period, duration, *, step, oversample=10, n_periods=41):
     return float(res.periods[i]), float(res.epoch[i]), float(res.duration[i]), float(res.depth[i])
 
 
-def resolve_half_period(time, flux, period, epoch, duration, *, threshold=3.0):
+def resolve_half_period(time, flux, period, epoch, duration, *, threshold=3.0, min_ratio=0.1):
     """Return (period, epoch, doubled): 2P when alternate events at P differ in depth.
 
     At the doubled period the two event families are 'odd' and 'even'; if their depths differ
-    by more than ``threshold`` sigma, the BLS period was half the true one and the epoch becomes
-    the deeper event's.
+    by more than ``threshold`` sigma and by more than ``min_ratio`` of the deeper one (deep,
+    high-SNR transits differ by a few sigma from timing and systematics alone), the BLS period
+    was half the true one and the epoch becomes the deeper event's.
     """
     if time.max() - time.min() < 2 * period:
         return period, epoch, False
     _, _, _, sigma, (d_odd, _, d_even, _) = _measure(time, flux, period, epoch, duration)
-    if not (np.isfinite(sigma) and sigma > threshold):
+    deeper = max(d_odd, d_even)
+    if not (np.isfinite(sigma) and sigma > threshold and abs(d_odd - d_even) > min_ratio * deeper):
         return period, epoch, False
     return 2 * period, (epoch if d_odd >= d_even else epoch + period), True
 
@@ -140,7 +143,7 @@ def search(
     durations: np.ndarray,
     *,
     max_signals: int = 3,
-    min_sde: float = 7.0,
+    min_sde: float = 6.0,
     min_snr: float = 7.0,
     mask_durations: float = 3.0,
     oversample: int = 3,
@@ -181,12 +184,15 @@ def search(
         if peak_sde < min_sde or not np.isfinite(res.epoch[i]):
             break
         p, t0, dur, _ = refine(t, f, res.periods[i], res.duration[i], step=step)
-        p2, t02, doubled = resolve_half_period(t, f, p, t0, dur)
-        depth, snr, n_tr, oe, _ = _measure(t, f, p2, t02, dur)
+        p2, t02, dur2, doubled = p, t0, dur, False
+        p_half, _, doubled = resolve_half_period(t, f, p, t0, dur)
+        if doubled:  # re-centre on the deeper event family at the true period
+            p2, t02, dur2, _ = refine(t, f, p_half, dur, step=step / 2)
+        depth, snr, n_tr, oe, _ = _measure(t, f, p2, t02, dur2)
         if not (snr >= min_snr):
             break
         keep &= np.abs(fold(time, p, t0)) > 0.5 * mask_durations * dur
         if any(abs(s.period / p2 - 1) < 2e-3 for s in found):
             continue
-        found.append(Signal(p2, t02, dur, depth, snr, peak_sde, n_tr, oe, doubled))
+        found.append(Signal(p2, t02, dur2, depth, snr, peak_sde, n_tr, oe, doubled))
     return found

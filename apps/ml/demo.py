@@ -1,0 +1,34 @@
+"""load_demo step: register the shipped models, process the demo targets and score their TCEs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apps.catalog.demo import DEMO_NAMES
+from apps.catalog.models import TCE, Target
+from apps.core.errors import GaiaError
+from apps.jobs.runner import JobContext
+from apps.lightcurves.services import target_process
+from apps.ml.services import modelversion_register_shipped, tces_score
+
+
+def process_and_score_demo(demo_dir: Path, ctx: JobContext) -> dict:
+    versions = modelversion_register_shipped()
+    triage = next((v for v in versions if v.task == "triage"), None)
+    targets = [
+        t for t in Target.objects.filter(lightcurves__isnull=False).distinct()
+        if (t.mission, t.identifier) in DEMO_NAMES
+    ]
+    report: dict = {"models": [str(v) for v in versions], "targets": {}}
+    for index, target in enumerate(targets, start=1):
+        try:
+            processed = target_process(target=target, job=ctx.job, check_cancelled=ctx.check_cancelled)
+            entry: dict = {"views": len(processed["tces"]), "failed": len(processed["failed"])}
+            if triage is not None:
+                scored = tces_score(tces=TCE.objects.filter(target=target), version=triage, job=ctx.job)
+                entry["scored"] = scored["scored"]
+        except GaiaError as exc:
+            entry = {"error": exc.message}
+        report["targets"][target.display_id] = entry
+        ctx.progress(index, len(targets), unit="targets")
+    return report

@@ -1,0 +1,123 @@
+"""End-to-end steps shared by the management commands and the site's jobs (no Django here).
+
+`train_and_save` trains on a training set, selects on a validation set, saves the model, reloads
+it (so that metrics describe the saved float16 weights), fits the calibration temperature on
+validation and writes metrics, calibration and the training-data manifest into the model manifest.
+`evaluate_model` scores labelled views with a loaded model and returns the issue's metric set.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .datasets import LabelledViews, load_tfrecord_views, load_view_dir, split_by_star
+from .evaluation import binary_metrics, calibration_report, sigmoid
+from .inference import score
+from .models import ModelConfig
+from .registry import LoadedModel, data_manifest, load_model, save_model, update_manifest
+from .training import CancelFn, ProgressFn, TrainConfig, train_model
+
+
+def model_inputs(config: ModelConfig) -> tuple[list[str], list[str]]:
+    """(view names, scalar names) a model config reads from the data."""
+    return [b.view for b in config.branches], list(config.scalar_names)
+
+
+def load_labelled(
+    config: ModelConfig, *, task: str, tfrecords: Sequence[str | Path] = (), views_dir: str | Path | None = None
+) -> LabelledViews:
+    """Labelled views for ``config`` from TFRecord files (Yu 2019 labels for ``task``) or a view folder."""
+    views, scalars = model_inputs(config)
+    if views_dir is not None:
+        return load_view_dir(views_dir, view_names=views, scalar_names=scalars)
+    return load_tfrecord_views(tfrecords, task=task, view_names=views, scalar_names=scalars)
+
+
+def split_view_dir(
+    config: ModelConfig, views_dir: str | Path, *, seed: int = 123
+) -> tuple[LabelledViews, LabelledViews, LabelledViews]:
+    """A view folder split 80/10/10 by star into (train, validation, test)."""
+    data = load_labelled(config, task="kepler", views_dir=views_dir)
+    return tuple(data.subset(idx) for idx in split_by_star(data.star_ids, seed=seed))  # type: ignore[return-value]
+
+
+def scores_for(loaded: LoadedModel, data: LabelledViews, *, batch_size: int = 512):
+    """`Scores` of every example of ``data`` with a loaded model."""
+    columns = [data.scalar_names.index(n) for n in loaded.model.config.scalar_names]
+    return score(
+        loaded.model, data.views, data.scalars[:, columns], temperature=loaded.temperature, batch_size=batch_size
+    )
+
+
+def evaluate_model(loaded: LoadedModel, data: LabelledViews, *, threshold: float = 0.5) -> dict:
+    """n, average_precision, accuracy, roc_auc, precision, recall, threshold of ``loaded`` on ``data``.
+
+    Uses the uncalibrated score; temperature scaling leaves the 0.5 decision and the ranking unchanged.
+    """
+    return binary_metrics(data.labels, scores_for(loaded, data).raw, threshold=threshold)
+
+
+def _jsonable_calibration(report: dict) -> dict:
+    out = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            out[key] = {k: [None if not np.isfinite(x) else float(x) for x in np.asarray(v, dtype=float)] for k, v in value.items()}
+        else:
+            out[key] = float(value)
+    return out
+
+
+def train_and_save(
+    model_config: ModelConfig,
+    train: LabelledViews,
+    val: LabelledViews,
+    train_config: TrainConfig,
+    *,
+    out_dir: str | Path,
+    name: str,
+    task: str,
+    data_files: dict[str, Sequence[str | Path]] | None = None,
+    dtype: str = "float16",
+    on_progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> Path:
+    """Train, save, reload, calibrate on validation and record everything; returns the manifest path.
+
+    ``data_files`` maps a split name ("train", "validation") to the files it came from; their names,
+    sizes and sha256 go into the manifest.
+    """
+    result = train_model(model_config, train, val, train_config, on_progress=on_progress, should_cancel=should_cancel)
+    manifest_path = save_model(result.model, out_dir, name, task=task, dtype=dtype)
+    loaded = load_model(manifest_path)
+    val_scores = scores_for(loaded, val)
+    calibration = calibration_report(val.labels, val_scores.logits)
+    metrics = binary_metrics(val.labels, val_scores.raw)
+    metrics_calibrated = binary_metrics(val.labels, sigmoid(val_scores.logits / calibration["temperature"]))
+    training = {
+        "train_config": train_config.to_dict(),
+        "seed": train_config.seed,
+        "seconds": round(result.seconds, 1),
+        "best_epochs": result.best_epochs,
+        "history": result.history,
+        "n_train": len(train),
+        "n_validation": len(val),
+        "positives_train": int(train.labels.sum()),
+        "positives_validation": int(val.labels.sum()),
+        "data": {split: data_manifest(files) for split, files in (data_files or {}).items()},
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    update_manifest(
+        manifest_path,
+        temperature=calibration["temperature"],
+        metrics={"validation": metrics, "validation_calibrated": metrics_calibrated},
+        calibration=_jsonable_calibration(calibration),
+        training=training,
+    )
+    return manifest_path

@@ -1,0 +1,75 @@
+"""Model cards and the "score this target" button."""
+
+from __future__ import annotations
+
+import numpy as np
+from bokeh.embed import components
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.catalog.models import Target
+from apps.core.errors import GaiaError, NotFound
+from apps.core.http import not_found
+from apps.jobs.services import job_enqueue
+from apps.ml import selectors
+from apps.plots.figures import curve_figure, reliability_figure
+
+
+def model_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "ml/model_list.html", {"versions": selectors.modelversion_list()})
+
+
+def _curves(manifest: dict) -> dict:
+    """Bokeh figures from the curves saved with the model (ROC, PR, reliability, injection-recovery)."""
+    curves = manifest.get("curves") or manifest.get("metrics", {}).get("curves") or {}
+    figures = {}
+    if "roc" in curves:
+        figures["roc"] = curve_figure(curves["roc"]["fpr"], curves["roc"]["tpr"], title="ROC (validation)", x_label="false-positive rate", y_label="true-positive rate", diagonal=True)
+    if "pr" in curves:
+        figures["pr"] = curve_figure(curves["pr"]["recall"], curves["pr"]["precision"], title="Precision-recall (validation)", x_label="recall", y_label="precision")
+    calibration = manifest.get("calibration") or {}
+    if calibration.get("reliability_before") or calibration.get("reliability_after"):
+        figures["reliability"] = reliability_figure(calibration.get("reliability_before"), calibration.get("reliability_after"))
+    injection = manifest.get("injection_recovery") or curves.get("injection_recovery")
+    if injection and "mes" in injection:
+        figures["injection"] = curve_figure(
+            injection["mes"], injection["recall"], title="Injection-recovery (search + classifier)", x_label="injected MES",
+            y_label="recall", reference=(np.asarray(injection["mes"]), np.asarray(injection.get("kepler_efficiency", []))),
+        )
+    return figures
+
+
+def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    try:
+        version = selectors.modelversion_get(version_id=version_id)
+    except NotFound as exc:
+        return not_found(request, exc)
+    figures = _curves(version.manifest)
+    script, divs = components(figures) if figures else ("", {})
+    context = {
+        "version": version,
+        "manifest": version.manifest,
+        "training": version.manifest.get("training", {}),
+        "metrics": {k: v for k, v in version.metrics.items() if not isinstance(v, (dict, list))},
+        "calibration": {k: v for k, v in (version.manifest.get("calibration") or {}).items() if not isinstance(v, (dict, list))},
+        "n_predictions": version.predictions.count(),
+        "bokeh": bool(figures),
+        "plot_script": script,
+        "plots": divs,
+    }
+    return render(request, "ml/model_detail.html", context)
+
+
+@require_POST
+@login_required
+def score_target(request: HttpRequest, target_id: int) -> HttpResponse:
+    try:
+        target = Target.objects.get(pk=target_id)
+        job = job_enqueue(kind="infer", params={"target_id": target.pk}, targets=[target], user=request.user)
+    except (GaiaError, Target.DoesNotExist) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("target-detail", target_id=target_id)
+    return redirect("job-detail", job_id=job.pk)

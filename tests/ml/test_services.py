@@ -1,0 +1,80 @@
+"""Registering model versions and scoring TCEs through the site (real database, real views)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from apps.core.errors import InvalidInput
+from apps.lightcurves.services import target_process
+from apps.ml.models import ModelVersion, Prediction
+from apps.ml.science.models import build_model, preset_config
+from apps.ml.science.registry import save_model
+from apps.ml.services import modelversion_register, modelversion_resolve, tces_score
+from tests.factories import TargetFactory, TCEFactory, lightcurve_from_fits
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    torch.manual_seed(0)
+    model = build_model(preset_config("yu2019_triage"))
+    return save_model(model, tmp_path, "tiny_triage", task="triage", temperature=1.5, dtype="float32")
+
+
+@pytest.fixture
+def processed_tce(demo_data):
+    target = TargetFactory(identifier="10874614", name="Kepler-6")
+    lightcurve_from_fits(target, demo_data / "kepler" / "kplr010874614-2009131105131_llc.fits", quarter=0)
+    tce = TCEFactory(target=target, period_days=3.2347, epoch=134.425, duration_hours=3.584, disposition="PC")
+    target_process(target=target, presets=["yu2019"])
+    return tce
+
+
+def test_it_registers_a_model_once_and_makes_it_default(tiny_model):
+    first = modelversion_register(manifest_path=tiny_model, make_default=True)
+    again = modelversion_register(manifest_path=tiny_model, make_default=True)
+    assert first.pk == again.pk and first.is_default
+    assert modelversion_resolve(task="triage") == first
+    assert modelversion_resolve(name_or_id="tiny_triage") == first
+
+
+def test_it_refuses_a_model_whose_weights_changed(tiny_model):
+    weights = tiny_model.with_suffix(".pt")
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(InvalidInput, match="sha256"):
+        modelversion_register(manifest_path=tiny_model)
+
+
+def test_it_scores_tces_and_adds_rows_when_rescored(tiny_model, processed_tce):
+    version = modelversion_register(manifest_path=tiny_model, make_default=True)
+    report = tces_score(tces=[processed_tce], version=version)
+    assert report["scored"] == 1 and report["skipped"] == {}
+    prediction = Prediction.objects.get(tce=processed_tce)
+    assert 0 <= prediction.probability <= 1 and prediction.views_version == 1
+    # temperature 1.5 pulls the calibrated probability towards 0.5
+    assert abs(prediction.probability - 0.5) <= abs(prediction.raw_score - 0.5) + 1e-9
+    from tests.factories import JobFactory
+
+    tces_score(tces=[processed_tce], version=version, job=JobFactory())
+    assert Prediction.objects.filter(tce=processed_tce).count() == 2
+    assert ModelVersion.objects.count() == 1
+
+
+def test_it_skips_tces_without_views_and_says_why(tiny_model):
+    version = modelversion_register(manifest_path=tiny_model)
+    tce = TCEFactory()
+    report = tces_score(tces=[tce], version=version)
+    assert report["scored"] == 0 and "process the target" in report["skipped"][tce.label]
+
+
+def test_it_shows_the_score_on_the_tce_page_and_sorts_the_list(client, tiny_model, processed_tce):
+    version = modelversion_register(manifest_path=tiny_model, make_default=True)
+    tces_score(tces=[processed_tce], version=version)
+    page = client.get(f"/tces/{processed_tce.pk}/").content.decode()
+    assert "Classifier scores" in page and "tiny_triage" in page
+    items = client.get("/api/tces", {"sort": "-score"}).json()["items"]
+    assert items[0]["id"] == processed_tce.pk and items[0]["score"] is not None
+    assert client.get(f"/models/{version.pk}/").status_code == 200
+    assert client.get(f"/api/ml/tces/{processed_tce.pk}/predictions").json()[0]["model_name"] == "tiny_triage"
