@@ -92,6 +92,7 @@ class JobContext:
         self._min_interval = 1.0 / max(1, settings.GAIA_PROGRESS_MAX_PER_SECOND)
         self._last_write = 0.0
         self._last_cancel_check = 0.0
+        self._cancelled = False
         self._stage_started = time.monotonic()
         self._stage = job.stage
         self._timings: dict[str, float] = dict(job.timings or {})
@@ -133,12 +134,17 @@ class JobContext:
 
     def check_cancelled(self) -> None:
         """Raise :class:`JobCancelled` if someone asked to cancel (read at most twice a second)."""
+        if self.cancel_requested():
+            raise JobCancelled(f"job {self.job.pk} was cancelled")
+
+    def cancel_requested(self) -> bool:
+        """Whether someone asked to cancel; for science code that takes a ``should_cancel()`` callable."""
         now = time.monotonic()
         if now - self._last_cancel_check < 0.5:
-            return
+            return self._cancelled
         self._last_cancel_check = now
-        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
-            raise JobCancelled(f"job {self.job.pk} was cancelled")
+        self._cancelled = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        return self._cancelled
 
     # -- internals -----------------------------------------------------------------------------
     def _eta(self, done: int, total: int | None) -> float | None:

@@ -1,0 +1,103 @@
+"""Eclipse pages: the list, and an eclipse page with image, movie, sources, light curves and downloads."""
+
+from __future__ import annotations
+
+import numpy as np
+from bokeh.embed import components
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import GaiaError, NotFound
+from apps.core.http import not_found
+from apps.galex import selectors
+from apps.galex.services import COMPRESSIONS
+from apps.jobs.selectors import job_list
+from apps.jobs.services import job_enqueue
+from apps.plots.galex import gaperture_figure, movie_player, sky_image_figure
+
+SOURCE_TABLE_ROWS = 50
+
+
+def eclipse_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "galex/eclipse_list.html", {"eclipses": selectors.eclipse_list()})
+
+
+def _reduced_figures(eclipse, artifacts) -> tuple[dict, dict]:  # noqa: ANN001
+    figures, extra = {}, {}
+    by_kind = {kind: [a for a in artifacts if a.kind == kind] for kind in {a.kind for a in artifacts}}
+    sources = None
+    if by_kind.get("source_table"):
+        sources = selectors.source_table(artifact=by_kind["source_table"][0])
+        extra["sources"] = sources.head(SOURCE_TABLE_ROWS).round(5).to_dict("records")
+        extra["source_columns"] = [c for c in ("ra", "dec", "xcenter", "ycenter", "aperture_sum", "exptime", "artifact_flag", "segment_flux") if c in sources.columns]
+    if by_kind.get("image"):
+        image = selectors.image_load(artifact=by_kind["image"][0])
+        xs = sources["xcenter"] if sources is not None and "xcenter" in sources else ()
+        ys = sources["ycenter"] if sources is not None and "ycenter" in sources else ()
+        figures["image"] = sky_image_figure(
+            image.data, crval=image.crval, crpix=image.crpix, cdelt=image.cdelt, factor=image.factor,
+            sources_x=xs, sources_y=ys, title=f"{eclipse} full-depth image (counts)",
+        )
+    if by_kind.get("movie") and by_kind.get("lightcurves"):
+        frames = selectors.movie_frames(artifacts=by_kind["movie"])
+        curves = selectors.source_curves(artifact=by_kind["lightcurves"][0])
+        if frames:
+            figures["movie"] = movie_player(frames, curves.t_mid[: len(frames)] if len(curves.t_mid) >= len(frames) else np.resize(curves.t_mid, len(frames)), curves.curves)
+    return figures, extra
+
+
+def _gphoton_figures(artifacts) -> dict:  # noqa: ANN001
+    products = selectors.gphoton_products(artifacts=artifacts)
+    figures = {}
+    for index, (name, table) in enumerate(products.lightcurves):
+        figures[f"gphoton_lc_{index}"] = gaperture_figure(
+            table["t_mean"].to_numpy(float), table["cps"].to_numpy(float), table["cps_err"].to_numpy(float), title=f"{name} (gPhoton gAperture)"
+        )
+    for index, (name, image) in enumerate(products.coadds):
+        figures[f"gphoton_coadd_{index}"] = sky_image_figure(
+            image.data, crval=image.crval, crpix=image.crpix, cdelt=image.cdelt, factor=image.factor, title=f"{name} (gPhoton gMap)"
+        )
+    return figures
+
+
+def eclipse_detail(request: HttpRequest, eclipse_id: int) -> HttpResponse:
+    try:
+        eclipse = selectors.eclipse_get(eclipse_id=eclipse_id)
+    except NotFound as exc:
+        return not_found(request, exc)
+    artifacts = selectors.eclipse_artifacts(eclipse=eclipse)
+    error = None
+    try:
+        if eclipse.source == "gphoton":
+            figures, extra = _gphoton_figures(artifacts), {}
+        else:
+            figures, extra = _reduced_figures(eclipse, artifacts)
+    except (GaiaError, OSError, ValueError, KeyError) as exc:
+        figures, extra, error = {}, {}, f"cannot display products: {exc}"
+    script, divs = components(figures) if figures else ("", {})
+    context = {
+        "eclipse": eclipse, "artifacts": artifacts, "bokeh": bool(figures), "plot_script": script, "plots": divs,
+        "error": error, "compressions": COMPRESSIONS, "jobs": job_list(kind="reduce_eclipse").filter(params__eclipse_id=eclipse.pk)[:10],
+        **extra,
+    }
+    return render(request, "galex/eclipse_detail.html", context)
+
+
+@require_POST
+@login_required
+def eclipse_reduce(request: HttpRequest, eclipse_id: int) -> HttpResponse:
+    params = {
+        "eclipse_id": eclipse_id,
+        "depth": request.POST.get("depth") or None,
+        "compression": request.POST.get("compression", "gzip"),
+        "burst": request.POST.get("burst") == "on",
+    }
+    try:
+        job = job_enqueue(kind="reduce_eclipse", params=params, user=request.user)
+    except GaiaError as exc:
+        messages.error(request, exc.message)
+        return redirect("galex-eclipse-detail", eclipse_id=eclipse_id)
+    return redirect("job-detail", job_id=job.pk)
