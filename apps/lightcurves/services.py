@@ -70,6 +70,28 @@ def _ephemerides(tces: Sequence[TCE]) -> list[pipeline.Ephemeris]:
     return [pipeline.Ephemeris(t.period_days, t.epoch, t.duration_hours) for t in tces]
 
 
+def same_signal(a: TCE, b: TCE) -> bool:
+    """Whether two TCEs describe the same transits (e.g. one planet in DR24 and DR25).
+
+    Periods agree within 0.1 % and the epochs fall within half the longer duration of each other,
+    once wrapped by the period. Such a TCE must not be "removed" as another signal: that would
+    delete the transits being folded.
+    """
+    if abs(a.period_days - b.period_days) > 1e-3 * a.period_days:
+        return False
+    offset = (a.epoch - b.epoch) % a.period_days
+    offset = min(offset, a.period_days - offset)
+    return offset * 24.0 < 0.5 * max(a.duration_hours, b.duration_hours)
+
+
+def _distinct_signals(tces: Sequence[TCE]) -> list[TCE]:
+    distinct: list[TCE] = []
+    for tce in tces:
+        if not any(same_signal(tce, kept) for kept in distinct):
+            distinct.append(tce)
+    return distinct
+
+
 def _plain(value: object) -> object:
     """JSON-ready copy of a diagnostics value (numpy scalars and arrays to Python)."""
     if isinstance(value, np.ndarray):
@@ -136,15 +158,15 @@ def target_process(
         raise InvalidInput(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
     curves, inputs = target_lightcurves(target=target)
     tces = [t for t in TCE.objects.filter(target=target).order_by("source", "tce_number") if t.epoch_system == target.time_system]
-    # The same planet appears in several catalogues: mask each distinct ephemeris once.
-    distinct = {(round(t.period_days, 4), round(t.epoch, 3)): t for t in tces}
+    # The same planet appears in several catalogues: mask each distinct signal once.
+    distinct = _distinct_signals(tces)
     total = len(presets) * (1 + len(tces))
     done = 0
     report: dict = {"presets": list(presets), "tces": {}, "failed": {}, "inputs": len(inputs)}
     for preset in presets:
         provenance = {"code_version": code_version(), "preset": preset, "inputs": inputs}
         try:
-            flat = pipeline.flatten_lightcurves(curves, preset=preset, tces=_ephemerides(distinct.values()))
+            flat = pipeline.flatten_lightcurves(curves, preset=preset, tces=_ephemerides(distinct))
         except LightCurveError as exc:
             raise InvalidInput(f"cannot flatten {target.display_id} ({preset}): {exc}") from exc
         _store_flattened(target, preset, flat, job, provenance)
@@ -154,7 +176,7 @@ def target_process(
         for tce in tces:
             if check_cancelled:
                 check_cancelled()
-            others = _ephemerides([t for key, t in distinct.items() if key != (round(tce.period_days, 4), round(tce.epoch, 3))])
+            others = _ephemerides([t for t in distinct if not same_signal(t, tce)])
             try:
                 result = pipeline.tce_views(
                     curves, tce.period_days, tce.epoch, tce.duration_hours, preset=preset, other_tces=others, flat=flat

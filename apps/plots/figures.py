@@ -59,9 +59,12 @@ def lightcurve_figure(
             fig.scatter([times[0]], [np.nan], color=color, legend_label=f"{label} transits")
     fig.add_tools(HoverTool(tooltips=[("time", "@t{0.0000}"), ("flux", "@f{0.000000}")]))
     if segments:
-        fig.legend.click_policy = "hide"
-        fig.legend.location = "bottom_left"
-        fig.legend.label_text_font_size = "8pt"
+        legend = fig.legend[0]
+        legend.click_policy = "hide"
+        legend.label_text_font_size = "8pt"
+        legend.spacing = 0
+        legend.padding = 4
+        fig.add_layout(legend, "right")  # beside the plot, never over the data
     return fig
 
 

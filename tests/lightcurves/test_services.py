@@ -22,7 +22,9 @@ def eclipsing_binary(demo_data):
     target = TargetFactory(identifier="2306740")
     for quarter, name in enumerate(EB_FILES, start=2):
         lightcurve_from_fits(target, demo_data / "kepler" / name, quarter=quarter)
-    tce = TCEFactory(target=target, tce_number=3, period_days=10.307, epoch=138.748, duration_hours=18.64)
+    tce = TCEFactory(
+        target=target, tce_number=3, period_days=10.307, epoch=138.748, duration_hours=18.64
+    )
     return target, tce
 
 
@@ -38,7 +40,9 @@ def test_it_builds_views_for_every_tce_and_versions_reprocessing(eclipsing_binar
     assert len(artifact.provenance["inputs"]) == 2
     assert flattened_latest(target_id=target.pk) is not None
     services.target_process(target=target, presets=["gaia"])
-    assert list(Artifact.objects.filter(key=f"tce/{tce.pk}/views/gaia").values_list("version", flat=True)) == [2, 1]
+    assert list(
+        Artifact.objects.filter(key=f"tce/{tce.pk}/views/gaia").values_list("version", flat=True)
+    ) == [2, 1]
 
 
 def test_it_reports_a_tce_whose_period_exceeds_the_data_and_goes_on(eclipsing_binary):
@@ -59,7 +63,20 @@ def test_it_refuses_a_target_without_light_curves_and_unknown_presets():
 
 def test_it_records_found_signals_as_search_tces(eclipsing_binary):
     target, _ = eclipsing_binary
-    found = services.target_search(target=target, period_min=2.0, period_max=40.0, n_periods=4000, max_signals=1)
+    found = services.target_search(
+        target=target, period_min=2.0, period_max=40.0, n_periods=4000, max_signals=1
+    )
     assert len(found) == 1
     assert found[0].period_days == pytest.approx(10.307, rel=2e-3)
     assert TCE.objects.filter(target=target, source="search").count() == 1
+
+
+def test_it_keeps_the_transits_of_a_duplicate_catalogue_entry(eclipsing_binary):
+    target, tce = eclipsing_binary
+    # DR24 lists the same eclipses twice (TCE 1 and TCE 3): removing "the other TCE" must not delete them.
+    TCEFactory(target=target, tce_number=1, period_days=10.3071, epoch=138.731, duration_hours=4.5)
+    assert services.same_signal(tce, TCE.objects.get(target=target, tce_number=1))
+    services.target_process(target=target, presets=["gaia"])
+    views, artifact = tce_views_latest(tce_id=tce.pk, preset="gaia")
+    assert artifact.meta["diagnostics"]["n_transits"] >= 6
+    assert views["local_view"][95:106].min() == pytest.approx(-1.0)
