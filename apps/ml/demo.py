@@ -1,4 +1,5 @@
-"""load_demo step: register the shipped models, search the demo stars that have no TCEs, process\nthe demo targets and score their TCEs."""
+"""load_demo step: register the shipped models, search the demo stars that have no TCEs, process
+the demo targets and score their TCEs."""
 
 from __future__ import annotations
 
