@@ -29,7 +29,11 @@ class EclipseAdmin(admin.ModelAdmin):
                 queued = 0
                 for eclipse in queryset:
                     try:
-                        job_enqueue(kind="reduce_eclipse", params={"eclipse_id": eclipse.pk, **form.cleaned_data}, user=request.user)
+                        job_enqueue(
+                            kind="reduce_eclipse",
+                            params={"eclipse_id": eclipse.pk, **form.cleaned_data},
+                            user=request.user,
+                        )
                         queued += 1
                     except GaiaError as exc:
                         self.message_user(request, f"{eclipse}: {exc.message}", messages.ERROR)
@@ -37,4 +41,8 @@ class EclipseAdmin(admin.ModelAdmin):
                 return None
         else:
             form = ReprocessForm()
-        return render(request, "galex/admin_reprocess.html", {"form": form, "eclipses": queryset, "action": "reprocess"})
+        return render(
+            request,
+            "galex/admin_reprocess.html",
+            {"form": form, "eclipses": queryset, "action": "reprocess"},
+        )

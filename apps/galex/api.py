@@ -64,8 +64,13 @@ def get_eclipse(request: HttpRequest, eclipse_id: int):
 def list_products(request: HttpRequest, eclipse_id: int):
     eclipse = selectors.eclipse_get(eclipse_id=eclipse_id)
     return [
-        {**{f: getattr(a, f) for f in ("id", "kind", "key", "version", "sha256", "size_bytes", "created_at")},
-         "download_url": f"/artifacts/{a.pk}/download/"}
+        {
+            **{
+                f: getattr(a, f)
+                for f in ("id", "kind", "key", "version", "sha256", "size_bytes", "created_at")
+            },
+            "download_url": f"/artifacts/{a.pk}/download/",
+        }
         for a in selectors.eclipse_artifacts(eclipse=eclipse)
     ]
 
@@ -73,5 +78,9 @@ def list_products(request: HttpRequest, eclipse_id: int):
 @router.post("/eclipses/{eclipse_id}/reduce", response={202: JobRef}, auth=django_auth)
 def reduce(request: HttpRequest, eclipse_id: int, payload: ReduceIn):
     selectors.eclipse_get(eclipse_id=eclipse_id)
-    job = job_enqueue(kind="reduce_eclipse", params={"eclipse_id": eclipse_id, **payload.dict()}, user=request.user)
+    job = job_enqueue(
+        kind="reduce_eclipse",
+        params={"eclipse_id": eclipse_id, **payload.dict()},
+        user=request.user,
+    )
     return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}

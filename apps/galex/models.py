@@ -24,9 +24,13 @@ class Eclipse(TimeStampedModel):
     source = models.CharField(max_length=16, default="raw6", help_text="raw6, synthetic or gphoton")
     legs = models.PositiveIntegerField(default=0)
     plan_type = models.CharField(max_length=16, blank=True, help_text="e.g. MIS, AIS, DIS")
-    status = models.CharField(max_length=10, choices=EclipseStatus.choices, default=EclipseStatus.REGISTERED)
+    status = models.CharField(
+        max_length=10, choices=EclipseStatus.choices, default=EclipseStatus.REGISTERED
+    )
     raw6_path = models.CharField(max_length=512, blank=True, help_text="relative to DATA_ROOT")
-    aspect_path = models.CharField(max_length=512, blank=True, help_text="folder, relative to DATA_ROOT")
+    aspect_path = models.CharField(
+        max_length=512, blank=True, help_text="folder, relative to DATA_ROOT"
+    )
     inputs = models.JSONField(default=dict, blank=True, help_text="input files and their sha256")
     warnings = models.JSONField(default=list, blank=True)
     summary = models.JSONField(default=dict, blank=True, help_text="last reduction's numbers")
@@ -35,7 +39,8 @@ class Eclipse(TimeStampedModel):
         ordering = ["number", "band"]
         constraints = [
             models.UniqueConstraint(
-                fields=["number", "band", "source"], name="eclipse_unique_per_band",
+                fields=["number", "band", "source"],
+                name="eclipse_unique_per_band",
                 condition=models.Q(number__isnull=False),
             ),
         ]

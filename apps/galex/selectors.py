@@ -36,7 +36,9 @@ def eclipse_get(*, eclipse_id: int) -> Eclipse:
 def eclipse_artifacts(*, eclipse: Eclipse) -> list[Artifact]:
     """Newest version of every product of the eclipse (older versions stay in the jobs' reports)."""
     latest: dict[str, Artifact] = {}
-    for artifact in Artifact.objects.filter(key__startswith=f"{eclipse.artifact_prefix}/").order_by("key", "-version"):
+    for artifact in Artifact.objects.filter(key__startswith=f"{eclipse.artifact_prefix}/").order_by(
+        "key", "-version"
+    ):
         latest.setdefault(artifact.key, artifact)
     return sorted(latest.values(), key=lambda a: a.key)
 
@@ -78,9 +80,13 @@ def _count_hdu(hdul: fits.HDUList):  # noqa: ANN202
 def _sky_image(array: np.ndarray, header: fits.Header, max_side: int) -> SkyImage:
     factor = max(1, int(np.ceil(max(array.shape) / max_side)))
     return SkyImage(
-        data=_block_sum(array, factor), factor=factor,
+        data=_block_sum(array, factor),
+        factor=factor,
         crval=(float(header.get("CRVAL1", 0.0)), float(header.get("CRVAL2", 0.0))),
-        crpix=(float(header.get("CRPIX1", array.shape[1] / 2)), float(header.get("CRPIX2", array.shape[0] / 2))),
+        crpix=(
+            float(header.get("CRPIX1", array.shape[1] / 2)),
+            float(header.get("CRPIX2", array.shape[0] / 2)),
+        ),
         cdelt=(float(header.get("CDELT1", -1.5 / 3600)), float(header.get("CDELT2", 1.5 / 3600))),
         shape=array.shape,
     )
@@ -92,7 +98,9 @@ def image_load(*, artifact: Artifact, max_side: int = MAX_IMAGE_SIDE) -> SkyImag
         return _sky_image(np.asarray(hdu.data, dtype=float), hdu.header, max_side)
 
 
-def movie_frames(*, artifacts: list[Artifact], max_side: int = MAX_FRAME_SIDE, max_frames: int = MAX_FRAMES) -> list[np.ndarray]:
+def movie_frames(
+    *, artifacts: list[Artifact], max_side: int = MAX_FRAME_SIDE, max_frames: int = MAX_FRAMES
+) -> list[np.ndarray]:
     """Display-sized frames of a movie (one multi-frame file or burst files in frame order)."""
     frames: list[np.ndarray] = []
     for artifact in sorted(artifacts, key=lambda a: a.key):
@@ -142,8 +150,16 @@ def source_curves(*, artifact: Artifact, limit: int = MAX_LIGHTCURVES) -> Source
     for rank, row in enumerate(order):
         ra = float(table["ra"].iloc[row]) if "ra" in table.columns else float("nan")
         dec = float(table["dec"].iloc[row]) if "dec" in table.columns else float("nan")
-        curves.append({"label": f"#{rank + 1} ({ra:.4f}, {dec:.4f})", "ra": ra, "dec": dec,
-                       "cps": cps[row], "cps_err": err[row], "flags": flags[row]})
+        curves.append(
+            {
+                "label": f"#{rank + 1} ({ra:.4f}, {dec:.4f})",
+                "ra": ra,
+                "dec": dec,
+                "cps": cps[row],
+                "cps_err": err[row],
+                "flags": flags[row],
+            }
+        )
     return SourceCurves(t_mid=(t0 + t1) / 2, t0=t0, t1=t1, exptime=expt, curves=curves)
 
 

@@ -28,7 +28,9 @@ def _inputs_dir(number: int, band: str, source: str) -> Path:
     return data_root() / "galex" / "inputs" / f"{source}-e{number:05d}-{band.lower()}"
 
 
-def eclipse_register(*, raw6_path: Path, aspect_path: Path, source: str = "raw6", copy: bool = True) -> Eclipse:
+def eclipse_register(
+    *, raw6_path: Path, aspect_path: Path, source: str = "raw6", copy: bool = True
+) -> Eclipse:
     """Record an eclipse from its raw6 file and aspect tables (copied under DATA_ROOT, checksummed)."""
     raw6_path, aspect_path = Path(raw6_path), Path(aspect_path)
     try:
@@ -57,7 +59,9 @@ def eclipse_register(*, raw6_path: Path, aspect_path: Path, source: str = "raw6"
         if table.is_file():
             inputs[f"aspect/{table.name}"] = sha256_file(table)
     eclipse, _ = Eclipse.objects.update_or_create(
-        number=header.eclipse, band=header.band, source=source,
+        number=header.eclipse,
+        band=header.band,
+        source=source,
         defaults={
             "raw6_path": relative_data_path(stored_raw6) if copy else str(stored_raw6),
             "aspect_path": relative_data_path(stored_aspect) if copy else str(stored_aspect),
@@ -73,22 +77,35 @@ def _input_path(stored: str) -> Path:
     return path if path.is_absolute() else resolve_data_path(stored)
 
 
-def eclipse_simulate(*, n_events: int = 300_000, seed: int = 0, band: str = "NUV", eclipse_number: int = 23456) -> Eclipse:
+def eclipse_simulate(
+    *, n_events: int = 300_000, seed: int = 0, band: str = "NUV", eclipse_number: int = 23456
+) -> Eclipse:
     """Simulate a synthetic eclipse (planted sources, a flare) and register it."""
-    work = data_root() / "galex" / "simulations" / f"e{eclipse_number:05d}-{band.lower()}-seed{seed}"
+    work = (
+        data_root() / "galex" / "simulations" / f"e{eclipse_number:05d}-{band.lower()}-seed{seed}"
+    )
     if work.exists():
         shutil.rmtree(work)
     try:
         result = simulate_eclipse(
-            work, settings.GALEX_CAL_DIR, n_events=n_events, seed=seed, band=band, eclipse=eclipse_number
+            work,
+            settings.GALEX_CAL_DIR,
+            n_events=n_events,
+            seed=seed,
+            band=band,
+            eclipse=eclipse_number,
         )
     except GalexError as exc:
         raise InvalidInput(f"simulation failed: {exc}") from exc
-    eclipse = eclipse_register(raw6_path=result.raw6_path, aspect_path=result.aspect_dir, source="synthetic")
+    eclipse = eclipse_register(
+        raw6_path=result.raw6_path, aspect_path=result.aspect_dir, source="synthetic"
+    )
     eclipse.label = f"Synthetic eclipse e{eclipse_number:05d} {band} (seed {seed})"
     eclipse.inputs = {**eclipse.inputs, "truth.csv": sha256_file(result.truth_path)}
     eclipse.save(update_fields=["label", "inputs", "updated_at"])
-    artifact_store(key=f"{eclipse.artifact_prefix}/truth", kind="truth", source=result.truth_path, move=False)
+    artifact_store(
+        key=f"{eclipse.artifact_prefix}/truth", kind="truth", source=result.truth_path, move=False
+    )
     return eclipse
 
 
@@ -96,7 +113,9 @@ def reduce_params_validate(params: dict) -> dict:
     try:
         clean = {
             "eclipse_id": int(params["eclipse_id"]),
-            "depth": None if params.get("depth") in (None, "", 0) else float(params.get("depth", 30)),
+            "depth": None
+            if params.get("depth") in (None, "", 0)
+            else float(params.get("depth", 30)),
             "compression": str(params.get("compression", "gzip")),
             "burst": bool(params.get("burst", False)),
         }
@@ -112,13 +131,21 @@ def reduce_params_validate(params: dict) -> dict:
     if eclipse is None:
         raise InvalidInput(f"eclipse {clean['eclipse_id']} does not exist")
     if eclipse.status == EclipseStatus.IMPORTED:
-        raise InvalidInput(f"{eclipse} holds read-only imported products; there is no raw6 to reduce")
+        raise InvalidInput(
+            f"{eclipse} holds read-only imported products; there is no raw6 to reduce"
+        )
     return clean
 
 
 def _product_kind_of(path: Path, kind: str) -> str:
-    return {"photonlist": "photonlist", "image": "image", "movie": "movie", "image_photometry": "source_table",
-            "movie_photometry": "lightcurves", "exposure": "exposure_table"}[kind]
+    return {
+        "photonlist": "photonlist",
+        "image": "image",
+        "movie": "movie",
+        "image_photometry": "source_table",
+        "movie_photometry": "lightcurves",
+        "exposure": "exposure_table",
+    }[kind]
 
 
 def eclipse_reduce(
@@ -154,9 +181,16 @@ def eclipse_reduce(
 
     try:
         result = reduce_eclipse(
-            _input_path(eclipse.raw6_path), _input_path(eclipse.aspect_path), work,
-            band=eclipse.band, depth=depth, compression=compression, burst=burst,
-            cal_dir=settings.GALEX_CAL_DIR, on_progress=progress, should_cancel=should_cancel,
+            _input_path(eclipse.raw6_path),
+            _input_path(eclipse.aspect_path),
+            work,
+            band=eclipse.band,
+            depth=depth,
+            compression=compression,
+            burst=burst,
+            cal_dir=settings.GALEX_CAL_DIR,
+            on_progress=progress,
+            should_cancel=should_cancel,
         )
     except ReductionCancelled as exc:
         Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.REGISTERED)
@@ -175,26 +209,59 @@ def eclipse_reduce(
     with transaction.atomic():
         for kind, paths in result.product_paths().items():
             for index, path in enumerate(paths):
-                key = f"{eclipse.artifact_prefix}/{kind}/{index:04d}" if len(paths) > 1 else f"{eclipse.artifact_prefix}/{kind}"
+                key = (
+                    f"{eclipse.artifact_prefix}/{kind}/{index:04d}"
+                    if len(paths) > 1
+                    else f"{eclipse.artifact_prefix}/{kind}"
+                )
                 artifact = artifact_store(
-                    key=key, kind=_product_kind_of(path, kind), source=path, job=job,
-                    meta={"depth": depth, "compression": compression, "burst": burst, "band": eclipse.band,
-                          "file": path.name, "frame_index": index if kind == "movie" else None},
+                    key=key,
+                    kind=_product_kind_of(path, kind),
+                    source=path,
+                    job=job,
+                    meta={
+                        "depth": depth,
+                        "compression": compression,
+                        "burst": burst,
+                        "band": eclipse.band,
+                        "file": path.name,
+                        "frame_index": index if kind == "movie" else None,
+                    },
                     provenance=provenance,
                 )
                 stored.setdefault(kind, []).append(artifact.version)
         summary = {
-            "n_events": result.n_events, "n_kept": result.n_kept, "timings": result.timings,
-            "legs": [{"leg": leg.leg, "photons": leg.photon_count, "exptime": leg.exptime, "sources": leg.n_sources,
-                      "frames": leg.n_frames} for leg in result.legs],
-            "depth": depth, "compression": compression, "burst": burst,
+            "n_events": result.n_events,
+            "n_kept": result.n_kept,
+            "timings": result.timings,
+            "legs": [
+                {
+                    "leg": leg.leg,
+                    "photons": leg.photon_count,
+                    "exptime": leg.exptime,
+                    "sources": leg.n_sources,
+                    "frames": leg.n_frames,
+                }
+                for leg in result.legs
+            ],
+            "depth": depth,
+            "compression": compression,
+            "burst": burst,
         }
         Eclipse.objects.filter(pk=eclipse.pk).update(
-            status=EclipseStatus.REDUCED, legs=len(result.legs), warnings=result.warnings, summary=summary
+            status=EclipseStatus.REDUCED,
+            legs=len(result.legs),
+            warnings=result.warnings,
+            summary=summary,
         )
     shutil.rmtree(work, ignore_errors=True)
-    return {"eclipse": str(eclipse), "products": {k: len(v) for k, v in stored.items()}, "warnings": result.warnings,
-            "summary": summary, "stages": list(STAGES)}
+    return {
+        "eclipse": str(eclipse),
+        "products": {k: len(v) for k, v in stored.items()},
+        "warnings": result.warnings,
+        "summary": summary,
+        "stages": list(STAGES),
+    }
 
 
 def gphoton_import(*, folder: Path) -> list[Eclipse]:
@@ -219,8 +286,13 @@ def gphoton_import(*, folder: Path) -> list[Eclipse]:
             key = f"{eclipse.artifact_prefix}/gphoton/{path.name}"
             latest = Artifact.objects.filter(key=key).order_by("-version").first()
             if latest is None or latest.sha256 != sha:
-                artifact_store(key=key, kind=f"gphoton_{item['kind']}", source=path, move=False,
-                               meta={"file": path.name, "band": band, "read_only": True})
+                artifact_store(
+                    key=key,
+                    kind=f"gphoton_{item['kind']}",
+                    source=path,
+                    move=False,
+                    meta={"file": path.name, "band": band, "read_only": True},
+                )
         Eclipse.objects.filter(pk=eclipse.pk).update(inputs=inputs, status=EclipseStatus.IMPORTED)
         eclipse.refresh_from_db()
         eclipses.append(eclipse)

@@ -9,7 +9,10 @@ from apps.jobs.runner import JobContext, job_actor
 
 
 @job_actor(
-    kind="reduce_eclipse", queue_name="cpu", max_retries=0, time_limit_s=6 * 3600,
+    kind="reduce_eclipse",
+    queue_name="cpu",
+    max_retries=0,
+    time_limit_s=6 * 3600,
     validate_params=services.reduce_params_validate,
 )
 def reduce_eclipse(job: Job, ctx: JobContext) -> dict:
@@ -17,7 +20,12 @@ def reduce_eclipse(job: Job, ctx: JobContext) -> dict:
     for name, sha in eclipse.inputs.items():
         ctx.add_input(name, sha)
     return services.eclipse_reduce(
-        eclipse=eclipse, depth=job.params["depth"], compression=job.params["compression"], burst=job.params["burst"],
-        job=job, on_stage=ctx.stage, on_progress=lambda done, total: ctx.progress(done, total, unit="steps"),
+        eclipse=eclipse,
+        depth=job.params["depth"],
+        compression=job.params["compression"],
+        burst=job.params["burst"],
+        job=job,
+        on_stage=ctx.stage,
+        on_progress=lambda done, total: ctx.progress(done, total, unit="steps"),
         should_cancel=ctx.cancel_requested,
     )

@@ -27,25 +27,52 @@ def eclipse_list(request: HttpRequest) -> HttpResponse:
 
 def _reduced_figures(eclipse, artifacts) -> tuple[dict, dict]:  # noqa: ANN001
     figures, extra = {}, {}
-    by_kind = {kind: [a for a in artifacts if a.kind == kind] for kind in {a.kind for a in artifacts}}
+    by_kind = {
+        kind: [a for a in artifacts if a.kind == kind] for kind in {a.kind for a in artifacts}
+    }
     sources = None
     if by_kind.get("source_table"):
         sources = selectors.source_table(artifact=by_kind["source_table"][0])
         extra["sources"] = sources.head(SOURCE_TABLE_ROWS).round(5).to_dict("records")
-        extra["source_columns"] = [c for c in ("ra", "dec", "xcenter", "ycenter", "aperture_sum", "exptime", "artifact_flag", "segment_flux") if c in sources.columns]
+        extra["source_columns"] = [
+            c
+            for c in (
+                "ra",
+                "dec",
+                "xcenter",
+                "ycenter",
+                "aperture_sum",
+                "exptime",
+                "artifact_flag",
+                "segment_flux",
+            )
+            if c in sources.columns
+        ]
     if by_kind.get("image"):
         image = selectors.image_load(artifact=by_kind["image"][0])
         xs = sources["xcenter"] if sources is not None and "xcenter" in sources else ()
         ys = sources["ycenter"] if sources is not None and "ycenter" in sources else ()
         figures["image"] = sky_image_figure(
-            image.data, crval=image.crval, crpix=image.crpix, cdelt=image.cdelt, factor=image.factor,
-            sources_x=xs, sources_y=ys, title=f"{eclipse} full-depth image (counts)",
+            image.data,
+            crval=image.crval,
+            crpix=image.crpix,
+            cdelt=image.cdelt,
+            factor=image.factor,
+            sources_x=xs,
+            sources_y=ys,
+            title=f"{eclipse} full-depth image (counts)",
         )
     if by_kind.get("movie") and by_kind.get("lightcurves"):
         frames = selectors.movie_frames(artifacts=by_kind["movie"])
         curves = selectors.source_curves(artifact=by_kind["lightcurves"][0])
         if frames:
-            figures["movie"] = movie_player(frames, curves.t_mid[: len(frames)] if len(curves.t_mid) >= len(frames) else np.resize(curves.t_mid, len(frames)), curves.curves)
+            figures["movie"] = movie_player(
+                frames,
+                curves.t_mid[: len(frames)]
+                if len(curves.t_mid) >= len(frames)
+                else np.resize(curves.t_mid, len(frames)),
+                curves.curves,
+            )
     return figures, extra
 
 
@@ -54,11 +81,19 @@ def _gphoton_figures(artifacts) -> dict:  # noqa: ANN001
     figures = {}
     for index, (name, table) in enumerate(products.lightcurves):
         figures[f"gphoton_lc_{index}"] = gaperture_figure(
-            table["t_mean"].to_numpy(float), table["cps"].to_numpy(float), table["cps_err"].to_numpy(float), title=f"{name} (gPhoton gAperture)"
+            table["t_mean"].to_numpy(float),
+            table["cps"].to_numpy(float),
+            table["cps_err"].to_numpy(float),
+            title=f"{name} (gPhoton gAperture)",
         )
     for index, (name, image) in enumerate(products.coadds):
         figures[f"gphoton_coadd_{index}"] = sky_image_figure(
-            image.data, crval=image.crval, crpix=image.crpix, cdelt=image.cdelt, factor=image.factor, title=f"{name} (gPhoton gMap)"
+            image.data,
+            crval=image.crval,
+            crpix=image.crpix,
+            cdelt=image.cdelt,
+            factor=image.factor,
+            title=f"{name} (gPhoton gMap)",
         )
     return figures
 
@@ -79,8 +114,14 @@ def eclipse_detail(request: HttpRequest, eclipse_id: int) -> HttpResponse:
         figures, extra, error = {}, {}, f"cannot display products: {exc}"
     script, divs = components(figures) if figures else ("", {})
     context = {
-        "eclipse": eclipse, "artifacts": artifacts, "bokeh": bool(figures), "plot_script": script, "plots": divs,
-        "error": error, "compressions": COMPRESSIONS, "jobs": job_list(kind="reduce_eclipse").filter(params__eclipse_id=eclipse.pk)[:10],
+        "eclipse": eclipse,
+        "artifacts": artifacts,
+        "bokeh": bool(figures),
+        "plot_script": script,
+        "plots": divs,
+        "error": error,
+        "compressions": COMPRESSIONS,
+        "jobs": job_list(kind="reduce_eclipse").filter(params__eclipse_id=eclipse.pk)[:10],
         **extra,
     }
     return render(request, "galex/eclipse_detail.html", context)

@@ -120,11 +120,17 @@ def movie_player(
     t_mid: np.ndarray,
     curves: Sequence[dict],
     *,
-    time_label: str = "GALEX time (s)",
+    time_label: str | None = None,
 ):
-    """A frame slider with a play button beside light curves; the current frame's time is marked."""
+    """A frame slider with a play button beside light curves; the current frame's time is marked.
+
+    Times are shown in seconds since the first frame's centre (GALEX times are ~7e8 s).
+    """
     if not frames:
         raise ValueError("a movie needs at least one frame")
+    t_ref = float(t_mid[0])
+    t_mid = np.asarray(t_mid, dtype=float) - t_ref
+    time_label = time_label or f"seconds since GALEX time {t_ref:.1f}"
     stretched = [stretch(frame, "log") for frame in frames]
     ny, nx = stretched[0].shape
     high = float(np.percentile(np.stack(stretched), 99.7)) or 1.0
