@@ -9,6 +9,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Fixtures for a real Dramatiq worker on the real Redis (broker, worker), usable by every test.
+pytest_plugins = ["tests.workers"]
+
 
 def demo_data_root() -> Path:
     """The folder of real Kepler/TESS/GALEX files (../shared/data unless GAIA_DEMO_DATA is set)."""

@@ -7,7 +7,14 @@ from ninja import Query, Router
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from apps.catalog import selectors
-from apps.catalog.schemas import LightCurveOut, SeriesOut, TargetFilters, TargetOut, TCEFilters, TCEOut
+from apps.catalog.schemas import (
+    LightCurveOut,
+    SeriesOut,
+    TargetFilters,
+    TargetOut,
+    TCEFilters,
+    TCEOut,
+)
 from apps.lightcurves.selectors import lightcurve_series
 
 router = Router(tags=["catalog"])

@@ -29,9 +29,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import gaia_web
-from gaia_web.broker import broker  # noqa: F401 - the broker must exist before actors are declared
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.registry import register
+from gaia_web.broker import broker  # noqa: F401 - the broker must exist before actors are declared
 
 logger = logging.getLogger(__name__)
 

@@ -56,3 +56,6 @@ class Prediction(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["tce", "model_version", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tce_id} scored {self.probability:.3f} by {self.model_version_id}"

@@ -19,7 +19,12 @@ from apps.lightcurves.selectors import tce_views_latest
 from apps.ml.models import ModelVersion, Prediction
 from apps.ml.science.errors import MLScienceError as MLError
 from apps.ml.science.inference import score
-from apps.ml.science.registry import DEFAULT_MODEL_NAMES, DEFAULT_MODELS_DIR, LoadedModel, load_model
+from apps.ml.science.registry import (
+    DEFAULT_MODEL_NAMES,
+    DEFAULT_MODELS_DIR,
+    LoadedModel,
+    load_model,
+)
 
 BATCH = 256
 

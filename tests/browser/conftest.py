@@ -43,5 +43,3 @@ def page(browser):
     yield opened
     context.close()
 
-
-from tests.workers import broker, worker  # noqa: E402,F401 - real worker for the job page test

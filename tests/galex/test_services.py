@@ -24,14 +24,28 @@ def test_it_reduces_a_synthetic_eclipse_into_versioned_products(small_eclipse, c
     eclipse = Eclipse.objects.get(pk=small_eclipse.pk)
     assert eclipse.status == EclipseStatus.REDUCED and eclipse.legs == 1
     kinds = {a.kind for a in eclipse_artifacts(eclipse=eclipse)}
-    assert {"photonlist", "image", "movie", "source_table", "lightcurves", "exposure_table", "truth"} <= kinds
-    assert any("identity" in w.lower() or "walk" in w.lower() for w in report["warnings"]), report["warnings"]
-    curves = source_curves(artifact=next(a for a in eclipse_artifacts(eclipse=eclipse) if a.kind == "lightcurves"))
+    assert {
+        "photonlist",
+        "image",
+        "movie",
+        "source_table",
+        "lightcurves",
+        "exposure_table",
+        "truth",
+    } <= kinds
+    assert any("identity" in w.lower() or "walk" in w.lower() for w in report["warnings"]), report[
+        "warnings"
+    ]
+    curves = source_curves(
+        artifact=next(a for a in eclipse_artifacts(eclipse=eclipse) if a.kind == "lightcurves")
+    )
     assert curves.curves and (curves.exptime > 0).all()
     page = client.get(f"/galex/{eclipse.pk}/").content.decode()
     assert "galex-image" in page and "galex-movie" in page and "download" in page
     eclipse_reduce(eclipse=eclipse, depth=60.0)
-    image_versions = Artifact.objects.filter(key=f"{eclipse.artifact_prefix}/image").values_list("version", flat=True)
+    image_versions = Artifact.objects.filter(key=f"{eclipse.artifact_prefix}/image").values_list(
+        "version", flat=True
+    )
     assert sorted(image_versions) == [1, 2]
 
 
@@ -53,7 +67,9 @@ def test_it_imports_the_real_gphoton_products_read_only(demo_data, client):
 def test_it_refuses_absurd_reduction_parameters(small_eclipse, client, user):
     client.force_login(user)
     for body in ({"depth": -5}, {"compression": "zip"}):
-        response = client.post(f"/api/galex/eclipses/{small_eclipse.pk}/reduce", body, content_type="application/json")
+        response = client.post(
+            f"/api/galex/eclipses/{small_eclipse.pk}/reduce", body, content_type="application/json"
+        )
         assert response.status_code == 422, body
     assert client.get("/api/galex/eclipses/99999").status_code == 404
     listed = client.get("/api/galex/eclipses").json()

@@ -1,3 +1,1 @@
-"""Job tests share the real-worker fixtures."""
-
-from tests.workers import broker, wait_for, worker  # noqa: F401
+"""Job tests use the real-worker fixtures from tests/workers.py (loaded by tests/conftest.py)."""
