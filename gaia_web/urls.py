@@ -23,8 +23,10 @@ urlpatterns = [
     path("", include("apps.jobs.urls")),
 ]
 
+urlpatterns.append(path("archive/", include("apps.archive.urls")))
+
 # Apps with pages of their own; an app without urls.py yet is skipped.
-for module_name in ("apps.archive.urls", "apps.lightcurves.urls", "apps.galex.urls", "apps.ml.urls", "apps.vetting.urls"):
+for module_name in ("apps.lightcurves.urls", "apps.galex.urls", "apps.ml.urls", "apps.vetting.urls"):
     try:
         importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

@@ -7,7 +7,12 @@ import sys
 
 import pytest
 
-SCIENCE_PACKAGES = ["apps.lightcurves.science", "apps.galex.science", "apps.ml.science"]
+SCIENCE_PACKAGES = [
+    "apps.archive.science",
+    "apps.lightcurves.science",
+    "apps.galex.science",
+    "apps.ml.science",
+]
 
 
 @pytest.mark.parametrize("package", SCIENCE_PACKAGES)

@@ -1,0 +1,195 @@
+"""Read one MAST light-curve file (Kepler/K2 ``*_llc``/``*_slc``, TESS SPOC ``*_lc``) into arrays.
+
+This is the validated boundary of the ingest: it checks structure and checksums, identifies the
+mission from the headers, and returns native-endian contiguous columns ready for Parquet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ChecksumMismatch, FitsFormatError, MissingColumns, UnknownMission
+from .fits import Header, checksum_problems, column_values, parse_hdus, read_bintable
+from .quality import DEFAULT_BITMASK, good_quality
+
+FLOAT_COLUMNS = (
+    "TIME",
+    "PDCSAP_FLUX",
+    "PDCSAP_FLUX_ERR",
+    "SAP_FLUX",
+    "SAP_FLUX_ERR",
+    "MOM_CENTR1",
+    "MOM_CENTR2",
+)
+"""Columns copied as they are stored (TIME and centroids float64, fluxes float32)."""
+
+QUALITY_SOURCE = {"kepler": "SAP_QUALITY", "k2": "SAP_QUALITY", "tess": "QUALITY"}
+"""The raw quality column of each mission; the series always calls it QUALITY."""
+
+SERIES_COLUMNS = (*FLOAT_COLUMNS, "QUALITY", "CADENCENO", "GOOD_QUALITY")
+"""Columns of the Parquet series, in order."""
+
+_STELLAR_KEYS = {
+    "ra": ("RA_OBJ",),
+    "dec": ("DEC_OBJ",),
+    "magnitude": ("KEPMAG", "TESSMAG"),
+    "teff": ("TEFF",),
+    "logg": ("LOGG",),
+    "radius": ("RADIUS",),
+    "metallicity": ("FEH", "MH"),
+}
+
+
+@dataclass(frozen=True)
+class LightCurveFile:
+    """The content of one light-curve file.
+
+    Attributes
+    ----------
+    mission : str
+        ``"kepler"``, ``"k2"`` or ``"tess"``.
+    identifier : int
+        KIC (Kepler), EPIC (K2) or TIC (TESS) number.
+    season : int
+        Quarter (Kepler), campaign (K2) or sector (TESS).
+    cadence : str
+        ``"long"`` (29.4 min), ``"short"`` (58.8 s Kepler, 20 s TESS) or ``"2min"`` (TESS).
+    columns : dict of str to ndarray, each shape (n,)
+        The :data:`SERIES_COLUMNS`: TIME in days of the mission system (BKJD = BJD - 2454833,
+        BTJD = BJD - 2457000), fluxes in e-/s, centroids in pixels, QUALITY the raw flags,
+        GOOD_QUALITY True where no bit of the mission's default mask is set.
+    stellar : dict of str to float
+        Header stellar parameters that are present: ra/dec (deg), magnitude (Kp or Tmag),
+        teff (K), logg (cgs), radius (R_sun), metallicity (dex).
+    primary : Header
+        The primary header, for provenance (DATA_REL, PROCVER, ...).
+    """
+
+    mission: str
+    identifier: int
+    season: int
+    cadence: str
+    columns: dict[str, np.ndarray]
+    stellar: dict[str, float]
+    primary: Header = field(repr=False)
+    quality_bitmask: int = 0
+
+    @property
+    def n_points(self) -> int:
+        return len(self.columns["TIME"])
+
+    @property
+    def time_range(self) -> tuple[float, float]:
+        """First and last finite time stamp (NaN, NaN when no time is finite)."""
+        time = self.columns["TIME"]
+        finite = time[np.isfinite(time)]
+        if finite.size == 0:
+            return float("nan"), float("nan")
+        return float(finite.min()), float(finite.max())
+
+
+def identify_mission(primary: Header) -> str:
+    """Kepler, K2 or TESS from the primary header (TELESCOP, MISSION, CAMPAIGN)."""
+    telescope = str(primary.get("TELESCOP", "")).strip().upper()
+    if telescope == "TESS":
+        return "tess"
+    if telescope == "KEPLER":
+        mission = str(primary.get("MISSION", "")).strip().upper()
+        return "k2" if mission == "K2" or "CAMPAIGN" in primary else "kepler"
+    raise UnknownMission(f"TELESCOP={telescope or 'missing'!s} is neither Kepler nor TESS")
+
+
+def _header_int(header: Header, key: str) -> int:
+    value = header.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FitsFormatError(
+            f"primary header keyword {key} is missing or not an integer ({value!r})"
+        )
+    return value
+
+
+def _cadence(mission: str, primary: Header, table_header: Header) -> str:
+    if mission in ("kepler", "k2"):
+        return "short" if "short" in str(primary.get("OBSMODE", "")).lower() else "long"
+    step = table_header.get("TIMEDEL")
+    seconds = float(step) * 86400.0 if isinstance(step, int | float) else 120.0
+    if seconds < 60.0:
+        return "short"
+    return "2min" if seconds <= 150.0 else "long"
+
+
+def _stellar(primary: Header) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for name, keys in _STELLAR_KEYS.items():
+        for key in keys:
+            value = primary.get(key)
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and np.isfinite(value)
+            ):
+                values[name] = float(value)
+                break
+    return values
+
+
+def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -> LightCurveFile:
+    """Parse, verify and extract one light-curve file held in memory.
+
+    Parameters
+    ----------
+    buf : bytes
+        The whole file.
+    verify_checksums : bool
+        Check CHECKSUM/DATASUM keywords where present (default). Structure is always checked.
+
+    Raises
+    ------
+    FitsFormatError, FitsTruncated
+        Not FITS, malformed, or shorter/longer than its headers say.
+    ChecksumMismatch
+        A CHECKSUM/DATASUM keyword disagrees with the bytes.
+    UnknownMission
+        TELESCOP is neither Kepler nor TESS.
+    MissingColumns
+        The LIGHTCURVE table lacks a needed column.
+    """
+    hdus = parse_hdus(buf)
+    if verify_checksums:
+        problems = checksum_problems(buf, hdus)
+        if problems:
+            raise ChecksumMismatch("; ".join(problems))
+    primary = hdus[0].header
+    mission = identify_mission(primary)
+    table_hdu = next((h for h in hdus[1:] if h.name == "LIGHTCURVE"), None)
+    if table_hdu is None:
+        raise FitsFormatError("no LIGHTCURVE extension: not a light-curve file")
+    table = read_bintable(buf, table_hdu)
+    names = set(table.dtype.names or ())
+    quality_name = QUALITY_SOURCE[mission] if QUALITY_SOURCE[mission] in names else "QUALITY"
+    missing = [name for name in (*FLOAT_COLUMNS, quality_name) if name not in names]
+    if missing:
+        raise MissingColumns(f"LIGHTCURVE table lacks {', '.join(missing)}")
+    columns = {name: column_values(table, table_hdu.header, name) for name in FLOAT_COLUMNS}
+    quality = column_values(table, table_hdu.header, quality_name).astype(np.int32, copy=False)
+    columns["QUALITY"] = quality
+    if "CADENCENO" in names:
+        columns["CADENCENO"] = column_values(table, table_hdu.header, "CADENCENO").astype(np.int32)
+    else:
+        columns["CADENCENO"] = np.full(len(quality), -1, dtype=np.int32)
+    bitmask = DEFAULT_BITMASK[mission]
+    columns["GOOD_QUALITY"] = good_quality(quality, bitmask)
+    id_key = "TICID" if mission == "tess" else "KEPLERID"
+    season_key = {"kepler": "QUARTER", "k2": "CAMPAIGN", "tess": "SECTOR"}[mission]
+    return LightCurveFile(
+        mission=mission,
+        identifier=_header_int(primary, id_key),
+        season=_header_int(primary, season_key),
+        cadence=_cadence(mission, primary, table_hdu.header),
+        columns=columns,
+        stellar=_stellar(primary),
+        primary=primary,
+        quality_bitmask=bitmask,
+    )
