@@ -132,7 +132,11 @@ def source_table(*, artifact: Artifact) -> pd.DataFrame:
 
 
 def source_curves(*, artifact: Artifact, limit: int = MAX_LIGHTCURVES) -> SourceCurves:
-    """cps = aperture_sum_i / expt_i, error sqrt(counts)/expt (Poisson), brightest sources first."""
+    """Per-frame count rates, brightest sources first.
+
+    Uses the table's background-subtracted ``cps_i``/``cps_err_i`` columns when present, else
+    cps = aperture_sum_i / expt_i with a Poisson error sqrt(counts) / expt_i.
+    """
     table = source_table(artifact=artifact)
     n_frames = len([c for c in table.columns if c.startswith("aperture_sum_")])
     if n_frames == 0:
@@ -143,9 +147,13 @@ def source_curves(*, artifact: Artifact, limit: int = MAX_LIGHTCURVES) -> Source
     sums = np.stack([table[f"aperture_sum_{i}"].to_numpy(float) for i in range(n_frames)], axis=1)
     flags = np.stack([table[f"artifact_flag_{i}"].to_numpy(int) for i in range(n_frames)], axis=1)
     order = np.argsort(-sums.sum(axis=1))[:limit]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cps = np.where(expt > 0, sums / expt, np.nan)
-        err = np.where(expt > 0, np.sqrt(np.clip(sums, 0, None)) / expt, np.nan)
+    if all(f"cps_{i}" in table.columns and f"cps_err_{i}" in table.columns for i in range(n_frames)):
+        cps = np.stack([table[f"cps_{i}"].to_numpy(float) for i in range(n_frames)], axis=1)
+        err = np.stack([table[f"cps_err_{i}"].to_numpy(float) for i in range(n_frames)], axis=1)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cps = np.where(expt > 0, sums / expt, np.nan)
+            err = np.where(expt > 0, np.sqrt(np.clip(sums, 0, None)) / expt, np.nan)
     curves = []
     for rank, row in enumerate(order):
         ra = float(table["ra"].iloc[row]) if "ra" in table.columns else float("nan")

@@ -202,3 +202,69 @@ def infer_select_tces(params: dict, version: ModelVersion):  # noqa: ANN201 - a 
     if "tce_ids" in params:
         return tces.filter(pk__in=params["tce_ids"])
     return tces.exclude(predictions__model_version=version)
+
+
+def train_params_validate(params: dict) -> dict:
+    """Check a training request (task, epochs, seed, ensemble size) before it is queued."""
+    from apps.ml.science.models import PRESETS
+
+    task = params.get("task", "triage")
+    if task not in DEFAULT_MODEL_NAMES:
+        raise InvalidInput(f"task must be one of {sorted(DEFAULT_MODEL_NAMES)}")
+    preset = params.get("preset") or f"yu2019_{task}"
+    if preset not in PRESETS:
+        raise InvalidInput(f"unknown model preset {preset!r}; choose from {sorted(PRESETS)}")
+    try:
+        clean = {
+            "task": task, "preset": preset,
+            "epochs": int(params.get("epochs", 40)), "seed": int(params.get("seed", 0)),
+            "ensemble": int(params.get("ensemble", 1)), "make_default": bool(params.get("make_default", False)),
+            "max_examples": None if params.get("max_examples") in (None, "") else int(params["max_examples"]),
+        }
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"bad training parameters: {exc}") from exc
+    if not 1 <= clean["epochs"] <= 500 or not 1 <= clean["ensemble"] <= 10:
+        raise InvalidInput("epochs must be within 1..500 and ensemble within 1..10")
+    return clean
+
+
+def model_train(
+    *,
+    params: dict,
+    job: Job | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> ModelVersion:
+    """Train on the Yu et al. 2019 shards of the demo folder, select on validation, register the model."""
+    from django.conf import settings
+
+    from apps.core.files import data_root
+    from apps.ml.science.datasets import yu2019_files
+    from apps.ml.science.models import preset_config
+    from apps.ml.science.training import TrainConfig
+    from apps.ml.science.workflows import load_labelled, train_and_save
+
+    config = preset_config(params["preset"])
+    try:
+        train_files = yu2019_files(settings.GAIA_DEMO_DATA, params["task"], "train")
+        val_files = yu2019_files(settings.GAIA_DEMO_DATA, params["task"], "val")
+        train = load_labelled(config, task=params["task"], tfrecords=train_files)
+        val = load_labelled(config, task=params["task"], tfrecords=val_files)
+        if params.get("max_examples"):
+            # A quick run (tests, trying settings) trains on the first N examples only.
+            train = train.subset(np.arange(min(len(train), params["max_examples"])))
+        out = data_root() / "models" / (f"job{job.pk}" if job else "manual")
+        manifest = train_and_save(
+            config, train, val,
+            TrainConfig(epochs=params["epochs"], seed=params["seed"], ensemble_size=params["ensemble"]),
+            out_dir=out, name=f"{params['preset']}_seed{params['seed']}", task=params["task"],
+            data_files={"train": train_files, "validation": val_files},
+            on_progress=on_progress, should_cancel=should_cancel,
+        )
+    except MLError as exc:
+        if type(exc).__name__ == "TrainingCancelled":
+            from apps.jobs.runner import JobCancelled
+
+            raise JobCancelled(str(exc)) from exc
+        raise InvalidInput(f"training failed: {exc}") from exc
+    return modelversion_register(manifest_path=manifest, job=job, make_default=params["make_default"])

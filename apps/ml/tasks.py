@@ -18,3 +18,17 @@ def infer(job: Job, ctx: JobContext) -> dict:
         on_progress=lambda done, total: ctx.progress(done, total, unit="TCEs"),
         check_cancelled=ctx.check_cancelled,
     )
+
+
+@job_actor(kind="train_model", queue_name="cpu", max_retries=0, time_limit_s=6 * 3600, validate_params=services.train_params_validate)
+def train_model(job: Job, ctx: JobContext) -> dict:
+    stage = {"name": None}
+
+    def progress(done: int, total: int, name: str) -> None:
+        if name != stage["name"]:
+            stage["name"] = name
+            ctx.stage(name)
+        ctx.progress(done, total, unit="steps")
+
+    version = services.model_train(params=job.params, job=job, on_progress=progress, should_cancel=ctx.cancel_requested)
+    return {"model_version": version.pk, "name": version.name, "metrics": version.metrics}

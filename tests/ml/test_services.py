@@ -78,3 +78,16 @@ def test_it_shows_the_score_on_the_tce_page_and_sorts_the_list(client, tiny_mode
     assert items[0]["id"] == processed_tce.pk and items[0]["score"] is not None
     assert client.get(f"/models/{version.pk}/").status_code == 200
     assert client.get(f"/api/ml/tces/{processed_tce.pk}/predictions").json()[0]["model_name"] == "tiny_triage"
+
+
+def test_it_trains_and_registers_a_model_as_a_job(settings, demo_data):
+    from apps.jobs.foreground import run_in_foreground
+
+    settings.GAIA_DEMO_DATA = demo_data
+    job = run_in_foreground(
+        kind="train_model", params={"task": "triage", "epochs": 1, "max_examples": 300}, show_progress=False
+    )
+    assert job.status == "succeeded", job.error_summary
+    version = ModelVersion.objects.get(pk=job.result["model_version"])
+    assert version.created_by == job and 0 <= version.metrics["validation"]["average_precision"] <= 1
+    assert job.progress_done > 0 and job.timings

@@ -1,0 +1,18 @@
+"""GALEX photon pipeline (gPhoton 2 conventions), free of Django: arrays and files in and out.
+
+Modules, in pipeline order:
+
+* :mod:`.raw6` - streaming raw6 FITS reader/writer, bit-field decode/encode, centre and scale
+* :mod:`.stims` - stim events, stim-separation fit (pre-CSP), post-CSP stim statistics
+* :mod:`.calibration` - cal-file loading and the on-detector steps (wiggle, walk, linearity,
+  distortion, detector coordinates), flat/scale/mask response, post-CSP WIG2/WLK2/CLK2
+* :mod:`.aspect` - gPhoton 2 aspect/boresight/metadata Parquet tables, legs, TAN projection
+* :mod:`.photonlist` - chunked raw6 -> per-leg Parquet photon lists
+* :mod:`.imaging` - full-depth images, movies (streamed or burst), exposure, FITS products
+* :mod:`.photometry` - segmentation detection, exact apertures, light-curve tables
+* :mod:`.pipeline` - :func:`~.pipeline.reduce_eclipse`, the one call the site makes
+* :mod:`.simulate` - synthetic eclipses (raw6 + aspect tables + truth) by inverting the chain
+* :mod:`.gphoton_products` - real gPhoton light curves and coadds (CR Dra demo data)
+
+Every error raised on bad input subclasses :class:`.errors.GalexError`.
+"""

@@ -337,14 +337,43 @@ def write_aspect_tables(
 # Per-photon aspect correction
 # --------------------------------------------------------------------------------------
 @njit(cache=True)
+def _gnomrev_pre(xi, eta, ra0, cosdec0, sindec0, c, s):
+    # _gnomrev_one with the pointing's trigonometry precomputed (one aspect record serves
+    # thousands of photons); cdelt is gPhoton's 0.1 arcsec.
+    x = xi * (1.0 / 36000.0) / R2D
+    y = eta * (1.0 / 36000.0) / R2D
+    xp = x * c + y * s
+    yp = -x * s + y * c
+    rsq = xp * xp + yp * yp
+    r = np.sqrt(rsq)
+    cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
+    sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
+    cosbeta, sinbeta = (-yp / r, -xp / r) if r > 0 else (1.0, 0.0)
+    xx = sindec0 * sindelta * cosbeta + cosdec0 * cosdelta
+    yy = sindelta * sinbeta
+    dec = np.arcsin(sindec0 * cosdelta - cosdec0 * sindelta * cosbeta) * R2D
+    ra = ra0 + np.arctan2(yy, xx) * R2D
+    if ra >= 360.0:
+        ra -= 360.0
+    if ra < 0.0:
+        ra += 360.0
+    return ra, dec
+
+
+@njit(cache=True)
 def _aspect_kernel(t, xi, eta, flags, atime, ara, adec, aroll, axi, aeta, aflags):
     n = t.shape[0]
     m = atime.shape[0]
     ra = np.full(n, np.nan)
     dec = np.full(n, np.nan)
     out = flags.copy()
+    cosd, sind = np.cos(adec / R2D), np.sin(adec / R2D)
+    cosr, sinr = np.cos(-aroll / R2D), np.sin(-aroll / R2D)
+    k = 0
     for i in range(n):
-        k = np.searchsorted(atime, t[i], side="right") - 1
+        # Photons are nearly always time-sorted: walk the index, search only when needed.
+        if not (0 <= k < m and atime[k] <= t[i] and (k + 1 >= m or t[i] < atime[k + 1])):
+            k = np.searchsorted(atime, t[i], side="right") - 1
         if not (k > 0 and k < m - 1 and (flags[i] == 0 or flags[i] == 6)):
             out[i] = 7
             continue
@@ -355,9 +384,9 @@ def _aspect_kernel(t, xi, eta, flags, atime, ara, adec, aroll, axi, aeta, aflags
             out[i] = 12
             continue
         frac = (t[i] - atime[k]) / dt
-        ra[i], dec[i] = _gnomrev_one(
+        ra[i], dec[i] = _gnomrev_pre(
             xi[i] + (axi[k + 1] - axi[k]) * frac, eta[i] + (aeta[k + 1] - aeta[k]) * frac,
-            ara[k], adec[k], -aroll[k], 1.0 / 36000.0,
+            ara[k], cosd[k], sind[k], cosr[k], sinr[k],
         )  # fmt: skip
     return ra, dec, out
 

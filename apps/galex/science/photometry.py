@@ -16,8 +16,9 @@ Light-curve table (gPhoton 2 ``...-movie-photom-12_8.csv`` column order): xcentr
 ycentroid, area, segment_flux, elongation, eccentricity, equivalent_radius, orientation,
 max_value, min_value, threshold_multiplier, threshold_minimum, extended_source, xcenter,
 ycenter, aperture_sum, artifact_flag, ra, dec, exptime, aperture_sum_0..N-1,
-expt_0..N-1, t0_0..N-1, t1_0..N-1, artifact_flag_0..N-1. We append ``bkg_aperture_sum``
-(mean off-source sky summed in the aperture, full depth) after ``exptime``.
+expt_0..N-1, t0_0..N-1, t1_0..N-1, artifact_flag_0..N-1. We add ``bkg_aperture_sum``
+(mean off-source sky summed in the aperture, full depth) after ``exptime``, and
+cps_0..N-1, cps_err_0..N-1 at the end.
 Conventions: aperture sums are response-weighted counts; cps = aperture_sum_i / expt_i;
 cps error = sqrt(aperture_sum_i) / expt_i (glcat docs); pixel positions are 0-based and
 ra/dec come from them with origin 0 (gPhoton 2 passes 0-based centroids to
@@ -77,10 +78,10 @@ class Detection:
     """Sources found on a full-depth image, and the background model used."""
 
     sources: pd.DataFrame  # CATALOG_COLUMNS (label as index) + threshold columns
-    background: np.ndarray  # float64 (ny, nx): detection background (sigma-clipped median)
+    background: np.ndarray  # float32 (ny, nx): detection background (sigma-clipped median)
     multiplier: float
     minimum: float
-    photometry_background: np.ndarray | None = None  # float64 (ny, nx): mean off-source level
+    photometry_background: np.ndarray | None = None  # float32 (ny, nx): mean off-source level
 
 
 def prepare_detection_image(image: FullDepthImage) -> tuple[np.ndarray, np.ndarray]:
@@ -102,38 +103,45 @@ def find_sources(image: FullDepthImage) -> Detection:
     )
     if np.all(~np.isfinite(cnt)) or min(cnt.shape) < 16:
         return Detection(empty.assign(threshold_multiplier=multiplier, threshold_minimum=minimum),
-                         np.zeros(cnt.shape), multiplier, minimum)  # fmt: skip
+                         np.zeros(cnt.shape, np.float32), multiplier, minimum)  # fmt: skip
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
         bkg = Background2D(cnt, box_size=(15, 15), filter_size=(21, 21), sigma_clip=SigmaClip(sigma=3.0),
                            bkg_estimator=MedianBackground())  # fmt: skip
-    background = np.asarray(bkg.background, np.float64)
-    sub = cnt - background
-    rms = np.asarray(bkg.background_rms, np.float32)
-    rms[rms < minimum] = minimum
-    threshold = multiplier * rms
-    kernel = make_2dgaussian_kernel(fwhm=3, size=(3, 3))
-    convolved = convolve(np.nan_to_num(sub, nan=0.0), kernel.array)
-    convolved_mask = convolve(edge, kernel.array) > 0
+    # float32 throughout and intermediates dropped early: a MIS image is ~3000x3000 pixels.
+    background = np.asarray(bkg.background, np.float32)
+    threshold = np.maximum(
+        np.asarray(bkg.background_rms, np.float32), np.float32(minimum)
+    ) * np.float32(multiplier)
+    del bkg
+    sub = np.nan_to_num(cnt - background, nan=0.0)
+    kernel = make_2dgaussian_kernel(fwhm=3, size=(3, 3)).array.astype(np.float32)
+    convolved = convolve(sub, kernel)
+    convolved_mask = convolve(edge, kernel) > 0
     segm = detect_sources(convolved, threshold, 2, connectivity=4, mask=convolved_mask)
+    del threshold, convolved_mask
+    seg = None
     if segm is None:
         sources = empty
     else:
         deblended = deblend_sources(convolved, segm, 3, n_levels=60, contrast=0.001, mode="exponential",
                                     progress_bar=False)  # fmt: skip
-        cat = SourceCatalog(np.nan_to_num(sub, nan=0.0), deblended, convolved_data=convolved)
+        del segm
+        cat = SourceCatalog(sub, deblended, convolved_data=convolved)
         # photutils 3 renamed the centroid columns; the table keeps gPhoton 2's names.
         renamed = [_PHOTUTILS_NAMES.get(c, c) for c in CATALOG_COLUMNS]
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore", AstropyDeprecationWarning)
             table = cat.to_table(columns=renamed).to_pandas()
+        seg = deblended.data
+        del cat, deblended
         sources = table.rename(columns={v: k for k, v in _PHOTUTILS_NAMES.items()}).set_index(
             "label"
         )
+    del sub, convolved
     sources = sources.astype({c: "float32" for c in CATALOG_COLUMNS[3:]})
     sources["threshold_multiplier"] = multiplier
     sources["threshold_minimum"] = minimum
-    seg = None if segm is None else deblended.data
     return Detection(sources, background, multiplier, minimum, photometry_background(cnt, seg))
 
 
@@ -150,13 +158,13 @@ def photometry_background(
     if segments is not None:
         mask |= binary_dilation(segments > 0, iterations=3)
     if mask.all():
-        return np.zeros(cnt.shape)
+        return np.zeros(cnt.shape, np.float32)
     box = int(min(box, max(4, min(cnt.shape) // 2)))
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
         bkg = Background2D(np.nan_to_num(cnt, nan=0.0), box_size=(box, box), filter_size=(3, 3), mask=mask,
                            sigma_clip=None, bkg_estimator=MeanBackground(), exclude_percentile=90.0)  # fmt: skip
-    return np.asarray(bkg.background, np.float64)
+    return np.asarray(bkg.background, np.float32)
 
 
 def aperture_sums(frame: np.ndarray, positions: np.ndarray, radius_px: float) -> np.ndarray:
@@ -188,8 +196,10 @@ class LightCurveBuilder:
         image: FullDepthImage,
         detection: Detection,
         aperture_arcsec: float = DEFAULT_APERTURE_ARCSEC,
+        band: str = "NUV",
     ):
         self.image, self.detection = image, detection
+        self.image_band = band
         self.radius = aperture_arcsec / ARCSEC_PER_PIXEL
         table = detection.sources.reset_index(drop=True).copy()
         table["extended_source"] = pd.array([pd.NA] * len(table), dtype="Int16")
@@ -230,6 +240,14 @@ class LightCurveBuilder:
                 cols[f"{name}_{i}"] = np.full(n, values[i])
         for i in frames:
             cols[f"artifact_flag_{i}"] = self.frame_flags.get(i, np.zeros(n, np.uint8))
+        # Ours, after gPhoton's columns: cps_i = aperture_sum_i / expt_i, cps_err_i = sqrt(sum) / expt.
+        rates = [
+            rate_columns(cols[f"aperture_sum_{i}"], cols[f"expt_{i}"], self.image_band)
+            for i in frames
+        ]
+        for name in ("cps", "cps_err"):
+            for i in frames:
+                cols[f"{name}_{i}"] = rates[i][name].to_numpy()
         return pd.concat([self.table, pd.DataFrame(cols)], axis=1)
 
 

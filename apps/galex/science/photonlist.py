@@ -81,8 +81,9 @@ class LegStats:
 
     def update(self, t, ra, dec, flags, detrad) -> None:
         self.n_events += len(t)
-        for value, count in zip(*np.unique(flags, return_counts=True), strict=True):
-            self.n_flag[int(value)] = self.n_flag.get(int(value), 0) + int(count)
+        counts = np.bincount(flags, minlength=256)
+        for value in np.nonzero(counts)[0]:
+            self.n_flag[int(value)] = self.n_flag.get(int(value), 0) + int(counts[value])
         on = np.isfinite(ra) & (detrad < ON_DETECTOR_RADIUS)
         if not on.any():
             return
@@ -220,7 +221,7 @@ def make_photonlists(
     *,
     band: str,
     cal_dir: str | os.PathLike,
-    chunk_size: int = 1_000_000,
+    chunk_size: int = 500_000,
     extended: bool = False,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,

@@ -268,12 +268,18 @@ def _distortion_shift(xp, yp, t, cal, stim_coefficients):
 
 
 def raw_fields_from_clocks(xraw0, yraw0, xa, q, bc: BandConstants) -> dict[str, np.ndarray]:
-    """Split raw clock positions into coarse (xb, yb) and fine (xamc, yamc) parts."""
-    xraw0 = np.clip(xraw0, 0, 8 * bc.xclk - 1)
-    yraw0 = np.clip(yraw0, 0, 8 * bc.yclk - 1)
+    """Split raw clock positions into coarse (xb, yb) and signed fine (xamc, yamc) parts.
+
+    The coarse clock is the nearest one, so the fine part is centred on it
+    (|amc| <= clk/2, well inside 12 bits) as in real telemetry, where yamc goes negative.
+    """
+    xraw0 = np.clip(xraw0, 0, 8 * bc.xclk - 1 - bc.xclk // 2)
+    yraw0 = np.clip(yraw0, 0, 8 * bc.yclk - 1 - bc.yclk // 2)
+    xb = np.floor(xraw0 / bc.xclk + 0.5).astype(np.int64)
+    yb = np.floor(yraw0 / bc.yclk + 0.5).astype(np.int64)
     return {
-        "xb": (xraw0 // bc.xclk).astype(np.int16), "xamc": (xraw0 % bc.xclk).astype(np.int16),
-        "yb": (yraw0 // bc.yclk).astype(np.int16), "yamc": (yraw0 % bc.yclk).astype(np.int16),
+        "xb": xb.astype(np.int16), "xamc": (xraw0 - xb * bc.xclk).astype(np.int16),
+        "yb": yb.astype(np.int16), "yamc": (yraw0 - yb * bc.yclk).astype(np.int16),
         "q": q.astype(np.int16), "xa": xa.astype(np.int16),
     }  # fmt: skip
 
