@@ -160,14 +160,16 @@ class JobContext:
             self._timings[self._stage] = round(self._timings.get(self._stage, 0.0) + spent, 4)
 
     def _write(self, fields: dict[str, Any], *, force: bool) -> None:
+        # The in-memory row always holds the newest values, so the final write has them even
+        # when a throttled report never reached the database.
+        for name, value in fields.items():
+            setattr(self.job, name, value)
         now = time.monotonic()
         if not force and now - self._last_write < self._min_interval:
             return
         self._last_write = now
         fields["heartbeat_at"] = timezone.now()
         Job.objects.filter(pk=self.job.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(self.job, name, value)
 
     def heartbeat(self) -> None:
         if time.monotonic() - self._last_write >= HEARTBEAT_EVERY_S:
@@ -256,6 +258,7 @@ def run_job(job_id: int, body: Callable[[Job, JobContext], dict | None], *, retr
         result=result,
         progress_done=max(job.progress_done, progress_total or 0),
         progress_total=progress_total,
+        progress_unit=job.progress_unit,
         stage="done",
     )
 

@@ -31,7 +31,7 @@ def test_it_generates_the_secret_key_once(tmp_path, monkeypatch):
 
 def test_it_passes_the_deploy_checks_with_production_settings(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "gaia_web.settings",
         "DEBUG": "0",
         "SECRET_KEY": "x" * 30 + "-production-secret-key-with-entropy-1234567890",

@@ -71,3 +71,18 @@ def test_it_records_inputs_and_result_in_the_finished_row():
     assert done.status == JobStatus.SUCCEEDED and done.result == {"answer": 42}
     assert done.provenance["inputs"] == {"kplr.fits": "ab" * 32}
     assert "reading" in done.timings
+
+
+def test_it_records_the_last_progress_even_when_a_report_was_throttled(settings):
+    settings.GAIA_PROGRESS_MAX_PER_SECOND = 1
+    job = JobFactory()
+
+    def body(job, ctx):
+        ctx.stage("work")
+        ctx.progress(1, 2)  # within the throttle interval of the stage write: not written yet
+        ctx.progress(2, 2)
+        return {}
+
+    run_job(job.pk, body, retries_left=False)
+    done = Job.objects.get(pk=job.pk)
+    assert (done.progress_done, done.progress_total) == (2, 2)
