@@ -53,12 +53,51 @@ def modelversion_register(*, manifest_path: Path, job: Job | None = None, make_d
                 manifest=json.loads(manifest.to_json()), metrics=manifest.metrics,
                 temperature=manifest.temperature, created_by=job,
             )
+        if not version.metrics.get("curves"):
+            curves = validation_curves(loaded)
+            if curves:
+                version.metrics = {**version.metrics, "curves": curves}
+                version.save(update_fields=["metrics"])
         if make_default:
             ModelVersion.objects.filter(task=version.task, is_default=True).exclude(pk=version.pk).update(is_default=False)
             if not version.is_default:
                 version.is_default = True
                 version.save(update_fields=["is_default"])
     return version
+
+
+def _thin(x: np.ndarray, y: np.ndarray, points: int = 200) -> dict[str, list[float]]:
+    keep = np.unique(np.linspace(0, x.size - 1, min(points, x.size)).astype(int))
+    return {"x": [round(float(v), 5) for v in x[keep]], "y": [round(float(v), 5) for v in y[keep]]}
+
+
+def validation_curves(loaded: LoadedModel) -> dict:
+    """ROC and precision-recall curves on the validation shard named in the manifest, when present here.
+
+    Returns {} when the model was not trained on the Yu et al. shards of the demo folder.
+    """
+    from django.conf import settings
+
+    from apps.ml.science.datasets import yu2019_files
+    from apps.ml.science.evaluation import precision_recall_curve, roc_curve
+    from apps.ml.science.workflows import load_labelled, scores_for
+
+    names = {item["file"] for item in loaded.manifest.training.get("data", {}).get("validation", [])}
+    if not names:
+        return {}
+    try:
+        files = [f for f in yu2019_files(settings.GAIA_DEMO_DATA, loaded.manifest.task, "val") if f.name in names]
+        if not files:
+            return {}
+        data = load_labelled(loaded.model.config, task=loaded.manifest.task, tfrecords=files)
+        scores = scores_for(loaded, data)
+    except MLError:
+        return {}
+    fpr, tpr = roc_curve(data.labels, scores.raw)
+    precision, recall = precision_recall_curve(data.labels, scores.raw)
+    roc = _thin(np.asarray(fpr), np.asarray(tpr))
+    pr = _thin(np.asarray(recall), np.asarray(precision))
+    return {"roc": {"fpr": roc["x"], "tpr": roc["y"]}, "pr": {"recall": pr["x"], "precision": pr["y"]}}
 
 
 def modelversion_register_shipped() -> list[ModelVersion]:
@@ -109,11 +148,13 @@ def _scalars_for(version: ModelVersion, diagnostics: list[dict]) -> np.ndarray |
     for diag in diagnostics:
         row = []
         for name in names:
-            if name == "depth_change":
-                # Yu et al.'s vetting feature: odd/even depth difference relative to its error.
-                row.append(float(diag.get("odd_even_sigma") or 0.0))
-            else:
-                raise InvalidInput(f"model needs scalar {name!r}, which the pipeline does not provide")
+            # e.g. Yu et al.'s depth_change (large- minus small-aperture depth over the scatter) needs
+            # photometry in several apertures, which Kepler/TESS light-curve files do not carry.
+            # Refuse rather than feed a look-alike and return a silently wrong score.
+            raise InvalidInput(
+                f"model {version.name} needs the scalar feature {name!r}, which the light-curve "
+                "pipeline does not compute; score with a views-only model (the triage default)"
+            )
         rows.append(row)
     return np.asarray(rows, dtype=np.float32)
 

@@ -22,22 +22,25 @@ def model_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ml/model_list.html", {"versions": selectors.modelversion_list()})
 
 
-def _curves(manifest: dict) -> dict:
-    """Bokeh figures from the curves saved with the model (ROC, PR, reliability, injection-recovery)."""
-    curves = manifest.get("curves") or manifest.get("metrics", {}).get("curves") or {}
+def _curves(version) -> dict:  # noqa: ANN001
+    """Bokeh figures: ROC and PR (validation), reliability before/after scaling, injection-recovery."""
+    curves = version.metrics.get("curves") or {}
     figures = {}
     if "roc" in curves:
-        figures["roc"] = curve_figure(curves["roc"]["fpr"], curves["roc"]["tpr"], title="ROC (validation)", x_label="false-positive rate", y_label="true-positive rate", diagonal=True)
+        figures["roc"] = curve_figure(curves["roc"]["fpr"], curves["roc"]["tpr"], title="ROC (validation)",
+                                      x_label="false-positive rate", y_label="true-positive rate", diagonal=True)
     if "pr" in curves:
-        figures["pr"] = curve_figure(curves["pr"]["recall"], curves["pr"]["precision"], title="Precision-recall (validation)", x_label="recall", y_label="precision")
-    calibration = manifest.get("calibration") or {}
+        figures["pr"] = curve_figure(curves["pr"]["recall"], curves["pr"]["precision"],
+                                     title="Precision-recall (validation)", x_label="recall", y_label="precision")
+    calibration = version.manifest.get("calibration") or {}
     if calibration.get("reliability_before") or calibration.get("reliability_after"):
         figures["reliability"] = reliability_figure(calibration.get("reliability_before"), calibration.get("reliability_after"))
-    injection = manifest.get("injection_recovery") or curves.get("injection_recovery")
-    if injection and "mes" in injection:
+    recovery = selectors.injection_recovery(version=version)
+    if recovery:
         figures["injection"] = curve_figure(
-            injection["mes"], injection["recall"], title="Injection-recovery (search + classifier)", x_label="injected MES",
-            y_label="recall", reference=(np.asarray(injection["mes"]), np.asarray(injection.get("kepler_efficiency", []))),
+            recovery["mes"], recovery["recall"], title="Injection-recovery: search + classifier (score ≥ 0.5)",
+            x_label="injected MES", y_label="recall",
+            reference=(np.asarray(recovery["mes"]), np.asarray(recovery["kepler"])),
         )
     return figures
 
@@ -47,15 +50,16 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         version = selectors.modelversion_get(version_id=version_id)
     except NotFound as exc:
         return not_found(request, exc)
-    figures = _curves(version.manifest)
+    figures = _curves(version)
     script, divs = components(figures) if figures else ("", {})
     context = {
         "version": version,
         "manifest": version.manifest,
         "training": version.manifest.get("training", {}),
-        "metrics": {k: v for k, v in version.metrics.items() if not isinstance(v, (dict, list))},
+        "metrics": version.metrics.get("validation") or {k: v for k, v in version.metrics.items() if not isinstance(v, (dict, list))},
         "calibration": {k: v for k, v in (version.manifest.get("calibration") or {}).items() if not isinstance(v, (dict, list))},
         "n_predictions": version.predictions.count(),
+        "recovery": selectors.injection_recovery(version=version),
         "bokeh": bool(figures),
         "plot_script": script,
         "plots": divs,

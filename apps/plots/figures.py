@@ -149,8 +149,12 @@ def reliability_figure(before: dict | None, after: dict | None):
     fig = figure(title="Reliability (validation)", height=300, sizing_mode="stretch_width", tools=TOOLS, x_axis_label="mean predicted probability", y_axis_label="fraction positive", output_backend="canvas")
     fig.line([0, 1], [0, 1], line_dash="dashed", color="#999999")
     for data, color, label in ((before, "#ff7f0e", "before scaling"), (after, "#2ca02c", "after temperature scaling")):
-        if data and data.get("mean_predicted"):
-            fig.line(data["mean_predicted"], data["fraction_positive"], color=color, line_width=2, legend_label=label)
-            fig.scatter(data["mean_predicted"], data["fraction_positive"], color=color, size=5)
+        if data and data.get("mean_probability"):
+            # Empty bins are null: draw only the bins that held predictions.
+            pairs = [(m, f) for m, f in zip(data["mean_probability"], data["fraction_positive"], strict=True)
+                     if m is not None and f is not None]
+            xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+            fig.line(xs, ys, color=color, line_width=2, legend_label=label)
+            fig.scatter(xs, ys, color=color, size=5)
     fig.legend.location = "top_left"
     return fig

@@ -91,3 +91,26 @@ def test_it_trains_and_registers_a_model_as_a_job(settings, demo_data):
     version = ModelVersion.objects.get(pk=job.result["model_version"])
     assert version.created_by == job and 0 <= version.metrics["validation"]["average_precision"] <= 1
     assert job.progress_done > 0 and job.timings
+
+
+def test_it_registers_the_shipped_models_with_validation_curves_on_their_card(settings, demo_data, client):
+    from apps.ml.services import modelversion_register_shipped
+
+    settings.GAIA_DEMO_DATA = demo_data
+    versions = {v.task: v for v in modelversion_register_shipped()}
+    triage = versions["triage"]
+    assert triage.is_default and triage.metrics["validation"]["average_precision"] > 0.9
+    roc = triage.metrics["curves"]["roc"]
+    assert roc["fpr"][0] == 0.0 and roc["tpr"][-1] == pytest.approx(1.0)
+    page = client.get(f"/models/{triage.pk}/").content.decode()
+    assert "ROC (validation)" in page and "Reliability" in page and "average_precision" in page
+
+
+def test_it_refuses_to_score_with_a_model_needing_features_the_pipeline_lacks(settings, demo_data, processed_tce):
+    from apps.ml.services import modelversion_register_shipped
+
+    settings.GAIA_DEMO_DATA = demo_data
+    vetting = next(v for v in modelversion_register_shipped() if v.task == "vetting")
+    with pytest.raises(InvalidInput, match="depth_change"):
+        tces_score(tces=[processed_tce], version=vetting)
+    assert not Prediction.objects.exists()

@@ -256,7 +256,10 @@ def load_view_dir(
 
 
 def split_by_star(
-    star_ids: np.ndarray, *, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 123
+    star_ids: np.ndarray,
+    *,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 123,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split example indices into train/validation/test so that no star is in two parts.
 
@@ -265,7 +268,9 @@ def split_by_star(
     """
     star_ids = np.asarray(star_ids)
     if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise DatasetError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+        raise DatasetError(
+            f"fractions must be three non-negative numbers summing to 1, got {fractions}"
+        )
     stars, counts = np.unique(star_ids, return_counts=True)
     order = np.random.default_rng(seed).permutation(len(stars))
     cumulative = np.cumsum(counts[order]) / max(len(star_ids), 1)

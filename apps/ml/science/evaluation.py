@@ -103,7 +103,9 @@ def binary_nll(y: np.ndarray, logits: np.ndarray) -> float:
     return float(-np.mean(y * log_expit(logits) + (1 - y) * log_expit(-logits)))
 
 
-def fit_temperature(y: np.ndarray, logits: np.ndarray, *, bounds: tuple[float, float] = (0.05, 20.0)) -> float:
+def fit_temperature(
+    y: np.ndarray, logits: np.ndarray, *, bounds: tuple[float, float] = (0.05, 20.0)
+) -> float:
     """Temperature T > 0 minimising the NLL of ``sigmoid(logits / T)`` (Guo et al. 2017).
 
     Fit on the validation set only. T > 1 softens over-confident scores; the ranking (AP, AUC) is
@@ -133,10 +135,17 @@ def reliability_diagram(y: np.ndarray, probabilities: np.ndarray, *, n_bins: int
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_p = np.bincount(index, weights=p, minlength=n_bins) / counts
         frac = np.bincount(index, weights=y, minlength=n_bins) / counts
-    return {"edges": edges, "count": counts.astype(np.int64), "mean_probability": mean_p, "fraction_positive": frac}
+    return {
+        "edges": edges,
+        "count": counts.astype(np.int64),
+        "mean_probability": mean_p,
+        "fraction_positive": frac,
+    }
 
 
-def expected_calibration_error(y: np.ndarray, probabilities: np.ndarray, *, n_bins: int = 10) -> float:
+def expected_calibration_error(
+    y: np.ndarray, probabilities: np.ndarray, *, n_bins: int = 10
+) -> float:
     """ECE = sum over bins of (count / n) * |fraction positive - mean probability| (equal-width bins)."""
     diagram = reliability_diagram(y, probabilities, n_bins=n_bins)
     filled = diagram["count"] > 0

@@ -7,6 +7,7 @@ the model in batches without gradients.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,14 @@ import torch
 from .errors import InputValidationError
 from .evaluation import sigmoid
 from .models import CandidateClassifier, ModelConfig
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    if precision == "bfloat16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 @dataclass
@@ -39,9 +48,13 @@ def _as_rows(name: str, value: object, length: int) -> np.ndarray:
     if array.ndim == 1:
         array = array[None, :]
     if array.ndim != 2:
-        raise InputValidationError(f"view {name!r} must be (n, {length}) or ({length},), got {array.shape}")
+        raise InputValidationError(
+            f"view {name!r} must be (n, {length}) or ({length},), got {array.shape}"
+        )
     if array.shape[1] != length:
-        raise InputValidationError(f"view {name!r} has length {array.shape[1]}, the model needs {length}")
+        raise InputValidationError(
+            f"view {name!r} has length {array.shape[1]}, the model needs {length}"
+        )
     bad = ~np.isfinite(array)
     if bad.any():
         rows = np.flatnonzero(bad.any(axis=1))
@@ -61,14 +74,18 @@ def _scalar_matrix(config: ModelConfig, scalars: object, n: int) -> np.ndarray:
         missing = [s for s in config.scalar_names if s not in scalars]
         if missing:
             raise InputValidationError(f"missing scalar features {missing}")
-        columns = [np.atleast_1d(np.asarray(scalars[s], dtype=np.float32)) for s in config.scalar_names]
+        columns = [
+            np.atleast_1d(np.asarray(scalars[s], dtype=np.float32)) for s in config.scalar_names
+        ]
         if any(c.ndim != 1 or c.shape[0] != n for c in columns):
             raise InputValidationError(f"each scalar feature needs {n} values, one per TCE")
         matrix = np.stack(columns, axis=1)
     else:
         matrix = np.asarray(scalars, dtype=np.float32).reshape(-1, k) if np.size(scalars) else None
         if matrix is None or matrix.shape != (n, k):
-            raise InputValidationError(f"scalars must have shape ({n}, {k}) for {config.scalar_names}")
+            raise InputValidationError(
+                f"scalars must have shape ({n}, {k}) for {config.scalar_names}"
+            )
     if not np.all(np.isfinite(matrix)):
         raise InputValidationError("scalar features contain NaN or infinite values")
     return np.ascontiguousarray(matrix)
@@ -89,7 +106,9 @@ def validate_inputs(
     """
     missing = [b.view for b in config.branches if b.view not in views]
     if missing:
-        raise InputValidationError(f"missing views {missing}; the model needs {list(config.view_lengths())}")
+        raise InputValidationError(
+            f"missing views {missing}; the model needs {list(config.view_lengths())}"
+        )
     checked = {b.view: _as_rows(b.view, views[b.view], b.length) for b in config.branches}
     counts = {name: v.shape[0] for name, v in checked.items()}
     if len(set(counts.values())) != 1:
@@ -107,11 +126,17 @@ def score(
     temperature: float = 1.0,
     batch_size: int = 512,
     device: torch.device | str | None = None,
+    precision: str = "float32",
 ) -> Scores:
     """Score n TCEs in batches of ``batch_size``; see `validate_inputs` for the input forms.
 
-    Returns `Scores` with logits, raw sigmoid scores and temperature-calibrated probabilities.
+    ``precision="bfloat16"`` runs the network under bfloat16 autocast: about twice the throughput
+    on CPUs with AVX-512 BF16, probabilities within ~0.02 of float32 (validation AP of the shipped
+    models changed by <= 0.0012; see docs/bench/ml.md). Returns `Scores` with logits, raw sigmoid
+    scores and temperature-calibrated probabilities.
     """
+    if precision not in PRECISIONS:
+        raise InputValidationError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     if not temperature > 0:
         raise InputValidationError(f"temperature must be positive, got {temperature}")
     if batch_size < 1:
@@ -124,6 +149,7 @@ def score(
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         batch = {k: torch.from_numpy(v[start:stop]).to(device) for k, v in checked.items()}
-        out = model(batch, torch.from_numpy(matrix[start:stop]).to(device))
-        logits[start:stop] = out.double().cpu().numpy()
+        with _autocast(device, precision):
+            out = model(batch, torch.from_numpy(matrix[start:stop]).to(device))
+        logits[start:stop] = out.float().double().cpu().numpy()
     return Scores(logits=logits, raw=sigmoid(logits), calibrated=sigmoid(logits / temperature))

@@ -18,15 +18,18 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import batman
 import numpy as np
+from astropy.io import fits
 from numba import njit
 from scipy import ndimage, special
 
-from .errors import InjectionError
+from .errors import InjectionError, TrainingCancelled
 
 Detection = tuple[float, float, float]  # period (d), epoch (same time system as time), duration (h)
 SearchFn = Callable[[np.ndarray, np.ndarray], list[Detection]]
@@ -59,19 +62,27 @@ def _clean_series(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _batman_profile(
-    time: np.ndarray, *, period: float, epoch: float, rp_rs: float, a_rs: float, impact: float,
-    limb_darkening: Sequence[float], supersample: int, exp_time: float,
+    time: np.ndarray,
+    *,
+    period: float,
+    epoch: float,
+    rp_rs: float,
+    a_rs: float,
+    impact: float,
+    limb_darkening: Sequence[float],
+    supersample: int,
+    exp_time: float,
 ) -> np.ndarray:
     """Relative flux (n,) of one batman transit model (1 out of transit)."""
-    import batman  # imported here: batman builds its C extension state on first use
-
     params = batman.TransitParams()
     params.t0, params.per, params.rp, params.a = epoch, period, rp_rs, a_rs
     params.inc = float(np.degrees(np.arccos(impact / a_rs)))
     params.ecc, params.w = 0.0, 90.0
     params.limb_dark, params.u = "quadratic", list(limb_darkening)
     kwargs = {"supersample_factor": supersample, "exp_time": exp_time} if supersample > 1 else {}
-    return np.asarray(batman.TransitModel(params, time, **kwargs).light_curve(params), dtype=np.float64)
+    return np.asarray(
+        batman.TransitModel(params, time, **kwargs).light_curve(params), dtype=np.float64
+    )
 
 
 def _check_orbit(period: float, rp_rs: float, a_rs: float, impact: float) -> None:
@@ -125,8 +136,15 @@ def planted_transit(
     a_rs = a_over_rs(period) if a_rs is None else a_rs
     _check_orbit(period, rp_rs, a_rs, impact)
     return _batman_profile(
-        time, period=period, epoch=epoch, rp_rs=rp_rs, a_rs=a_rs, impact=impact,
-        limb_darkening=limb_darkening, supersample=supersample, exp_time=exp_time,
+        time,
+        period=period,
+        epoch=epoch,
+        rp_rs=rp_rs,
+        a_rs=a_rs,
+        impact=impact,
+        limb_darkening=limb_darkening,
+        supersample=supersample,
+        exp_time=exp_time,
     )
 
 
@@ -157,7 +175,13 @@ def planted_eclipsing_binary(
         raise InjectionError("eclipse depths must be fractions in (0, 1)")
     a_rs = a_over_rs(period) if a_rs is None else a_rs
     _check_orbit(period, radius_ratio, a_rs, impact)
-    common = {"rp_rs": radius_ratio, "a_rs": a_rs, "impact": impact, "supersample": supersample, "exp_time": exp_time}
+    common = {
+        "rp_rs": radius_ratio,
+        "a_rs": a_rs,
+        "impact": impact,
+        "supersample": supersample,
+        "exp_time": exp_time,
+    }
     flux = 1.0 - _unit_eclipse(time, period=period, epoch=epoch, **common) * np.where(
         np.floor((time - epoch) / period + 0.5).astype(np.int64) % 2 == 0, odd_depth, even_depth
     )
@@ -168,10 +192,17 @@ def planted_eclipsing_binary(
     return flux
 
 
-def _unit_eclipse(time: np.ndarray, *, epoch: float, limb_darkening=SUN_LIKE_LIMB_DARKENING, **kwargs) -> np.ndarray:
+def _unit_eclipse(
+    time: np.ndarray, *, epoch: float, limb_darkening=SUN_LIKE_LIMB_DARKENING, **kwargs
+) -> np.ndarray:
     """Eclipse shape (n,) scaled to depth 1 at mid-eclipse (0 out of eclipse)."""
     shape = 1.0 - _batman_profile(time, epoch=epoch, limb_darkening=limb_darkening, **kwargs)
-    peak = 1.0 - _batman_profile(np.array([epoch]), epoch=epoch, limb_darkening=limb_darkening, **kwargs)[0]
+    peak = (
+        1.0
+        - _batman_profile(np.array([epoch]), epoch=epoch, limb_darkening=limb_darkening, **kwargs)[
+            0
+        ]
+    )
     return shape / peak
 
 
@@ -187,7 +218,9 @@ def _ar1_kernel(innovations: np.ndarray, phi: float) -> np.ndarray:
     return out
 
 
-def red_noise(n: int, *, sigma: float, correlation_cadences: float, rng: np.random.Generator) -> np.ndarray:
+def red_noise(
+    n: int, *, sigma: float, correlation_cadences: float, rng: np.random.Generator
+) -> np.ndarray:
     """Stationary AR(1) ("red") noise (n,) of standard deviation ``sigma``.
 
     ``correlation_cadences`` is the e-folding correlation length in cadences: phi = exp(-1 / length).
@@ -220,7 +253,9 @@ def simulated_light_curve(
         raise InjectionError("light curve must span at least 10 cadences")
     time = np.arange(n) * cadence_days
     flux = 1.0 + rng.normal(0.0, white_ppm * 1e-6, n)
-    flux += red_noise(n, sigma=red_ppm * 1e-6, correlation_cadences=red_hours / 24 / cadence_days, rng=rng)
+    flux += red_noise(
+        n, sigma=red_ppm * 1e-6, correlation_cadences=red_hours / 24 / cadence_days, rng=rng
+    )
     phase = rng.uniform(0, 2 * np.pi)
     flux += variability_ppm * 1e-6 * np.sin(2 * np.pi * time / variability_period_days + phase)
     keep = np.ones(n, dtype=bool)
@@ -232,8 +267,6 @@ def simulated_light_curve(
 
 
 def _read_kepler_flux(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    from astropy.io import fits
-
     with fits.open(path, memmap=False) as hdul:
         data = hdul["LIGHTCURVE"].data
         time = np.asarray(data["TIME"], dtype=np.float64)
@@ -245,18 +278,24 @@ def _read_kepler_flux(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def dr24_tces(demo_data: str | Path, kepid: int) -> list[Detection]:
     """(period d, epoch BKJD, duration h) of every DR24 TCE of ``kepid`` in the demo TCE table."""
-    import csv
-
     rows = []
     with (Path(demo_data) / DR24_TCE_TABLE).open() as handle:
         lines = (line for line in handle if not line.startswith("#"))
         for row in csv.DictReader(lines):
             if int(row["kepid"]) == kepid:
-                rows.append((float(row["tce_period"]), float(row["tce_time0bk"]), float(row["tce_duration"])))
+                rows.append(
+                    (
+                        float(row["tce_period"]),
+                        float(row["tce_time0bk"]),
+                        float(row["tce_duration"]),
+                    )
+                )
     return rows
 
 
-def mask_events(time: np.ndarray, events: Sequence[Detection], *, width_factor: float = 2.0) -> np.ndarray:
+def mask_events(
+    time: np.ndarray, events: Sequence[Detection], *, width_factor: float = 2.0
+) -> np.ndarray:
     """Boolean (n,) True where ``time`` is outside ``width_factor`` durations around any event."""
     keep = np.ones(time.shape, dtype=bool)
     for period, epoch, duration_hours in events:
@@ -294,14 +333,20 @@ def invert_light_curve(flux: np.ndarray) -> np.ndarray:
 def scramble_light_curve(
     time: np.ndarray, flux: np.ndarray, *, n_blocks: int = 8, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """DR25 "SCR"-like: cut the series into ``n_blocks`` equal-count blocks and lay them end to end
-    in a random order, each keeping its internal time spacing. A real periodic signal loses its
-    phase coherence across blocks; noise statistics are unchanged. Returns (time, flux).
+    """DR25 "SCR"-like: cut the series at random points into ``n_blocks`` blocks (each at least half
+    the mean block size) and lay them end to end in a random order, each keeping its internal time
+    spacing. Random block lengths make the shifts incommensurate with any period, so a real periodic
+    signal loses its phase coherence across blocks; noise statistics are unchanged. Returns
+    (time, flux).
     """
     time, flux = _clean_series(time, flux)
-    if n_blocks < 2 or n_blocks > time.size:
-        raise InjectionError(f"n_blocks must be in [2, {time.size}]")
-    blocks = np.array_split(np.arange(time.size), n_blocks)
+    if n_blocks < 2 or 2 * n_blocks > time.size:
+        raise InjectionError(f"n_blocks must be in [2, {time.size // 2}]")
+    minimum = time.size // (2 * n_blocks)
+    spare = time.size - minimum * n_blocks
+    extra = np.diff(np.r_[0, np.sort(rng.integers(0, spare + 1, n_blocks - 1)), spare])
+    edges = np.r_[0, np.cumsum(minimum + extra)]
+    blocks = [np.arange(edges[k], edges[k + 1]) for k in range(n_blocks)]
     order = rng.permutation(n_blocks)
     if np.all(order == np.arange(n_blocks)):
         order = np.roll(order, 1)
@@ -329,7 +374,9 @@ def noise_on_duration(time: np.ndarray, flux: np.ndarray, duration_hours: float)
     return float(1.4826 * np.median(np.abs(averaged - np.median(averaged))))
 
 
-def expected_mes(time: np.ndarray, noise_flux: np.ndarray, model: np.ndarray, duration_hours: float) -> float:
+def expected_mes(
+    time: np.ndarray, noise_flux: np.ndarray, model: np.ndarray, duration_hours: float
+) -> float:
     """Expected multiple-event statistic of a planted signal: mean in-transit depth x sqrt(number of
     transits observed) / noise on the transit duration (`noise_on_duration` of the noise before
     injection). In-transit means cadences where the model is below 1 by more than half its depth.
@@ -352,7 +399,9 @@ def transit_duration_hours(period: float, a_rs: float, rp_rs: float, impact: flo
     return float(period / np.pi * np.arcsin(min(arg, 1.0)) * 24.0)
 
 
-def christiansen_efficiency(mes: np.ndarray, *, a: float = 4.35, b: float = 1.05, offset: float = 4.1) -> np.ndarray:
+def christiansen_efficiency(
+    mes: np.ndarray, *, a: float = 4.35, b: float = 1.05, offset: float = 4.1
+) -> np.ndarray:
     """Kepler pipeline detection efficiency vs MES: a Gamma CDF in (MES - offset), shape a, scale b.
 
     a = 4.35, b = 1.05: Christiansen et al. 2015 (ApJ 810, 95) for FGK stars. The 4.1 offset is the
@@ -382,8 +431,13 @@ class Injection:
 
 
 def match_detection(
-    period: float, epoch: float, duration_hours: float, detections: Sequence[Detection],
-    *, period_tolerance: float = 0.01, epoch_tolerance_durations: float = 1.0,
+    period: float,
+    epoch: float,
+    duration_hours: float,
+    detections: Sequence[Detection],
+    *,
+    period_tolerance: float = 0.01,
+    epoch_tolerance_durations: float = 1.0,
 ) -> int | None:
     """Index of the first detection at the injected period (relative ``period_tolerance``) whose
     epoch lands within ``epoch_tolerance_durations`` of an injected transit; None if there is none.
@@ -398,15 +452,21 @@ def match_detection(
 
 
 def draw_planet(
-    time: np.ndarray, rng: np.random.Generator, *, period_range: tuple[float, float] = (1.0, 40.0),
-    rp_rs_range: tuple[float, float] = (0.005, 0.05), min_transits: int = 3,
+    time: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    period_range: tuple[float, float] = (1.0, 40.0),
+    rp_rs_range: tuple[float, float] = (0.005, 0.05),
+    min_transits: int = 3,
 ) -> dict:
     """Random planet parameters (log-uniform period and radius ratio, uniform impact < 0.9,
     random Sun-like-ish limb darkening) with at least ``min_transits`` transits inside ``time``."""
     span = float(time.max() - time.min())
     high = min(period_range[1], span / min_transits)
     if high <= period_range[0]:
-        raise InjectionError(f"a {span:.1f}-day light curve cannot hold {min_transits} transits of P >= {period_range[0]}")
+        raise InjectionError(
+            f"a {span:.1f}-day light curve cannot hold {min_transits} transits of P >= {period_range[0]}"
+        )
     period = float(np.exp(rng.uniform(np.log(period_range[0]), np.log(high))))
     u1 = float(rng.uniform(0.3, 0.5))
     return {
@@ -437,8 +497,6 @@ def injection_recovery(
     and ``recovered`` when it is detected and ``classify_fn`` scores it >= ``threshold`` (without a
     classifier, recovered = detected).
     """
-    from .errors import TrainingCancelled
-
     total = n_per_light_curve * len(light_curves)
     results: list[Injection] = []
     for name, time, flux in light_curves:
@@ -449,18 +507,26 @@ def injection_recovery(
             params = draw_planet(time, rng, period_range=period_range, rp_rs_range=rp_rs_range)
             a_rs = a_over_rs(params["period"])
             model = planted_transit(time, a_rs=a_rs, **params)
-            duration = transit_duration_hours(params["period"], a_rs, params["rp_rs"], params["impact"])
+            duration = transit_duration_hours(
+                params["period"], a_rs, params["rp_rs"], params["impact"]
+            )
             injected = flux * model
             item = Injection(
-                light_curve=name, kind="planet", period=params["period"], epoch=params["epoch"],
-                duration_hours=duration, depth=float(1 - model.min()),
+                light_curve=name,
+                kind="planet",
+                period=params["period"],
+                epoch=params["epoch"],
+                duration_hours=duration,
+                depth=float(1 - model.min()),
                 mes=expected_mes(time, flux, model, duration),
             )
             detections = search_fn(time, injected)
             hit = match_detection(item.period, item.epoch, duration, detections)
             item.detected = hit is not None
             if item.detected:
-                item.score = float(classify_fn(time, injected, detections[hit])) if classify_fn else 1.0
+                item.score = (
+                    float(classify_fn(time, injected, detections[hit])) if classify_fn else 1.0
+                )
                 item.recovered = item.score >= threshold
             results.append(item)
             if on_progress is not None:
@@ -496,7 +562,11 @@ def false_positive_rates(
     >= ``threshold``, or all detections without a classifier) and the rate of false positives per
     light curve.
     """
-    variants: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"null": [], "inverted": [], "scrambled": []}
+    variants: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {
+        "null": [],
+        "inverted": [],
+        "scrambled": [],
+    }
     for _, time, flux in light_curves:
         time, flux = _clean_series(time, flux)
         variants["null"].append((time, flux))

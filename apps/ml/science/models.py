@@ -4,7 +4,8 @@ Each view (global, local, odd/even, secondary, centroid ...) goes through its ow
 blocks (AstroNet: per block ``block_size`` kernel-``kernel_size`` "same" convolutions with ReLU, then
 a "valid" max-pool); the flattened columns and the (transformed) scalar features are concatenated
 and go through ``hidden_layers`` dense layers to one logit. An ensemble of ``ensemble_size``
-identical networks averages their logits. Presets:
+identical networks averages their logits (and, with ``test_time_reversal``, the logits of the
+time-reversed views too). Presets:
 
 * ``astronet``       Shallue & Vanderburg 2018: global 2001 (5 blocks, 16..256 filters, pool 5/2),
                      local 201 (2 blocks, pool 7/2), 4 x 512 dense; 9,940,193 parameters.
@@ -78,6 +79,7 @@ class ModelConfig:
     dropout: float = 0.0
     activation: str = "relu"
     ensemble_size: int = 1
+    test_time_reversal: bool = False  # also score the time-reversed views and average the logits
 
     def view_lengths(self) -> dict[str, int]:
         """View name -> required length in bins."""
@@ -142,7 +144,9 @@ def _astronet_columns(global_length: int, local_length: int) -> list[BranchConfi
 
 def _exominer_lite() -> ModelConfig:
     def small(view: str, length: int, blocks: int, pool: int) -> BranchConfig:
-        return BranchConfig(view, length, num_blocks=blocks, block_size=1, initial_filters=8, pool_size=pool)
+        return BranchConfig(
+            view, length, num_blocks=blocks, block_size=1, initial_filters=8, pool_size=pool
+        )
 
     return ModelConfig(
         preset="exominer_lite",
@@ -155,8 +159,16 @@ def _exominer_lite() -> ModelConfig:
             small("centroid_global_view", 301, 3, 5),
             small("centroid_local_view", 31, 2, 3),
         ],
-        scalar_names=["tce_steff", "tce_slogg", "tce_smet", "tce_sradius", "tce_smass", "tce_sdens",
-                      "tce_period", "tce_prad"],
+        scalar_names=[
+            "tce_steff",
+            "tce_slogg",
+            "tce_smet",
+            "tce_sradius",
+            "tce_smass",
+            "tce_sdens",
+            "tce_period",
+            "tce_prad",
+        ],
         hidden_layers=4,
         hidden_size=128,
         dropout=0.02,
@@ -169,7 +181,10 @@ PRESETS = {
     "yu2019_triage": lambda: ModelConfig("yu2019_triage", _astronet_columns(201, 61)),
     "yu2019_vetting": lambda: ModelConfig(
         "yu2019_vetting",
-        [*_astronet_columns(201, 61), BranchConfig("secondary_view", 61, num_blocks=2, pool_size=7)],
+        [
+            *_astronet_columns(201, 61),
+            BranchConfig("secondary_view", 61, num_blocks=2, pool_size=7),
+        ],
         scalar_names=["depth_change"],
     ),
     "exominer_lite": _exominer_lite,
@@ -197,7 +212,11 @@ class ConvColumn(nn.Module):
         channels = 1
         for filters in branch.filters():
             for _ in range(branch.block_size):
-                layers.append(nn.Conv1d(channels, filters, branch.kernel_size, padding=branch.kernel_size // 2))
+                layers.append(
+                    nn.Conv1d(
+                        channels, filters, branch.kernel_size, padding=branch.kernel_size // 2
+                    )
+                )
                 layers.append(ACTIVATIONS[activation]())
                 channels = filters
             layers.append(nn.MaxPool1d(branch.pool_size, branch.pool_stride))
@@ -213,7 +232,9 @@ class MultiBranchCNN(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.view_names = [b.view for b in config.branches]
-        self.columns = nn.ModuleDict({b.view: ConvColumn(b, config.activation) for b in config.branches})
+        self.columns = nn.ModuleDict(
+            {b.view: ConvColumn(b, config.activation) for b in config.branches}
+        )
         width = sum(b.flat_size() for b in config.branches) + len(config.scalar_names)
         layers: list[nn.Module] = []
         for _ in range(config.hidden_layers):
@@ -246,8 +267,12 @@ class CandidateClassifier(nn.Module):
         center = config.scalar_center or [0.0] * k
         scale = config.scalar_scale or [1.0] * k
         # Not persistent: the config is the source of truth, the state dict holds learnt weights only.
-        self.register_buffer("scalar_center", torch.tensor(center, dtype=torch.float32), persistent=False)
-        self.register_buffer("scalar_scale", torch.tensor(scale, dtype=torch.float32), persistent=False)
+        self.register_buffer(
+            "scalar_center", torch.tensor(center, dtype=torch.float32), persistent=False
+        )
+        self.register_buffer(
+            "scalar_scale", torch.tensor(scale, dtype=torch.float32), persistent=False
+        )
 
     def transform_scalars(self, scalars: torch.Tensor) -> torch.Tensor:
         """asinh, standardise with the training-set center/scale, clip to +-SCALAR_CLIP."""
@@ -256,12 +281,19 @@ class CandidateClassifier(nn.Module):
         z = (torch.asinh(scalars) - self.scalar_center) / self.scalar_scale
         return z.clamp(-SCALAR_CLIP, SCALAR_CLIP)
 
-    def forward(self, views: Mapping[str, torch.Tensor], scalars: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, views: Mapping[str, torch.Tensor], scalars: torch.Tensor | None = None
+    ) -> torch.Tensor:
         n = next(iter(views.values())).shape[0]
         if scalars is None:
             scalars = torch.zeros((n, 0), dtype=torch.float32, device=self.scalar_scale.device)
         z = self.transform_scalars(scalars)
         logits = [member(views, z) for member in self.members]
+        if self.config.test_time_reversal:
+            # Training augments with reversed views, so the reversed example is an equally valid
+            # look at the same TCE; averaging both halves the variance of the score.
+            flipped = {name: v.flip(1) for name, v in views.items()}
+            logits += [member(flipped, z) for member in self.members]
         return logits[0] if len(logits) == 1 else torch.stack(logits).mean(0)
 
 
@@ -275,7 +307,9 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def fit_scalar_transform(scalars: np.ndarray, names: Sequence[str]) -> tuple[list[float], list[float]]:
+def fit_scalar_transform(
+    scalars: np.ndarray, names: Sequence[str]
+) -> tuple[list[float], list[float]]:
     """Median and robust scale (1.4826 MAD, at least 1e-3) of ``asinh(scalars)`` per column.
 
     ``scalars`` is an array (n, k) of training-set values; returns (center, scale) lists of length k.

@@ -89,7 +89,10 @@ def sha256_file(path: str | Path) -> str:
 
 def data_manifest(paths: Iterable[str | Path]) -> list[dict]:
     """File name, size in bytes and sha256 of each training/validation data file."""
-    return [{"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": sha256_file(p)} for p in paths]
+    return [
+        {"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": sha256_file(p)}
+        for p in paths
+    ]
 
 
 def select_device(preference: str = "auto") -> torch.device:
@@ -125,7 +128,10 @@ def save_model(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / f"{name}.pt"
-    state = {k: v.detach().to("cpu", WEIGHT_DTYPES[dtype]).contiguous() for k, v in model.state_dict().items()}
+    state = {
+        k: v.detach().to("cpu", WEIGHT_DTYPES[dtype]).contiguous()
+        for k, v in model.state_dict().items()
+    }
     torch.save(state, weights)
     manifest = ModelManifest(
         name=name,
@@ -153,7 +159,9 @@ def resolve_model_path(name_or_path: str | Path | None, *, task: str | None = No
     """
     if name_or_path is None:
         if task not in DEFAULT_MODEL_NAMES:
-            raise RegistryError(f"no default model for task {task!r}; tasks: {sorted(DEFAULT_MODEL_NAMES)}")
+            raise RegistryError(
+                f"no default model for task {task!r}; tasks: {sorted(DEFAULT_MODEL_NAMES)}"
+            )
         name_or_path = DEFAULT_MODEL_NAMES[task]
     path = Path(name_or_path)
     candidates = [path, path.with_suffix(".json"), DEFAULT_MODELS_DIR / f"{name_or_path}.json"]
@@ -166,7 +174,9 @@ def resolve_model_path(name_or_path: str | Path | None, *, task: str | None = No
     raise RegistryError(f"no model manifest at {name_or_path!r} (shipped models: {shipped})")
 
 
-def load_model(name_or_path: str | Path | None = None, *, task: str | None = None, device: str = "cpu") -> LoadedModel:
+def load_model(
+    name_or_path: str | Path | None = None, *, task: str | None = None, device: str = "cpu"
+) -> LoadedModel:
     """Load a saved model after checking its sha256 and that the weights fit its config.
 
     Raises
@@ -194,7 +204,9 @@ def load_model(name_or_path: str | Path | None = None, *, task: str | None = Non
     _check_state(model, state, weights.name)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     target = select_device(device)
-    return LoadedModel(model=model.to(target).eval(), manifest=manifest, manifest_path=manifest_path, device=target)
+    return LoadedModel(
+        model=model.to(target).eval(), manifest=manifest, manifest_path=manifest_path, device=target
+    )
 
 
 def _check_state(model: CandidateClassifier, state: dict, label: str) -> None:
@@ -211,7 +223,9 @@ def _check_state(model: CandidateClassifier, state: dict, label: str) -> None:
             details.append(f"unexpected {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
         if shapes:
             k = shapes[0]
-            details.append(f"{len(shapes)} shape mismatches, e.g. {k}: file {found[k]} vs config {expected[k]}")
+            details.append(
+                f"{len(shapes)} shape mismatches, e.g. {k}: file {found[k]} vs config {expected[k]}"
+            )
         raise RegistryError(f"weights {label} do not match the model config: " + "; ".join(details))
 
 

@@ -237,7 +237,9 @@ def parse_example(record: bytes) -> dict[str, FeatureValue]:
     return features
 
 
-def read_examples(paths: Iterable[str | Path], *, verify: bool = True) -> list[dict[str, FeatureValue]]:
+def read_examples(
+    paths: Iterable[str | Path], *, verify: bool = True
+) -> list[dict[str, FeatureValue]]:
     """Parse every Example of every file in ``paths`` (in order); see `iter_records`, `parse_example`."""
     examples = []
     for path in paths:
@@ -273,7 +275,9 @@ def _encode_feature(value: FeatureValue | str | bytes | float | int) -> bytes:
     if isinstance(value, str | bytes):
         value = [value.encode() if isinstance(value, str) else value]
     if isinstance(value, list) and value and isinstance(value[0], bytes | str):
-        items = b"".join(_length_delimited(1, v if isinstance(v, bytes) else v.encode()) for v in value)
+        items = b"".join(
+            _length_delimited(1, v if isinstance(v, bytes) else v.encode()) for v in value
+        )
         return _length_delimited(1, items)
     array = np.atleast_1d(np.asarray(value))
     if np.issubdtype(array.dtype, np.integer):
@@ -286,7 +290,9 @@ def _encode_feature(value: FeatureValue | str | bytes | float | int) -> bytes:
 def encode_example(features: Mapping[str, FeatureValue | str | bytes | float | int]) -> bytes:
     """Serialize ``{name: values}`` as a ``tf.train.Example`` (floats as FloatList, ints as Int64List)."""
     entries = b"".join(
-        _length_delimited(1, _length_delimited(1, name.encode()) + _length_delimited(2, _encode_feature(v)))
+        _length_delimited(
+            1, _length_delimited(1, name.encode()) + _length_delimited(2, _encode_feature(v))
+        )
         for name, v in features.items()
     )
     return _length_delimited(1, entries)

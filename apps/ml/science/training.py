@@ -13,6 +13,7 @@ training raise `TrainingCancelled`.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 import time
@@ -36,7 +37,7 @@ CancelFn = Callable[[], bool]
 class TrainConfig:
     """Training hyper-parameters (serialised into the model manifest)."""
 
-    epochs: int = 40
+    epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
@@ -47,7 +48,9 @@ class TrainConfig:
     ensemble_size: int = 1
     num_threads: int = 2
     device: str = "cpu"
-    schedule: str = "cosine"  # "cosine": anneal to 0 over ``epochs``; "plateau": halve after 2 stale epochs
+    schedule: str = (
+        "cosine"  # "cosine": anneal to 0 over ``epochs``; "plateau": halve after 2 stale epochs
+    )
 
     def validate(self) -> TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.patience < 1:
@@ -55,7 +58,9 @@ class TrainConfig:
         if self.schedule not in ("cosine", "plateau"):
             raise ConfigError("schedule must be 'cosine' or 'plateau'")
         if not 0 <= self.reverse_prob <= 1 or self.ensemble_size < 1 or self.num_threads < 1:
-            raise ConfigError("reverse_prob in [0, 1], ensemble_size >= 1 and num_threads >= 1 required")
+            raise ConfigError(
+                "reverse_prob in [0, 1], ensemble_size >= 1 and num_threads >= 1 required"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -94,24 +99,33 @@ def reverse_time(views: dict[str, torch.Tensor], flip: torch.Tensor) -> dict[str
     return {name: torch.where(mask, v.flip(1), v) for name, v in views.items()}
 
 
-def to_tensors(data: LabelledViews, config: ModelConfig, device: torch.device) -> tuple[dict, torch.Tensor]:
+def to_tensors(
+    data: LabelledViews, config: ModelConfig, device: torch.device
+) -> tuple[dict, torch.Tensor]:
     """Views (the config's branches) and scalars (the config's names) of ``data`` as float32 tensors."""
     missing = [b.view for b in config.branches if b.view not in data.views]
     if missing:
         raise DatasetError(f"data lacks views {missing} needed by the model")
     for b in config.branches:
         if data.views[b.view].shape[1] != b.length:
-            raise DatasetError(f"view {b.view} has length {data.views[b.view].shape[1]}, model needs {b.length}")
+            raise DatasetError(
+                f"view {b.view} has length {data.views[b.view].shape[1]}, model needs {b.length}"
+            )
     columns = [data.scalar_names.index(n) for n in config.scalar_names if n in data.scalar_names]
     if len(columns) != len(config.scalar_names):
         raise DatasetError(f"data lacks scalars needed by the model: {config.scalar_names}")
-    views = {b.view: torch.as_tensor(data.views[b.view], dtype=torch.float32, device=device) for b in config.branches}
+    views = {
+        b.view: torch.as_tensor(data.views[b.view], dtype=torch.float32, device=device)
+        for b in config.branches
+    }
     scalars = torch.as_tensor(data.scalars[:, columns], dtype=torch.float32, device=device)
     return views, scalars
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, views: dict, scalars: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
+def predict_logits(
+    model: nn.Module, views: dict, scalars: torch.Tensor, batch_size: int = 1024
+) -> np.ndarray:
     """Logits (n,) of ``model`` in eval mode, in batches."""
     model.eval()
     n = scalars.shape[0]
@@ -133,6 +147,38 @@ class _Member(nn.Module):
         return self.model.members[self.index](views, self.model.transform_scalars(scalars))
 
 
+def _run_epoch(
+    member: _Member,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    train: tuple[dict, torch.Tensor, torch.Tensor],
+    order: torch.Tensor,
+    flips: torch.Tensor,
+    weights: tuple[float, float],
+    batch_size: int,
+    after_batch: Callable[[], None],
+) -> float:
+    """One pass over the training set in ``order``; returns the mean (weighted) training loss."""
+    views, scalars, labels = train
+    total = 0.0
+    for start in range(0, labels.shape[0], batch_size):
+        idx = order[start : start + batch_size]
+        y = labels[idx]
+        logits = member(
+            reverse_time({k: v[idx] for k, v in views.items()}, flips[idx]), scalars[idx]
+        )
+        weight = torch.where(y > 0.5, weights[1], weights[0])
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight=weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += float(loss.detach()) * idx.shape[0]
+        after_batch()
+    return total / labels.shape[0]
+
+
 def _train_member(
     member: _Member,
     train: tuple[dict, torch.Tensor, torch.Tensor],
@@ -147,13 +193,19 @@ def _train_member(
     for module in net.modules():  # fresh init from this member's seed
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
-    views, scalars, labels = train
+    labels = train[2]
     val_views, val_scalars, val_labels = val
     w_neg, w_pos = class_weights(labels.cpu().numpy()) if tc.class_weighting else (1.0, 1.0)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
+    optimizer = torch.optim.AdamW(
+        net.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay
+    )
     n = labels.shape[0]
     steps = tc.epochs * math.ceil(n / tc.batch_size)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if tc.schedule == "cosine" else None
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+        if tc.schedule == "cosine"
+        else None
+    )
     generator = torch.Generator().manual_seed(seed)
     best = (-math.inf, copy.deepcopy(net.state_dict()), 0)
     history, stale = [], 0
@@ -161,24 +213,23 @@ def _train_member(
         net.train()
         order = torch.randperm(n, generator=generator).to(labels.device)
         flips = torch.rand(n, generator=generator).to(labels.device) < tc.reverse_prob
-        total_loss = 0.0
-        for start in range(0, n, tc.batch_size):
-            idx = order[start : start + tc.batch_size]
-            batch_views = reverse_time({k: v[idx] for k, v in views.items()}, flips[idx])
-            y = labels[idx]
-            weight = torch.where(y > 0.5, w_pos, w_neg)
-            logits = member(batch_views, scalars[idx])
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight=weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total_loss += float(loss.detach()) * idx.shape[0]
-            report(f"epoch {epoch}/{tc.epochs}")
+        stage = f"epoch {epoch}/{tc.epochs}"
+        if history:
+            stage += f" (val AP {history[-1]['val_average_precision']:.4f}, best {best[0]:.4f})"
+        mean_loss = _run_epoch(
+            member,
+            optimizer,
+            scheduler,
+            train,
+            order,
+            flips,
+            (w_neg, w_pos),
+            tc.batch_size,
+            functools.partial(report, stage),
+        )
         val_logits = predict_logits(member, val_views, val_scalars)
         val_ap = average_precision(val_labels, val_logits)
-        history.append({"epoch": epoch, "train_loss": total_loss / n, "val_average_precision": val_ap})
+        history.append({"epoch": epoch, "train_loss": mean_loss, "val_average_precision": val_ap})
         if val_ap > best[0]:
             best, stale = (val_ap, copy.deepcopy(net.state_dict()), epoch), 0
         else:
@@ -218,7 +269,9 @@ def train_model(
     device = torch.device(tc.device)
     config = ModelConfig.from_dict(model_config.to_dict())
     config.ensemble_size = tc.ensemble_size
-    scalar_columns = [train.scalar_names.index(n) for n in config.scalar_names if n in train.scalar_names]
+    scalar_columns = [
+        train.scalar_names.index(n) for n in config.scalar_names if n in train.scalar_names
+    ]
     config.scalar_center, config.scalar_scale = fit_scalar_transform(
         train.scalars[:, scalar_columns], config.scalar_names
     )

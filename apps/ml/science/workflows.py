@@ -18,7 +18,7 @@ import torch
 from .datasets import LabelledViews, load_tfrecord_views, load_view_dir, split_by_star
 from .evaluation import binary_metrics, calibration_report, sigmoid
 from .inference import score
-from .models import ModelConfig
+from .models import CandidateClassifier, ModelConfig
 from .registry import LoadedModel, data_manifest, load_model, save_model, update_manifest
 from .training import CancelFn, ProgressFn, TrainConfig, train_model
 
@@ -29,7 +29,11 @@ def model_inputs(config: ModelConfig) -> tuple[list[str], list[str]]:
 
 
 def load_labelled(
-    config: ModelConfig, *, task: str, tfrecords: Sequence[str | Path] = (), views_dir: str | Path | None = None
+    config: ModelConfig,
+    *,
+    task: str,
+    tfrecords: Sequence[str | Path] = (),
+    views_dir: str | Path | None = None,
 ) -> LabelledViews:
     """Labelled views for ``config`` from TFRecord files (Yu 2019 labels for ``task``) or a view folder."""
     views, scalars = model_inputs(config)
@@ -50,7 +54,11 @@ def scores_for(loaded: LoadedModel, data: LabelledViews, *, batch_size: int = 51
     """`Scores` of every example of ``data`` with a loaded model."""
     columns = [data.scalar_names.index(n) for n in loaded.model.config.scalar_names]
     return score(
-        loaded.model, data.views, data.scalars[:, columns], temperature=loaded.temperature, batch_size=batch_size
+        loaded.model,
+        data.views,
+        data.scalars[:, columns],
+        temperature=loaded.temperature,
+        batch_size=batch_size,
     )
 
 
@@ -62,11 +70,29 @@ def evaluate_model(loaded: LoadedModel, data: LabelledViews, *, threshold: float
     return binary_metrics(data.labels, scores_for(loaded, data).raw, threshold=threshold)
 
 
+def choose_test_time_reversal(model: CandidateClassifier, val: LabelledViews) -> dict[str, float]:
+    """Set ``model.config.test_time_reversal`` to whichever setting scores the higher validation AP.
+
+    Returns the validation AP of both settings ({"False": ap, "True": ap}).
+    """
+    scores = {}
+    for setting in (False, True):
+        model.config.test_time_reversal = setting
+        columns = [val.scalar_names.index(n) for n in model.config.scalar_names]
+        raw = score(model, val.views, val.scalars[:, columns]).raw
+        scores[str(setting)] = binary_metrics(val.labels, raw)["average_precision"]
+    model.config.test_time_reversal = scores["True"] > scores["False"]
+    return scores
+
+
 def _jsonable_calibration(report: dict) -> dict:
     out = {}
     for key, value in report.items():
         if isinstance(value, dict):
-            out[key] = {k: [None if not np.isfinite(x) else float(x) for x in np.asarray(v, dtype=float)] for k, v in value.items()}
+            out[key] = {
+                k: [None if not np.isfinite(x) else float(x) for x in np.asarray(v, dtype=float)]
+                for k, v in value.items()
+            }
         else:
             out[key] = float(value)
     return out
@@ -83,27 +109,36 @@ def train_and_save(
     task: str,
     data_files: dict[str, Sequence[str | Path]] | None = None,
     dtype: str = "float16",
+    auto_reversal: bool = True,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
 ) -> Path:
     """Train, save, reload, calibrate on validation and record everything; returns the manifest path.
 
-    ``data_files`` maps a split name ("train", "validation") to the files it came from; their names,
+    With ``auto_reversal`` the saved model also averages over time-reversed views
+    (``test_time_reversal``) when that scores a higher validation AP (a selection on validation,
+    recorded in the manifest). ``data_files`` maps a split name ("train", "validation") to the files it came from; their names,
     sizes and sha256 go into the manifest.
     """
-    result = train_model(model_config, train, val, train_config, on_progress=on_progress, should_cancel=should_cancel)
+    result = train_model(
+        model_config, train, val, train_config, on_progress=on_progress, should_cancel=should_cancel
+    )
+    reversal_ap = choose_test_time_reversal(result.model, val) if auto_reversal else {}
     manifest_path = save_model(result.model, out_dir, name, task=task, dtype=dtype)
     loaded = load_model(manifest_path)
     val_scores = scores_for(loaded, val)
     calibration = calibration_report(val.labels, val_scores.logits)
     metrics = binary_metrics(val.labels, val_scores.raw)
-    metrics_calibrated = binary_metrics(val.labels, sigmoid(val_scores.logits / calibration["temperature"]))
+    metrics_calibrated = binary_metrics(
+        val.labels, sigmoid(val_scores.logits / calibration["temperature"])
+    )
     training = {
         "train_config": train_config.to_dict(),
         "seed": train_config.seed,
         "seconds": round(result.seconds, 1),
         "best_epochs": result.best_epochs,
         "history": result.history,
+        "validation_ap_by_test_time_reversal": reversal_ap,
         "n_train": len(train),
         "n_validation": len(val),
         "positives_train": int(train.labels.sum()),

@@ -1,0 +1,56 @@
+"""Evaluate a saved model on labelled views and print one JSON line (no database needed).
+
+    python manage.py evaluate_model --tfrecords ../shared/data/tess_yu2019/triage/val-00000-of-00001 --task triage
+
+prints ``{"n": ..., "average_precision": ..., "accuracy": ..., "roc_auc": ..., "precision": ...,
+"recall": ..., "threshold": 0.5}`` (plus "model"). Without ``--model`` the shipped default model of
+the task is used; ``--model`` takes a manifest path, a folder or a shipped model name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.ml.science.errors import MLScienceError
+from apps.ml.science.registry import load_model
+from apps.ml.science.workflows import evaluate_model, load_labelled
+
+
+class Command(BaseCommand):
+    help = "Score labelled TFRecords (or a --views folder) with a model; print one JSON line of metrics."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--model", default=None, help="manifest path, folder or shipped model name"
+        )
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--tfrecords", nargs="+", metavar="FILE", help="Yu 2019 TFRecord files")
+        source.add_argument("--views", metavar="DIR", help="folder of per-TCE .npz view files")
+        parser.add_argument("--task", choices=["triage", "vetting"], required=True)
+        parser.add_argument("--threshold", type=float, default=0.5)
+        parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+
+    def handle(self, *args, **opts) -> None:
+        if not 0.0 <= opts["threshold"] <= 1.0:
+            raise CommandError("--threshold must be in [0, 1]")
+        try:
+            loaded = load_model(opts["model"], task=opts["task"], device=opts["device"])
+            data = load_labelled(
+                loaded.model.config,
+                task=opts["task"],
+                tfrecords=opts["tfrecords"] or (),
+                views_dir=opts["views"],
+            )
+            metrics = evaluate_model(loaded, data, threshold=opts["threshold"])
+        except MLScienceError as exc:
+            raise CommandError(str(exc)) from exc
+        metrics["model"] = loaded.manifest.name
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in metrics.items()
+        }
+        self.stdout.write(json.dumps(clean))

@@ -1,0 +1,145 @@
+"""Train a candidate classifier and save it with its manifest (no database needed).
+
+Reproduce the shipped default models (see apps/ml/default_models/README.md)::
+
+    python manage.py train_model --task triage --out apps/ml/default_models
+    python manage.py train_model --task vetting --out apps/ml/default_models
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.ml.science.datasets import yu2019_files
+from apps.ml.science.errors import MLScienceError
+from apps.ml.science.models import PRESETS, preset_config
+from apps.ml.science.registry import DEFAULT_MODEL_NAMES, ModelManifest
+from apps.ml.science.training import TrainConfig
+from apps.ml.science.workflows import load_labelled, split_view_dir, train_and_save
+
+DEFAULT_PRESETS = {"triage": "yu2019_triage", "vetting": "yu2019_vetting"}
+
+
+class Command(BaseCommand):
+    help = "Train a CNN on the Yu 2019 TESS TFRecords (or a --views folder), select on validation, save."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--task", choices=sorted(DEFAULT_PRESETS), default="triage")
+        parser.add_argument("--preset", choices=sorted(PRESETS), help="default: yu2019_<task>")
+        parser.add_argument(
+            "--train", nargs="+", metavar="FILE", help="training TFRecords (default: demo data)"
+        )
+        parser.add_argument(
+            "--val", nargs="+", metavar="FILE", help="validation TFRecords (default: demo data)"
+        )
+        parser.add_argument(
+            "--views", metavar="DIR", help="folder of per-TCE .npz views, split 80/10/10 by star"
+        )
+        parser.add_argument("--out", default=None, help="output folder (default: DATA_ROOT/models)")
+        parser.add_argument("--name", default=None, help="model name (default: the preset name)")
+        parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+        parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+        parser.add_argument("--lr", type=float, default=TrainConfig.learning_rate)
+        parser.add_argument("--patience", type=int, default=TrainConfig.patience)
+        parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+        parser.add_argument(
+            "--schedule", choices=["cosine", "plateau"], default=TrainConfig.schedule
+        )
+        parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+        parser.add_argument("--ensemble", type=int, default=TrainConfig.ensemble_size)
+        parser.add_argument("--threads", type=int, default=TrainConfig.num_threads)
+        parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+        parser.add_argument(
+            "--class-weights", action="store_true", help="balance the classes in the loss"
+        )
+        parser.add_argument(
+            "--no-reversal-choice",
+            action="store_true",
+            help="do not consider averaging over time-reversed views (chosen on validation AP otherwise)",
+        )
+        parser.add_argument("--dtype", choices=["float16", "float32"], default="float16")
+
+    def handle(self, *args, **opts) -> None:
+        task = opts["task"]
+        config = preset_config(opts["preset"] or DEFAULT_PRESETS[task])
+        train_config = TrainConfig(
+            epochs=opts["epochs"],
+            batch_size=opts["batch_size"],
+            learning_rate=opts["lr"],
+            patience=opts["patience"],
+            weight_decay=opts["weight_decay"],
+            schedule=opts["schedule"],
+            seed=opts["seed"],
+            ensemble_size=opts["ensemble"],
+            num_threads=opts["threads"],
+            device=opts["device"],
+            class_weighting=opts["class_weights"],
+        )
+        name = opts["name"] or (
+            DEFAULT_MODEL_NAMES[task] if opts["preset"] is None else opts["preset"]
+        )
+        out = opts["out"] or settings.DATA_ROOT / "models"
+        try:
+            train, val, files = self._data(config, task, opts)
+            self.stdout.write(
+                f"training {name} ({config.preset}) on {len(train)} TCEs ({int(train.labels.sum())} positive), "
+                f"selecting on {len(val)} ({int(val.labels.sum())} positive)"
+            )
+            path = train_and_save(
+                config,
+                train,
+                val,
+                train_config,
+                out_dir=out,
+                name=name,
+                task=task,
+                data_files=files,
+                dtype=opts["dtype"],
+                auto_reversal=not opts["no_reversal_choice"],
+                on_progress=_TerminalProgress(self.stdout),
+            )
+        except MLScienceError as exc:
+            raise CommandError(str(exc)) from exc
+        manifest = ModelManifest.from_file(path)
+        metrics = manifest.metrics["validation"]
+        self.stdout.write(
+            f"\nsaved {path} in {manifest.training['seconds']:.0f} s: validation AP "
+            f"{metrics['average_precision']:.4f}, accuracy {metrics['accuracy']:.4f}, "
+            f"temperature {manifest.temperature:.3f}"
+        )
+
+    def _data(self, config, task: str, opts: dict):
+        if opts["views"]:
+            train, val, _ = split_view_dir(config, opts["views"], seed=opts["seed"])
+            return train, val, {}
+        root = settings.GAIA_DEMO_DATA
+        train_files = opts["train"] or yu2019_files(root, task, "train")
+        val_files = opts["val"] or yu2019_files(root, task, "val")
+        train = load_labelled(config, task=task, tfrecords=train_files)
+        val = load_labelled(config, task=task, tfrecords=val_files)
+        return train, val, {"train": train_files, "validation": val_files}
+
+
+class _TerminalProgress:
+    """Progress on the terminal: one line rewritten twice a second on a tty, else a line every 30 s."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.last, self.started = stream, 0.0, time.perf_counter()
+        self.tty = sys.stdout.isatty()
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        now = time.perf_counter()
+        if now - self.last < (0.5 if self.tty else 30.0) and done < total:
+            return
+        self.last = now
+        end = "\r" if self.tty and done < total else "\n"
+        elapsed = now - self.started
+        self.stream.write(
+            f"{done}/{total} ({100 * done / total:.0f}%) {stage} [{elapsed:.0f} s]", ending=end
+        )
+        self.stream.flush()

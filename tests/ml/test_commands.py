@@ -1,0 +1,156 @@
+"""The train_model and evaluate_model commands, run as a user would, with no database."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.ml.science import tfrecord
+
+KEYS = {"n", "average_precision", "accuracy", "roc_auc", "precision", "recall", "threshold"}
+
+
+def _planted_records(path, n: int, seed: int) -> None:
+    """Yu-2019-shaped Examples: PC/EB get a dip in both views, J does not."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for i in range(n):
+        disposition = rng.choice(["PC", "EB", "J", "J", "J"])
+        dip = disposition != "J"
+        views = {}
+        for name, length in (("global_view", 201), ("local_view", 61)):
+            x = np.linspace(-1, 1, length)
+            views[name] = rng.normal(0, 0.3, length) - dip * np.exp(-0.5 * (x / 0.08) ** 2)
+        records.append(
+            tfrecord.encode_example({**views, "Disposition": disposition, "tic_id": np.array([i])})
+        )
+    tfrecord.write_records(path, records)
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_trains_saves_and_evaluates_a_model_on_tfrecords(tmp_path) -> None:
+    _planted_records(tmp_path / "train", 200, 0)
+    _planted_records(tmp_path / "val", 100, 1)
+    log = _run(
+        "train_model",
+        "--task",
+        "triage",
+        "--train",
+        str(tmp_path / "train"),
+        "--val",
+        str(tmp_path / "val"),
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path / "models"),
+        "--name",
+        "tiny",
+    )
+    assert "saved" in log and (tmp_path / "models/tiny.json").is_file()
+    line = _run(
+        "evaluate_model",
+        "--model",
+        str(tmp_path / "models/tiny.json"),
+        "--tfrecords",
+        str(tmp_path / "val"),
+        "--task",
+        "triage",
+        "--threshold",
+        "0.4",
+    ).strip()
+    metrics = json.loads(line)
+    assert (
+        "\n" not in line
+        and set(metrics) >= KEYS
+        and metrics["n"] == 100
+        and metrics["threshold"] == 0.4
+    )
+
+
+def test_it_evaluates_the_shipped_triage_model_on_the_validation_shard(demo_data) -> None:
+    line = _run(
+        "evaluate_model",
+        "--tfrecords",
+        str(demo_data / "tess_yu2019/triage/val-00000-of-00001"),
+        "--task",
+        "triage",
+    )
+    metrics = json.loads(line)
+    assert (
+        metrics["n"] == 1657 and metrics["average_precision"] > 0.9 and metrics["threshold"] == 0.5
+    )
+
+
+def test_it_evaluates_a_folder_of_npz_views(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    for i in range(20):
+        np.savez(
+            tmp_path / f"tce{i:02d}.npz",
+            global_view=rng.normal(size=201),
+            local_view=rng.normal(size=61),
+            label=np.array(i % 2),
+            star_id=np.array(i),
+        )
+    metrics = json.loads(_run("evaluate_model", "--views", str(tmp_path), "--task", "triage"))
+    assert metrics["n"] == 20 and set(metrics) >= KEYS
+
+
+def test_it_fails_clearly_on_a_corrupt_tfrecord(tmp_path) -> None:
+    _planted_records(tmp_path / "val", 5, 1)
+    blob = bytearray((tmp_path / "val").read_bytes())
+    blob[100] ^= 0xFF
+    (tmp_path / "val").write_bytes(bytes(blob))
+    with pytest.raises(CommandError, match="CRC mismatch"):
+        _run("evaluate_model", "--tfrecords", str(tmp_path / "val"), "--task", "triage")
+
+
+def test_it_trains_on_a_view_folder_split_by_star(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    views = tmp_path / "views"
+    views.mkdir()
+    for i in range(120):
+        label = i % 3 == 0
+        x = np.linspace(-1, 1, 61)
+        local = rng.normal(0, 0.3, 61) - label * np.exp(-0.5 * (x / 0.08) ** 2)
+        np.savez(
+            views / f"{i // 2:04d}-{i % 2}.npz",
+            global_view=rng.normal(0, 0.3, 201),
+            local_view=local,
+            label=np.array("PC" if label else "NTP"),
+            star_id=np.array(i // 2),
+        )
+    log = _run(
+        "train_model",
+        "--task",
+        "triage",
+        "--views",
+        str(views),
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path / "models"),
+        "--name",
+        "kepler",
+    )
+    assert "saved" in log
+    metrics = json.loads(
+        _run(
+            "evaluate_model",
+            "--model",
+            str(tmp_path / "models/kepler.json"),
+            "--views",
+            str(views),
+            "--task",
+            "triage",
+        )
+    )
+    assert metrics["n"] == 120
