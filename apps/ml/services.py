@@ -141,22 +141,19 @@ def _loaded(version_id: int, sha256: str) -> LoadedModel:
 
 
 def _scalars_for(version: ModelVersion, diagnostics: list[dict]) -> np.ndarray | None:
+    """The scalar features a model needs; the pipeline provides none yet, so such models are refused.
+
+    e.g. Yu et al.'s ``depth_change`` (large- minus small-aperture depth over the scatter) needs
+    photometry in several apertures, which Kepler/TESS light-curve files do not carry. Refusing is
+    better than feeding a look-alike and returning a silently wrong score.
+    """
     names = version.manifest.get("config", {}).get("scalar_names", [])
     if not names:
         return None
-    rows = []
-    for diag in diagnostics:
-        row = []
-        for name in names:
-            # e.g. Yu et al.'s depth_change (large- minus small-aperture depth over the scatter) needs
-            # photometry in several apertures, which Kepler/TESS light-curve files do not carry.
-            # Refuse rather than feed a look-alike and return a silently wrong score.
-            raise InvalidInput(
-                f"model {version.name} needs the scalar feature {name!r}, which the light-curve "
-                "pipeline does not compute; score with a views-only model (the triage default)"
-            )
-        rows.append(row)
-    return np.asarray(rows, dtype=np.float32)
+    raise InvalidInput(
+        f"model {version.name} needs the scalar feature(s) {names} (first: {names[0]!r}), which the "
+        "light-curve pipeline does not compute; score with a views-only model (the triage default)"
+    )
 
 
 def tces_score(
