@@ -297,6 +297,20 @@ def spline_segment(t, f, bkspace, maxiter, cut, spline, keep):
 
 
 @njit(cache=True)
+def _sigma_floor(flux):
+    """Noise to assume when the point-to-point scatter is zero (a constant or quantised series).
+
+    AstroNet's BIC divides by it; a tiny floor relative to the data scale keeps the likelihood
+    finite and lets the complexity penalty pick the simplest spline.
+    """
+    scale = 1.0
+    for k in range(flux.shape[0]):
+        if abs(flux[k]) > scale:
+            scale = abs(flux[k])
+    return 1e-9 * scale
+
+
+@njit(cache=True)
 def choose_spline(
     time, flux, bounds, bkspaces, maxiter, cut, penalty_coeff, spline_out, keep_out, bic_out
 ):
@@ -321,6 +335,8 @@ def choose_spline(
     if nd == 0:
         return best
     sigma = median_inplace(sabs[:nd]) * 1.48
+    if not sigma > 0.0:
+        sigma = _sigma_floor(flux)
     spline = np.empty(n)
     keep = np.zeros(n, dtype=np.bool_)
     for b in range(bkspaces.shape[0]):

@@ -53,8 +53,9 @@ def bls_kernel(gy, gw, delta, periods, dur_bins, power, depth, start, dur_index)
         while c < m:
             c_next = int(np.ceil((k + 1) * o))
             end = min(c_next, m)
-            fy[1 : end - c + 1] += gy[c:end]
-            fw[1 : end - c + 1] += gw[c:end]
+            for j in range(end - c):  # contiguous block addition (vectorised by LLVM)
+                fy[j + 1] += gy[c + j]
+                fw[j + 1] += gw[c + j]
             c = c_next
             k += 1
         for j in range(maxd):  # wrap the first bins after the last for boxes crossing phase 0

@@ -163,16 +163,24 @@ def _compact_bounds(bounds: np.ndarray, live: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def biweight_location(x, cval, maxiter, ftol):
-    """Tukey biweight location of x: start at the median, reweight with scale cval * MAD."""
-    loc = np.median(x)
+def biweight_location(x, cval, maxiter, ftol, scratch):
+    """Tukey biweight location of x: start at the median, reweight with scale cval * MAD.
+
+    scratch: workspace at least as long as x (medians reorder it instead of allocating).
+    """
+    n = x.shape[0]
+    buf = scratch[:n]
+    buf[:] = x
+    loc = kern.median_inplace(buf)
     for _ in range(maxiter):
-        mad = np.median(np.abs(x - loc))
+        for k in range(n):
+            buf[k] = abs(x[k] - loc)
+        mad = kern.median_inplace(buf)
         if mad == 0.0:
             return loc
         num = 0.0
         den = 0.0
-        for k in range(x.shape[0]):
+        for k in range(n):
             u = (x[k] - loc) / (cval * mad)
             if abs(u) < 1.0:
                 wk = (1.0 - u * u) ** 2
@@ -188,6 +196,7 @@ def biweight_location(x, cval, maxiter, ftol):
 @njit(cache=True)
 def biweight_kernel(time, flux, bounds, half_window, cval, maxiter, ftol, out):
     """Sliding biweight: out[i] = biweight location of the segment's points within half_window."""
+    scratch = np.empty(time.shape[0])
     for s in range(bounds.shape[0] - 1):
         a, e = bounds[s], bounds[s + 1]
         lo = a
@@ -197,7 +206,7 @@ def biweight_kernel(time, flux, bounds, half_window, cval, maxiter, ftol, out):
                 lo += 1
             while hi < e and time[hi] <= time[i] + half_window:
                 hi += 1
-            out[i] = biweight_location(flux[lo:hi], cval, maxiter, ftol)
+            out[i] = biweight_location(flux[lo:hi], cval, maxiter, ftol, scratch)
 
 
 def biweight_trend(

@@ -105,10 +105,22 @@ def _detrend_centroid(time, values, bounds, bkspace, mask):
     if ok.sum() < 4 or not np.isfinite(bkspace):
         return out
     sub_bounds = segment_bounds(time[ok], gap=0.75)
+    # One unclipped fit: centroids are often quantised, and clipping at a near-zero MAD can
+    # leave knot intervals empty; the transit mask already keeps the signal out.
     fit = fit_spline(
-        time[ok], values[ok], bounds=sub_bounds, bkspaces=np.array([bkspace]), transit_mask=mask[ok]
+        time[ok],
+        values[ok],
+        bounds=sub_bounds,
+        bkspaces=np.array([bkspace]),
+        maxiter=1,
+        transit_mask=mask[ok],
     )
-    out[ok] = values[ok] - fit.trend
+    trend = fit.trend
+    v = values[ok]
+    for a, b in zip(sub_bounds[:-1], sub_bounds[1:], strict=True):
+        if not np.isfinite(trend[a:b]).all():  # the spline failed here: fall back to the median
+            trend[a:b] = np.median(v[a:b])
+    out[ok] = v - trend
     return out
 
 
@@ -139,6 +151,8 @@ def flatten_lightcurves(
         Cadences where the trend could not be fitted are dropped.
     """
     p = get_preset(preset) if isinstance(preset, str) else preset
+    for e in tces:
+        check_ephemeris(e)
     lc = prepare(lightcurves, quality=p.quality_mask)
     bounds = segment_bounds(lc.time, lc.part)
     mask = _transit_mask(lc.time, tces) if p.mask_transits_in_fit else np.zeros(len(lc), dtype=bool)
@@ -172,8 +186,8 @@ def flatten_lightcurves(
     return FlatSeries(t, lc.flux[ok] / trend[ok], lc.flux[ok], trend[ok], col, row, b, bkspace)
 
 
-def check_ephemeris(e: Ephemeris, time: np.ndarray) -> None:
-    """Raise BadEphemeris unless 0 < duration < period <= baseline and all are finite."""
+def check_ephemeris(e: Ephemeris, time: np.ndarray | None = None) -> None:
+    """Raise BadEphemeris unless 0 < duration < period (<= baseline, given times) and finite."""
     vals = (e.period, e.epoch, e.duration_hours)
     if not all(np.isfinite(v) for v in vals):
         raise BadEphemeris(f"period, epoch and duration must be finite, got {vals}")
@@ -185,6 +199,8 @@ def check_ephemeris(e: Ephemeris, time: np.ndarray) -> None:
         raise BadEphemeris(
             f"duration {e.duration_hours} h is not shorter than the period {e.period} d"
         )
+    if time is None:
+        return
     baseline = float(time.max() - time.min())
     if e.period > baseline:
         raise BadEphemeris(f"period {e.period} d is longer than the {baseline:.2f} d baseline")
@@ -254,6 +270,8 @@ def tce_views(
     p = get_preset(preset)
     tce = Ephemeris(float(period), float(epoch), float(duration_hours))
     others = list(other_tces)
+    for e in (tce, *others):
+        check_ephemeris(e)  # before any folding: a zero period or huge duration masks everything
     if flat is None:
         flat = flatten_lightcurves(lightcurves, preset=p, tces=[tce, *others])
     check_ephemeris(tce, flat.time)

@@ -1,0 +1,73 @@
+"""manage.py search_transits: BLS transit search of light-curve FITS files (no database)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.lightcurves.science.errors import LightCurveError
+from apps.lightcurves.science.io import read_fits
+from apps.lightcurves.science.pipeline import search_transits
+
+
+class Command(BaseCommand):
+    help = "Search light curves of one target for periodic transits and write the signals as JSON."
+    requires_system_checks: list = []
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--fits",
+            nargs="+",
+            required=True,
+            type=Path,
+            help="light-curve FITS files of one target",
+        )
+        parser.add_argument("--out", required=True, type=Path, help="output .json path")
+        parser.add_argument(
+            "--period-min", type=float, default=0.5, help="shortest trial period, days"
+        )
+        parser.add_argument(
+            "--period-max",
+            type=float,
+            default=None,
+            help="longest trial period, days (default: half the baseline)",
+        )
+        parser.add_argument(
+            "--n-periods", type=int, default=20000, help="number of log-spaced trial periods"
+        )
+        parser.add_argument(
+            "--max-signals", type=int, default=3, help="stop after this many signals"
+        )
+        parser.add_argument("--min-snr", type=float, default=7.0, help="SNR threshold")
+        parser.add_argument("--min-sde", type=float, default=6.0, help="SDE threshold")
+
+    def handle(self, *args, **opts) -> None:
+        try:
+            curves = [read_fits(path) for path in opts["fits"]]
+            signals = search_transits(
+                curves,
+                period_min=opts["period_min"],
+                period_max=opts["period_max"],
+                n_periods=opts["n_periods"],
+                max_signals=opts["max_signals"],
+                min_snr=opts["min_snr"],
+                min_sde=opts["min_sde"],
+            )
+        except LightCurveError as exc:
+            raise CommandError(str(exc)) from exc
+        first = curves[0]
+        payload = {
+            "target": {"mission": first.mission, "target_id": first.target_id},
+            "files": [str(p) for p in opts["fits"]],
+            "signals": [s.to_dict() for s in signals],
+        }
+        out: Path = opts["out"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(payload, indent=2))
+        self.stdout.write(f"wrote {out}: {len(signals)} signal(s)")
+        for s in signals:
+            self.stdout.write(
+                f"  P={s.period:.5f} d  T0={s.epoch:.4f}  D={s.duration_hours:.2f} h  depth={s.depth_ppm:.0f} ppm  SNR={s.snr:.1f}"
+            )

@@ -1,0 +1,326 @@
+"""Benchmark the light-curve science core against its references and peers; write docs/bench/lightcurves.md.
+
+Run: python bench/bench_lightcurves.py [--data DIR] [--periods N] [--repeats N] [--out PATH]
+
+Measured side by side in one run, on the 17 quarters of KIC 2306740 (the issue's full-mission case):
+- JIT: cold compile (empty numba cache) and warm start (cached kernels), in subprocesses;
+- the whole path (clean + BIC spline + every view + diagnostics for one TCE), `gaia` and `astronet`;
+- the slow AstroNet re-statement (``science/reference.py``) and how closely the views agree;
+- our BLS vs astropy's BoxLeastSquares on the same period/duration grid;
+- our sliding biweight vs wotan's biweight; our 2001-bin global view vs lightkurve fold().bin().
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from apps.lightcurves.science import reference as ref  # noqa: E402
+from apps.lightcurves.science.bls import bls  # noqa: E402
+from apps.lightcurves.science.cleaning import segment_bounds  # noqa: E402
+from apps.lightcurves.science.detrend import BKSPACES, biweight_trend, fit_spline  # noqa: E402
+from apps.lightcurves.science.io import read_fits  # noqa: E402
+from apps.lightcurves.science.pipeline import flatten_lightcurves, prepare, tce_views  # noqa: E402
+from apps.lightcurves.science.search import search  # noqa: E402
+from apps.lightcurves.science.views import PRESETS, binned_view, fold  # noqa: E402
+
+TCE = (10.3071, 138.731, 4.5)  # KIC 2306740 DR24 TCE 1 (BKJD, hours)
+DURATIONS_H = np.array([1.0, 2.0, 3.5, 5.0, 8.0])
+
+COLD_SNIPPET = """
+import time, glob, sys
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+from apps.lightcurves.science import io, pipeline, bls
+import numpy as np
+t1 = time.perf_counter()
+lcs = [io.read_fits(f) for f in sorted(glob.glob({glob!r}))[:2]]
+pipeline.tce_views(lcs, 10.3071, 138.731, 4.5, preset="gaia")
+t = np.linspace(0, 30, 2000); bls.bls(t, 1 + 0 * t, np.array([2.0, 3.0]), np.array([0.1]))
+pipeline.flatten_lightcurves(lcs, preset="gaia", detrender="biweight")
+print(t1 - t0, time.perf_counter() - t1)
+"""
+
+
+def best_of(fn, repeats: int) -> tuple[float, object]:
+    """Minimum wall time of ``repeats`` calls (after the caller's warm-up) and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        a = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - a)
+    return min(times), out
+
+
+def machine() -> dict[str, str]:
+    model = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+            if ln.startswith("Model name")
+        ),
+        "?",
+    )
+    versions = {}
+    for name in ("numpy", "numba", "scipy", "astropy", "wotan", "lightkurve"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:  # a peer may be missing
+            versions[name] = "not installed"
+    return {
+        "uname": " ".join(platform.uname()),
+        "cpu": model,
+        "cores": str(os.cpu_count()),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+    }
+
+
+def jit_times(data: Path) -> dict[str, float]:
+    code = COLD_SNIPPET.format(root=str(ROOT), glob=str(data / "kepler/kplr002306740-*_llc.fits"))
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for label in (
+            "cold",
+            "warm",
+        ):  # the second run loads what the first compiled into the cache
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            res = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+            )
+            imp, first = map(float, res.stdout.split())
+            out[f"{label}_import"], out[f"{label}_first_call"] = imp, first
+    return out
+
+
+def bench_whole_path(curves, repeats):
+    rows = {}
+    for preset in ("gaia", "astronet"):
+        tce_views(curves, *TCE, preset=preset)
+        rows[preset], out = best_of(lambda p=preset: tce_views(curves, *TCE, preset=p), repeats)
+        rows[f"{preset}_n"] = out["n_points"]
+    lc = prepare(curves, quality=False)
+    bounds = segment_bounds(lc.time, lc.part)
+    rows["spline"], _ = best_of(lambda: fit_spline(lc.time, lc.flux, bounds=bounds), repeats)
+    flat = flatten_lightcurves(curves, preset="gaia", tces=[])
+    rows["views_only"], _ = best_of(
+        lambda: tce_views(curves, *TCE, preset="gaia", flat=flat), repeats
+    )
+    return rows
+
+
+def bench_reference(curves):
+    lc = prepare(curves, quality=False)
+    a = time.perf_counter()
+    slow = ref.astronet_views(lc.time, lc.flux, lc.part, *TCE, BKSPACES)
+    elapsed = time.perf_counter() - a
+    ours = tce_views(curves, *TCE, preset="astronet")
+    return {
+        "time": elapsed,
+        "n": int(slow["time"].size),
+        "bkspace_ref": slow["bkspace"],
+        "bkspace_ours": ours["bkspace"],
+        "global_maxdiff": float(np.max(np.abs(ours["global_view"] - slow["global_view"]))),
+        "local_maxdiff": float(np.max(np.abs(ours["local_view"] - slow["local_view"]))),
+    }
+
+
+def bench_bls(curves, n_periods, repeats):
+    from astropy.timeseries import BoxLeastSquares
+
+    flat = flatten_lightcurves(curves, preset="gaia")
+    t, f = flat.time, flat.flux
+    periods = np.geomspace(0.5, 50.0, n_periods)
+    durations = DURATIONS_H / 24
+    bls(t, f, periods[:10], durations)
+    ours_t, ours = best_of(lambda: bls(t, f, periods, durations), repeats)
+    a = time.perf_counter()
+    theirs = BoxLeastSquares(t, f).power(periods, durations, objective="likelihood")
+    astropy_t = time.perf_counter() - a
+    a = time.perf_counter()
+    found = search(t, f, periods, durations, max_signals=1)
+    search_t = time.perf_counter() - a
+    return {
+        "n": int(t.size),
+        "ours": ours_t,
+        "astropy": astropy_t,
+        "ours_period": float(ours.periods[ours.best]),
+        "astropy_period": float(theirs.period[np.argmax(theirs.power)]),
+        "search": search_t,
+        "search_period": found[0].period if found else float("nan"),
+        "search_doubled": bool(found and found[0].doubled),
+    }
+
+
+def bench_biweight(curves, repeats):
+    from wotan import flatten
+
+    lc = prepare(curves, quality=True)
+    n = min(48000, len(lc))
+    t, f = lc.time[:n], lc.flux[:n] / np.median(lc.flux[:n])
+    bounds = segment_bounds(t, lc.part[:n])
+    biweight_trend(t, f, window_days=0.5, bounds=bounds)
+    ours_t, ours = best_of(lambda: biweight_trend(t, f, window_days=0.5, bounds=bounds), repeats)
+    flatten(t, f, method="biweight", window_length=0.5, return_trend=True)
+    wotan_t, (_, trend) = best_of(
+        lambda: flatten(
+            t,
+            f,
+            method="biweight",
+            window_length=0.5,
+            return_trend=True,
+            break_tolerance=0.75,
+            edge_cutoff=0,
+        ),
+        repeats,
+    )
+    ok = np.isfinite(trend)
+    return {
+        "n": n,
+        "ours": ours_t,
+        "wotan": wotan_t,
+        "median_rel_diff": float(np.median(np.abs(ours[ok] / trend[ok] - 1))),
+        "p99_rel_diff": float(np.percentile(np.abs(ours[ok] / trend[ok] - 1), 99)),
+    }
+
+
+def bench_fold_bin(curves, repeats):
+    import warnings
+
+    import lightkurve as lk
+
+    flat = flatten_lightcurves(curves, preset="gaia", tces=[])
+    t, f = flat.time, flat.flux
+    period, epoch = TCE[0], TCE[1]
+    spec = PRESETS["gaia"].global_view
+
+    def ours():
+        phase = fold(t, period, epoch)
+        order = np.argsort(phase)
+        return binned_view(phase[order], f[order], spec, period, TCE[2] / 24, float(np.median(f)))[
+            0
+        ]
+
+    ours()
+    ours_t, _ = best_of(ours, repeats)
+    curve = lk.LightCurve(time=t, flux=f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        curve.fold(period=period, epoch_time=epoch).bin(bins=2001)
+        lk_t, _ = best_of(
+            lambda: curve.fold(period=period, epoch_time=epoch).bin(bins=2001), max(1, repeats // 2)
+        )
+    return {"n": int(t.size), "ours": ours_t, "lightkurve": lk_t}
+
+
+def render(m, jit, whole, refr, blsr, bw, fb, args) -> str:
+    speed_ref = refr["time"] / whole["astronet"]
+    lines = [
+        "## Light-curve science (`bench/bench_lightcurves.py`)",
+        "",
+        f"Machine: `{m['uname']}`; CPU {m['cpu']}, {m['cores']} cores (shared; load average at start {m['load']}); {m['date']}; "
+        f"Python {m['python']}; {m['versions']}. Timings are wall-clock, best of {args.repeats}, single thread "
+        "(numba kernels are not parallel; astropy's BLS extension is built without OpenMP here).",
+        "",
+        "Data: the 17 long-cadence quarters of KIC 2306740 (eclipsing binary, P = 10.307 d); TCE: DR24 TCE 1 "
+        f"(P = {TCE[0]} d, T0 = {TCE[1]} BKJD, D = {TCE[2]} h).",
+        "",
+        "| step | ours | reference / peer | ratio | notes |",
+        "|---|---|---|---|---|",
+        f"| JIT compile, cold numba cache (first call of tce_views + bls + biweight) | {jit['cold_first_call']:.1f} s | - | - | import {jit['cold_import']:.2f} s |",
+        f"| first call with kernels loaded from the cache (`cache=True`) | {jit['warm_first_call']:.2f} s | - | - | import {jit['warm_import']:.2f} s |",
+        f"| whole path `astronet` ({whole['astronet_n']} pts): clean, BIC spline, all views, diagnostics | {whole['astronet'] * 1e3:.0f} ms | slow AstroNet re-statement {refr['time']:.1f} s | {speed_ref:.0f}x | AstroNet's own spline: 4.6-6.7 s (issue) |",
+        f"| whole path `gaia` ({whole['gaia_n']} pts; quality mask, masked spline, centroid detrend) | {whole['gaia'] * 1e3:.0f} ms | - | - | |",
+        f"| BIC spline alone (20 spacings x 5 clip passes) | {whole['spline'] * 1e3:.0f} ms | - | - | |",
+        f"| views + diagnostics on a flattened series | {whole['views_only'] * 1e3:.0f} ms | - | - | |",
+        f"| BLS, {args.periods} log periods 0.5-50 d x 5 durations, {blsr['n']} pts | {blsr['ours']:.2f} s | astropy BoxLeastSquares {blsr['astropy']:.2f} s | {blsr['astropy'] / blsr['ours']:.1f}x | best P: ours {blsr['ours_period']:.5f}, astropy {blsr['astropy_period']:.5f} |",
+        f"| search (BLS + refine + P vs P/2 check), 1 signal | {blsr['search']:.2f} s | - | - | reports P = {blsr['search_period']:.5f} d (doubled from BLS peak: {blsr['search_doubled']}) |",
+        f"| sliding biweight, window 0.5 d, {bw['n']} pts | {bw['ours'] * 1e3:.0f} ms | wotan biweight {bw['wotan'] * 1e3:.0f} ms | {bw['wotan'] / bw['ours']:.2f}x | trend differs from wotan's by median {bw['median_rel_diff']:.1e}, 99th pct {bw['p99_rel_diff']:.1e} (relative) |",
+        f"| 2001-bin global view (fold + sort + median bins), {fb['n']} pts | {fb['ours'] * 1e3:.1f} ms | lightkurve fold().bin() {fb['lightkurve'] * 1e3:.0f} ms | {fb['lightkurve'] / fb['ours']:.0f}x | |",
+        "",
+        "Agreement with the slow AstroNet re-statement (`science/reference.py`, which re-states exoplanet-ml's "
+        "`kepler_spline`/`robust_mean`/`util.split`/`bin_and_aggregate`/`generate_view` with scipy B-splines in place "
+        f"of pydl): chosen bkspace {refr['bkspace_ours']:.3f} d vs {refr['bkspace_ref']:.3f} d, {refr['n']} points, "
+        f"max |difference| global view {refr['global_maxdiff']:.1e}, local view {refr['local_maxdiff']:.1e}. "
+        "Compared: gap split, BIC spacing choice, the iterative spline, flux/spline, phase fold, median binning, "
+        "empty-bin fill, normalisation. Not compared: TensorFlow's own output (TensorFlow is not installable here) "
+        "and pydl itself (its float32 breakpoints under numpy 1.x differ from ours by ~1e-7 of a segment).",
+        "",
+        "Goals (issue 4):",
+        f"- whole path <= 0.1 s after JIT: {'met' if whole['gaia'] <= 0.1 and whole['astronet'] <= 0.1 else 'not met'} "
+        f"(gaia {whole['gaia'] * 1e3:.0f} ms, astronet {whole['astronet'] * 1e3:.0f} ms on this shared 2-core machine); "
+        f">= 50x faster than the AstroNet spline: {'met' if speed_ref >= 50 else 'not met'} against our slow re-statement ({speed_ref:.0f}x), "
+        f"and {4.6 / whole['astronet']:.0f}-{6.7 / whole['astronet']:.0f}x against the issue's 4.6-6.7 s.",
+        f"- BLS >= 10x astropy with the same best period: speed {'met' if blsr['astropy'] / blsr['ours'] >= 10 else 'not met'} "
+        f"({blsr['astropy'] / blsr['ours']:.1f}x); same best period: {'yes' if abs(blsr['ours_period'] / blsr['astropy_period'] - 1) < 1e-3 else 'no'}. "
+        "Our phase resolution is min(duration)/3 on a time grid; astropy's is min(duration)/10 per point.",
+        f"- search reports the true period of the EB (not P/2): {'yes' if abs(blsr['search_period'] / 10.307 - 1) < 1e-3 else 'no'}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("GAIA_DEMO_DATA", ROOT.parent / "shared" / "data")),
+    )
+    parser.add_argument(
+        "--periods", type=int, default=20000, help="BLS trial periods (full grid: 20000)"
+    )
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "lightcurves.md")
+    args = parser.parse_args()
+    curves = [read_fits(p) for p in sorted(args.data.glob("kepler/kplr002306740-*_llc.fits"))]
+    m = machine()
+    print("jit ...", flush=True)
+    jit = jit_times(args.data)
+    print("whole path ...", flush=True)
+    whole = bench_whole_path(curves, args.repeats)
+    print("reference ...", flush=True)
+    refr = bench_reference(curves)
+    print("bls ...", flush=True)
+    blsr = bench_bls(curves, args.periods, max(1, args.repeats // 2))
+    print("biweight ...", flush=True)
+    bw = bench_biweight(curves, args.repeats)
+    print("fold/bin ...", flush=True)
+    fb = bench_fold_bin(curves, args.repeats)
+    text = render(m, jit, whole, refr, blsr, bw, fb, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+    print(
+        json.dumps(
+            {
+                "jit": jit,
+                "whole": whole,
+                "reference": refr,
+                "bls": blsr,
+                "biweight": bw,
+                "fold_bin": fb,
+            },
+            default=float,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

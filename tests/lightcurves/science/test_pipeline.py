@@ -1,0 +1,113 @@
+"""tce_views end to end: presets, the AstroNet reference, diagnostics and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from apps.lightcurves.science import reference as ref
+from apps.lightcurves.science.detrend import BKSPACES
+from apps.lightcurves.science.errors import (
+    BadEphemeris,
+    InsufficientData,
+    InvalidInput,
+    LightCurveError,
+)
+from apps.lightcurves.science.pipeline import Ephemeris, prepare, tce_views
+
+from .conftest import KEPLER6_Q0, TRES2_Q0
+
+EB_PRIMARY = (10.3071, 138.731, 4.5)  # DR24 TCE 1 of KIC 2306740
+VIEW_NAMES = (
+    "global_view",
+    "local_view",
+    "odd_view",
+    "even_view",
+    "secondary_view",
+    "centroid_local_view",
+    "centroid_global_view",
+)
+
+
+def test_it_reproduces_astronets_views_number_for_number(eb_quarters):
+    curves = eb_quarters[:4]
+    ours = tce_views(curves, *EB_PRIMARY, preset="astronet")
+    lc = prepare(curves, quality=False)
+    theirs = ref.astronet_views(lc.time, lc.flux, lc.part, *EB_PRIMARY, BKSPACES)
+    assert ours["bkspace"] == theirs["bkspace"] and ours["n_points"] == theirs["time"].size
+    np.testing.assert_allclose(ours["global_view"], theirs["global_view"], atol=1e-9)
+    np.testing.assert_allclose(ours["local_view"], theirs["local_view"], atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "preset, n_global, n_local", [("gaia", 2001, 201), ("astronet", 2001, 201), ("yu2019", 201, 61)]
+)
+def test_it_builds_every_view_with_the_presets_sizes(read, preset, n_global, n_local):
+    out = tce_views([read(KEPLER6_Q0)], 3.2347, 134.425, 3.584, preset=preset)
+    sizes = {name: out[name].size for name in VIEW_NAMES}
+    assert sizes == {
+        "global_view": n_global,
+        "local_view": n_local,
+        "odd_view": n_local,
+        "even_view": n_local,
+        "secondary_view": n_local,
+        "centroid_local_view": n_local,
+        "centroid_global_view": n_global,
+    }
+    assert all(np.isfinite(out[name]).all() for name in VIEW_NAMES)
+    assert out["local_view"].min() == pytest.approx(-1.0) and out["n_transits"] == 3
+
+
+def test_it_flags_the_eclipsing_binary_by_its_secondary_eclipse(eb_quarters):
+    out = tce_views(eb_quarters, *EB_PRIMARY, preset="gaia")
+    assert out["secondary_flag"] and out["eb_flag"] and not out["odd_even_flag"]
+    # DR24 TCE 2 (the secondary, T0 = 133.432) lies 5.008 d after the primary
+    assert out["secondary_phase"] == pytest.approx(133.432 + 10.3069 - 138.731, abs=0.1)
+    assert out["n_transits"] > 100 and out["transit_depth"].size == out["n_transits"]
+
+
+def test_it_flags_the_eclipsing_binary_at_half_its_period_by_odd_and_even_depths(eb_quarters):
+    out = tce_views(eb_quarters[:6], 10.3071 / 2, 138.731, 4.5, preset="gaia")
+    assert out["odd_even_flag"] and out["odd_even_sigma"] > 50
+
+
+@pytest.mark.parametrize(
+    "rel, ephemeris",
+    [(KEPLER6_Q0, (3.2347, 134.425, 3.584)), (TRES2_Q0, (2.47061, 132.646, 1.783))],
+)
+def test_it_does_not_flag_the_hot_jupiters(read, rel, ephemeris):
+    out = tce_views([read(rel)], *ephemeris, preset="gaia")
+    assert not out["eb_flag"] and out["snr"] > 100
+
+
+def test_it_removes_other_tces_before_folding_in_the_gaia_preset(eb_quarters):
+    secondary = Ephemeris(10.3069, 133.432, 7.5)
+    kept = tce_views(eb_quarters[:4], *EB_PRIMARY, preset="gaia")
+    removed = tce_views(eb_quarters[:4], *EB_PRIMARY, preset="gaia", other_tces=[secondary])
+    assert kept["secondary_flag"] and not removed["secondary_flag"]
+    assert removed["n_points"] < kept["n_points"]
+
+
+@pytest.mark.parametrize(
+    "period, epoch, hours, match",
+    [
+        (0.0, 134.4, 3.0, "positive"),
+        (-2.0, 134.4, 3.0, "positive"),
+        (50.0, 134.4, 3.0, "baseline"),
+        (0.1, 134.4, 3.0, "shorter"),
+        (3.2, np.nan, 3.0, "finite"),
+    ],
+)
+def test_it_rejects_impossible_ephemerides(read, period, epoch, hours, match):
+    with pytest.raises(BadEphemeris, match=match):
+        tce_views([read(KEPLER6_Q0)], period, epoch, hours)
+
+
+def test_it_rejects_empty_and_all_nan_input(read):
+    lc = read(KEPLER6_Q0)
+    with pytest.raises(InvalidInput):
+        tce_views([], 3.2, 134.4, 3.0)
+    with pytest.raises(InsufficientData):
+        tce_views([lc.replace(flux=np.full(len(lc), np.nan))], 3.2, 134.4, 3.0)
+    with pytest.raises(LightCurveError, match="preset"):
+        tce_views([lc], 3.2, 134.4, 3.0, preset="kepler")
