@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -9,7 +10,9 @@ from django.conf import settings
 from apps.core.demo import demo_steps
 from apps.core.errors import InvalidInput
 from apps.jobs.models import Job
-from apps.jobs.runner import JobContext, job_actor
+from apps.jobs.runner import JobCancelled, JobContext, job_actor
+
+logger = logging.getLogger(__name__)
 
 
 def _validate_demo(params: dict) -> dict:
@@ -24,10 +27,19 @@ def _validate_demo(params: dict) -> dict:
 def load_demo(job: Job, ctx: JobContext) -> dict:
     demo_dir = Path(job.params["demo_dir"])
     report: dict = {}
+    errors: dict[str, str] = {}
     for step in demo_steps():
         if step.name in job.params.get("skip", []):
             report[step.name] = "skipped"
             continue
         ctx.stage(step.name)
-        report[step.name] = step.run(demo_dir, ctx)
+        try:
+            report[step.name] = step.run(demo_dir, ctx)
+        except JobCancelled:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken step must not hide the others' data
+            logger.exception("load_demo step %r failed", step.name)
+            errors[step.name] = f"{type(exc).__name__}: {exc}"
+    if errors:
+        report["errors"] = errors
     return report

@@ -78,7 +78,12 @@ def _input_path(stored: str) -> Path:
 
 
 def eclipse_simulate(
-    *, n_events: int = 300_000, seed: int = 0, band: str = "NUV", eclipse_number: int = 23456
+    *,
+    n_events: int = 300_000,
+    seed: int = 0,
+    band: str = "NUV",
+    eclipse_number: int = 23456,
+    duration: float | None = None,
 ) -> Eclipse:
     """Simulate a synthetic eclipse (planted sources, a flare) and register it."""
     work = (
@@ -94,6 +99,7 @@ def eclipse_simulate(
             seed=seed,
             band=band,
             eclipse=eclipse_number,
+            duration=duration,
         )
     except GalexError as exc:
         raise InvalidInput(f"simulation failed: {exc}") from exc
@@ -104,7 +110,11 @@ def eclipse_simulate(
     eclipse.inputs = {**eclipse.inputs, "truth.csv": sha256_file(result.truth_path)}
     eclipse.save(update_fields=["label", "inputs", "updated_at"])
     artifact_store(
-        key=f"{eclipse.artifact_prefix}/truth", kind="truth", source=result.truth_path, move=False
+        key=f"{eclipse.artifact_prefix}/truth",
+        kind="truth",
+        source=result.truth_path,
+        move=False,
+        meta={"file": result.truth_path.name},
     )
     return eclipse
 

@@ -33,3 +33,5 @@ class Command(BaseCommand):
         if job.status != "succeeded":
             raise CommandError(f"load_demo job {job.pk} {job.status}: {job.error_summary}")
         self.stdout.write(json.dumps({"job": job.pk, "status": job.status, "report": job.result}, default=str))
+        if job.result.get("errors"):
+            raise CommandError(f"load_demo job {job.pk}: some steps failed: {job.result['errors']}")
