@@ -110,7 +110,7 @@ class JobContext:
         self._stage_started = time.monotonic()
         self._write({"stage": text[:200], "timings": self._timings}, force=True)
         for listener in self.listeners:
-            listener(text, self.job.progress_done, self.job.progress_total)
+            listener(text, 0, None)  # a new stage starts its own count
 
     def progress(
         self, done: int, total: int | None = None, *, unit: str | None = None, force: bool = False
