@@ -3,9 +3,11 @@
     python bench/bench_galex.py [--events 20000000] [--depth 30] [--out DIR] [--md docs/bench/galex.md]
 
 Measures, in one run: (1) photon-pipeline throughput (decode + calibrate + aspect -> photon
-list) end to end from the gzip raw6 file, and of the numba kernels alone on in-memory chunks;
-(2) the same kernels' slow numpy references on a sample, for the speed-up; (3) the whole
-reduction (photon list, image, 30-s movie, photometry) in a child process with its peak RSS.
+list) of the numba kernels alone on in-memory chunks, and end to end from the gzip raw6 file
+to the Parquet photon list, both in a warm process (kernels loaded, as in a worker that has
+run a job before) and cold, as the first stage of (3); (2) the same kernels' slow numpy
+references on a sample, for the speed-up; (3) the whole reduction (photon list, image, 30-s
+movie, photometry) in a fresh child process with its peak RSS.
 gPhoton 2 itself cannot run here (it needs its quickbin C extension, the walk/distortion
 calibration files and the aspect tables, none available offline), so its published figures
 are quoted instead.
@@ -29,13 +31,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from apps.galex.science import calibration as calib  # noqa: E402
-from apps.galex.science.aspect import apply_aspect, apply_aspect_reference, read_aspect  # noqa: E402
+from apps.galex.science.aspect import apply_aspect_reference, read_aspect  # noqa: E402
 from apps.galex.science.constants import band_constants  # noqa: E402
+from apps.galex.science.photonlist import (  # noqa: E402
+    _CACHE_ROWS,
+    LegStats,
+    _Calibrator,
+    make_photonlists,
+)
 from apps.galex.science.raw6 import (  # noqa: E402
     Raw6Reader,
-    center_and_scale,
     center_scale_reference,
-    decode_photonbytes,
     decode_reference,
 )
 from apps.galex.science.simulate import simulate_eclipse  # noqa: E402
@@ -65,8 +71,9 @@ def child_reduce(args) -> None:
 
 
 def kernel_chain(t, phb, cal, bc, asp, reference=False):
+    """decode + calibrate + aspect of one chunk; phb shape (5, n) as the reader yields it."""
     if reference:
-        fields = decode_reference(phb)
+        fields = decode_reference(phb.T)
         x, y, ya = center_scale_reference(fields, bc)
         xdig, ydig, flags = calib.wiggle_reference(
             x, y, fields["xa"], ya, cal.wiggle_x, cal.wiggle_y
@@ -79,13 +86,13 @@ def kernel_chain(t, phb, cal, bc, asp, reference=False):
         apply_aspect_reference(t, xi, eta, flags, asp)
         calib.response_reference(col, row, t, cal.flat, cal.mask, bc.flat_scale)
         return
-    fields = decode_photonbytes(phb)
-    x, y, ya = center_and_scale(fields, bc)
-    det = calib.apply_on_detector_corrections(
-        x, y, fields["xa"], ya, fields["q"], t, cal, bc, (5190.0, 0.0)
-    )
-    apply_aspect(t, det.xi, det.eta, det.flags, asp)
-    calib.calibrate_response(det.col, det.row, t, cal, bc)
+    # Exactly what the photon-list stage runs, in the same cache-sized slices.
+    calibrate = _Calibrator("NUV", 23456, cal, (5190.0, 0.0), (0.0, 0.0), None, None, False)
+    stats = LegStats(0, None)
+    for lo in range(0, len(t), _CACHE_ROWS):
+        part = slice(lo, lo + _CACHE_ROWS)
+        cols = calibrate(t[part], phb[:, part], asp)
+        stats.update(cols["t"], cols["ra"], cols["dec"], cols["flags"], cols["detrad"])
 
 
 def measure_kernels(raw6: Path, aspect: Path, n_sample: int) -> dict:
@@ -94,7 +101,7 @@ def measure_kernels(raw6: Path, aspect: Path, n_sample: int) -> dict:
     asp = read_aspect(aspect, 23456)
     with Raw6Reader(raw6) as reader:
         chunks = []
-        for t, phb in reader.chunks(1_000_000):
+        for t, phb in reader.columns(500_000):
             chunks.append((t, phb))
             if sum(len(c[0]) for c in chunks) >= n_sample:
                 break
@@ -121,11 +128,30 @@ def measure_kernels(raw6: Path, aspect: Path, n_sample: int) -> dict:
     }
 
 
+def measure_photonlist_warm(sim, work: Path, warmup_events: int = 50_000) -> dict:
+    """End-to-end photon list (raw6 -> Parquet) in this process, after a small warm-up run."""
+    small = simulate_eclipse(work / "warmup", CAL_DIR, n_events=warmup_events, seed=2)
+    make_photonlists(small.raw6_path, small.aspect_dir, work / "warmup" / "out", band="NUV",
+                     cal_dir=CAL_DIR)  # fmt: skip
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = make_photonlists(sim.raw6_path, sim.aspect_dir, work / "warm_photonlist", band="NUV",
+                              cal_dir=CAL_DIR)  # fmt: skip
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"rate": result.n_events / cpu, "rate_wall": result.n_events / wall, "cpu": cpu,
+            "wall": wall, "n_events": result.n_events}  # fmt: skip
+
+
 def lib_versions() -> str:
     import importlib.metadata as md
 
-    names = ("numpy", "numba", "astropy", "photutils", "pyarrow", "scipy", "pandas")
-    return ", ".join(f"{n} {md.version(n)}" for n in names)
+    names = ("numpy", "numba", "astropy", "photutils", "pyarrow", "scipy", "pandas", "isal")
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name} {md.version(name)}")
+        except md.PackageNotFoundError:
+            out.append(f"{name} absent")
+    return ", ".join(out)
 
 
 def machine() -> dict:
@@ -139,18 +165,26 @@ def machine() -> dict:
     return {"uname": " ".join(platform.uname()), "cpu": model, "cores": os.cpu_count()}
 
 
+# The same script's figures before the single-inflate / fused-kernel rework (run of
+# 2026-11-23 20:27 UTC, this machine, 19.8 M events), for the before/after line.
+PREVIOUS = {"kernel_rate": 6.70e6, "e2e_cold_rate": 2.59e6, "e2e_cold_wall": 1.98e6,
+            "peak_rss_mib": 861}  # fmt: skip
+
+
 def write_markdown(md_path: Path, info: dict) -> str:
     m = info["machine"]
     red = info["reduce"]
     t = red["timings"]
     photon_s = t["photon list"]
-    e2e_rate = red["n_events"] / photon_s
-    e2e_cpu_rate = red["n_events"] / t["photon list cpu"]
+    cold_rate = red["n_events"] / t["photon list cpu"]
+    cold_wall = red["n_events"] / photon_s
+    warm = info["warm"]
     rest = red["total"] - photon_s
     load = os.getloadavg()
     kern = info["kernels"]
-    goal_rate = kern["kernel_rate"] >= 5e6
+    goal_rate = warm["rate"] >= 5e6
     goal_mem = red["peak_rss_mib"] <= 1536
+    prev = PREVIOUS
     lines = [
         "## GALEX photon pipeline (`bench/bench_galex.py`)",
         "",
@@ -161,33 +195,48 @@ def write_markdown(md_path: Path, info: dict) -> str:
         f"simulated in {info['simulate_s']:.0f} s. Walk/distortion calibration absent here, so those two steps are the "
         "identity (they are lookups of the same cost as linearity when present).",
         "",
-        "| measure | ours | gPhoton 2 (published, not runnable here) | goal | met |",
-        "|---|---|---|---|---|",
-        f"| photon pipeline kernels (decode + calibrate + aspect), events per CPU-second | {kern['kernel_rate'] / 1e6:.2f} M "
-        f"(wall {kern['kernel_rate_wall'] / 1e6:.2f} M/s) | {GPHOTON_RATE / 1e6:.2f} M with 3 threads (29.3 M events in 11.3 s) ≈ {GPHOTON_RATE / 3e6:.2f} M per core "
+        "| measure | ours | before this rework | gPhoton 2 (published, not runnable here) | goal | met |",
+        "|---|---|---|---|---|---|",
+        f"| photon list end to end, warm process (1 inflate + decode + calibrate + aspect + Parquet write), "
+        f"events per CPU-second | **{warm['rate'] / 1e6:.2f} M** (wall {warm['rate_wall'] / 1e6:.2f} M/s) | — | "
+        f"{GPHOTON_RATE / 1e6:.2f} M with 3 threads (29.3 M events in 11.3 s) ≈ {GPHOTON_RATE / 3e6:.2f} M per core "
         f"| ≥ 5 M | {'yes' if goal_rate else 'no'} |",
-        f"| photon list end to end (2 gzip passes + Parquet write), events per CPU-second | {e2e_cpu_rate / 1e6:.2f} M "
-        f"(wall {e2e_rate / 1e6:.2f} M/s) | as above | — | — |",
+        f"| same, cold: first stage of a fresh process (adds numba cache loading, calibration reads), "
+        f"events per CPU-second | {cold_rate / 1e6:.2f} M (wall {cold_wall / 1e6:.2f} M/s) | "
+        f"{prev['e2e_cold_rate'] / 1e6:.2f} M (wall {prev['e2e_cold_wall'] / 1e6:.2f} M/s) | as above | — | — |",
+        f"| kernels alone on in-memory chunks (decode + calibrate + aspect), events per CPU-second "
+        f"| {kern['kernel_rate'] / 1e6:.2f} M (wall {kern['kernel_rate_wall'] / 1e6:.2f} M/s) "
+        f"| {prev['kernel_rate'] / 1e6:.2f} M | — | — | — |",
         f"| same kernels as slow numpy references (1 M events), events/s | {kern['reference_rate'] / 1e6:.2f} M "
-        f"(numba {kern['speedup']:.1f}x faster) | — | — | — |",
+        f"(numba {kern['speedup']:.1f}x faster) | — | — | — | — |",
         f"| peak RSS, whole reduction (photon list, image, {info['depth']}-s movie, photometry) | {red['peak_rss_mib']:.0f} MiB "
-        f"| ≈ 6 GB for a MIS-like eclipse at 30 s | ≤ 1.5 GB | {'yes' if goal_mem else 'no'} |",
+        f"| {prev['peak_rss_mib']} MiB | ≈ 6 GB for a MIS-like eclipse at 30 s | ≤ 1.5 GB | {'yes' if goal_mem else 'no'} |",
         f"| image + {info['depth']}-s movie ({red['n_frames']} frames) + photometry ({red['n_sources']} sources), s "
-        f"| {rest:.1f} | e09900 NUV: images + 14-frame movie 21.6 s, photometry ≈ 2 s, writes 6.2 s (3 threads) | — | — |",
+        f"| {rest:.1f} | — | e09900 NUV: images + 14-frame movie 21.6 s, photometry ≈ 2 s, writes 6.2 s (3 threads) | — | — |",
         "",
-        f"Goals. Throughput (≥ 5 M events/s per core, decode + calibrate + aspect): "
-        f"{'met' if goal_rate else 'NOT met'} by the kernels ({kern['kernel_rate'] / 1e6:.1f} M per CPU-second); "
-        f"the photon-list stage end to end, which adds two zlib passes over the raw6 file and the snappy Parquet "
-        f"write, reaches {e2e_cpu_rate / 1e6:.1f} M per CPU-second, "
-        f"{'also above' if e2e_cpu_rate >= 5e6 else 'below'} 5 M (I/O and compression take the rest). "
+        f"Goals. Throughput (≥ 5 M events/s per core for decode + calibrate + aspect → photon list): "
+        f"{'met' if goal_rate else 'NOT met'} end to end in a warm process ({warm['rate'] / 1e6:.1f} M per CPU-second, "
+        f"{warm['n_events']:,} events in {warm['cpu']:.1f} CPU-s); the cold figure ({cold_rate / 1e6:.1f} M) also pays "
+        f"the one-off start of a fresh process (about {max(t['photon list cpu'] - warm['cpu'], 0):.1f} CPU-s here: numba loading "
+        "its cached kernels and its own modules, reading the calibration files), once per worker process. "
         f"Memory (≤ 1.5 GB for photon list + image + {info['depth']}-s movie + photometry): "
         f"{'met' if goal_mem else 'NOT met'}, {red['peak_rss_mib']:.0f} MiB peak RSS of the reduction process "
-        "(about 270 MiB of it is the imported libraries); chunks of 500 k events, movie frames streamed to disk.",
+        "(about 270 MiB of it is the imported libraries); chunks of 500 k events calibrated in slices of "
+        f"{_CACHE_ROWS:,}, at most 256 MiB of parked raw events between the two passes (beyond that they go to a "
+        "temporary file), movie frames streamed to disk.",
+        "",
+        "How the photon-list stage gets there: the gzip raw6 file is inflated once (ISA-L `isal.igzip`, "
+        "stdlib gzip as fallback), the stim pass parks the raw events (13 bytes each) for the calibration pass "
+        "instead of inflating the file a second time; the on-detector steps and the detector response run as one "
+        "staged kernel over blocks of 1024 events (vectorised arithmetic loops, separate gather loops, float32 copies "
+        "of the float32 calibration tables) and the aspect step likewise; the Parquet columns are required (no "
+        "definition levels), snappy only on t/flags/mask, statistics on t only. Outputs are bit-identical to before.",
         "",
         f"Load average during the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {m['cores']} shared cores "
-        "(other engineers' jobs), so wall times are pessimistic; CPU-second rates are per core.",
+        "(other engineers' jobs), so wall times are pessimistic; CPU-second rates are per core, and vary by about "
+        "±15% from run to run on this shared machine.",
         "",
-        "Stage timings (s): "
+        "Stage timings of the cold reduction (s): "
         + ", ".join(f"{k} {v:.1f}" for k, v in t.items())
         + f"; total {red['total']:.1f}.",
         "",
@@ -229,6 +278,8 @@ def main() -> None:
         print(f"simulated {sim.n_events:,} events in {simulate_s:.0f} s", flush=True)
         kernels = measure_kernels(sim.raw6_path, sim.aspect_dir, args.kernel_events)
         print(f"kernels: {kernels}", flush=True)
+        warm = measure_photonlist_warm(sim, work)
+        print(f"photon list, warm: {warm}", flush=True)
         cmd = [sys.executable, __file__, "--child", "--raw6", str(sim.raw6_path), "--aspect", str(sim.aspect_dir),
                "--products", str(work / "products"), "--depth", str(args.depth)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -241,6 +292,7 @@ def main() -> None:
             "versions": lib_versions(), "duration": sim.summary["config"]["duration"], "field_deg": args.field,
             "n_sources_planted": len(sim.sources), "raw6_mib": sim.raw6_path.stat().st_size / 2**20,
             "simulate_s": simulate_s, "kernels": kernels, "reduce": reduce_info, "depth": args.depth,
+            "warm": warm,
         }  # fmt: skip
         print(write_markdown(args.md, info))
 

@@ -336,45 +336,30 @@ def write_aspect_tables(
 # --------------------------------------------------------------------------------------
 # Per-photon aspect correction
 # --------------------------------------------------------------------------------------
-@njit(cache=True)
-def _gnomrev_pre(xi, eta, ra0, cosdec0, sindec0, c, s):
-    # _gnomrev_one with the pointing's trigonometry precomputed (one aspect record serves
-    # thousands of photons); cdelt is gPhoton's 0.1 arcsec.
-    x = xi * (1.0 / 36000.0) / R2D
-    y = eta * (1.0 / 36000.0) / R2D
-    xp = x * c + y * s
-    yp = -x * s + y * c
-    rsq = xp * xp + yp * yp
-    r = np.sqrt(rsq)
-    cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
-    sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
-    cosbeta, sinbeta = (-yp / r, -xp / r) if r > 0 else (1.0, 0.0)
-    xx = sindec0 * sindelta * cosbeta + cosdec0 * cosdelta
-    yy = sindelta * sinbeta
-    dec = np.arcsin(sindec0 * cosdelta - cosdec0 * sindelta * cosbeta) * R2D
-    ra = ra0 + np.arctan2(yy, xx) * R2D
-    if ra >= 360.0:
-        ra -= 360.0
-    if ra < 0.0:
-        ra += 360.0
-    return ra, dec
+# The per-photon step runs in blocks of _BLOCK photons through three loops: a sequential
+# one that finds each photon's aspect record and interpolates its pointing (branchy, cheap),
+# a branch-free one with the projection's divisions and square roots (vectorised), and one
+# calling arcsin/arctan2, only for good photons. Same arithmetic, in the same order, as
+# one loop doing everything per photon, and about a quarter faster.
+_BLOCK = 1024
+_XI, _ETA, _RA0, _COSD, _SIND, _COSR, _SINR, _GOOD, _ARG, _YY, _XX = range(11)
 
 
 @njit(cache=True)
-def _aspect_kernel(t, xi, eta, flags, atime, ara, adec, aroll, axi, aeta, aflags):
-    n = t.shape[0]
-    m = atime.shape[0]
-    ra = np.full(n, np.nan)
-    dec = np.full(n, np.nan)
-    out = flags.copy()
-    cosd, sind = np.cos(adec / R2D), np.sin(adec / R2D)
-    cosr, sinr = np.cos(-aroll / R2D), np.sin(-aroll / R2D)
-    k = 0
-    for i in range(n):
-        # Photons are nearly always time-sorted: walk the index, search only when needed.
-        if not (0 <= k < m and atime[k] <= t[i] and (k + 1 >= m or t[i] < atime[k + 1])):
+def _aspect_locate(S, t, xi, eta, flags, out, start, m, k, atime, ara, axi, aeta, aflags,
+                   cosd, sind, cosr, sinr):  # fmt: skip
+    # Final flags of the block into out; pointing of good photons into S. Returns the
+    # aspect index of the last photon (photons are nearly always time-sorted: walk the
+    # index, search only when needed).
+    n_rec = atime.shape[0]
+    for j in range(m):
+        i = start + j
+        if not (0 <= k < n_rec and atime[k] <= t[i] and (k + 1 >= n_rec or t[i] < atime[k + 1])):
             k = np.searchsorted(atime, t[i], side="right") - 1
-        if not (k > 0 and k < m - 1 and (flags[i] == 0 or flags[i] == 6)):
+        S[_GOOD, j] = 0.0
+        S[_XI, j], S[_ETA, j], S[_RA0, j] = 0.0, 0.0, 0.0
+        S[_COSD, j], S[_SIND, j], S[_COSR, j], S[_SINR, j] = 1.0, 0.0, 1.0, 0.0
+        if not (k > 0 and k < n_rec - 1 and (flags[i] == 0 or flags[i] == 6)):
             out[i] = 7
             continue
         dt = atime[k + 1] - atime[k]
@@ -383,11 +368,72 @@ def _aspect_kernel(t, xi, eta, flags, atime, ara, adec, aroll, axi, aeta, aflags
         if not good:
             out[i] = 12
             continue
+        out[i] = flags[i]
         frac = (t[i] - atime[k]) / dt
-        ra[i], dec[i] = _gnomrev_pre(
-            xi[i] + (axi[k + 1] - axi[k]) * frac, eta[i] + (aeta[k + 1] - aeta[k]) * frac,
-            ara[k], cosd[k], sind[k], cosr[k], sinr[k],
-        )  # fmt: skip
+        S[_GOOD, j] = 1.0
+        S[_XI, j] = xi[i] + (axi[k + 1] - axi[k]) * frac
+        S[_ETA, j] = eta[i] + (aeta[k + 1] - aeta[k]) * frac
+        S[_RA0, j], S[_COSD, j], S[_SIND, j] = ara[k], cosd[k], sind[k]
+        S[_COSR, j], S[_SINR, j] = cosr[k], sinr[k]
+    return k
+
+
+@njit(cache=True, error_model="numpy")
+def _aspect_project(S, m):
+    # Reverse gnomonic projection up to the arcsin/arctan2 arguments (gPhoton's gnomrevP
+    # with cdelt 0.1 arcsec). error_model="numpy": a division by zero gives inf instead of
+    # raising, so the loop has no branch; only r > 0 results are kept, as in the original.
+    for j in range(m):
+        x = S[_XI, j] * (1.0 / 36000.0) / R2D
+        y = S[_ETA, j] * (1.0 / 36000.0) / R2D
+        c, s = S[_COSR, j], S[_SINR, j]
+        xp = x * c + y * s
+        yp = -x * s + y * c
+        rsq = xp * xp + yp * yp
+        r = np.sqrt(rsq)
+        cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
+        sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
+        cosbeta = -yp / r if r > 0 else 1.0
+        sinbeta = -xp / r if r > 0 else 0.0
+        cosdec0, sindec0 = S[_COSD, j], S[_SIND, j]
+        S[_XX, j] = sindec0 * sindelta * cosbeta + cosdec0 * cosdelta
+        S[_YY, j] = sindelta * sinbeta
+        S[_ARG, j] = sindec0 * cosdelta - cosdec0 * sindelta * cosbeta
+
+
+@njit(cache=True)
+def _aspect_sky(S, ra, dec, start, m):
+    for j in range(m):
+        i = start + j
+        if S[_GOOD, j] == 0.0:
+            ra[i] = np.nan
+            dec[i] = np.nan
+            continue
+        dec[i] = np.arcsin(S[_ARG, j]) * R2D
+        r = S[_RA0, j] + np.arctan2(S[_YY, j], S[_XX, j]) * R2D
+        if r >= 360.0:
+            r -= 360.0
+        if r < 0.0:
+            r += 360.0
+        ra[i] = r
+
+
+@njit(cache=True)
+def _aspect_kernel(t, xi, eta, flags, atime, ara, adec, aroll, axi, aeta, aflags):
+    n = t.shape[0]
+    ra = np.empty(n)
+    dec = np.empty(n)
+    out = np.empty(n, np.uint8)
+    cosd, sind = np.cos(adec / R2D), np.sin(adec / R2D)
+    cosr, sinr = np.cos(-aroll / R2D), np.sin(-aroll / R2D)
+    S = np.empty((11, _BLOCK))
+    k = 0
+    for start in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - start)
+        k = _aspect_locate(S, t, xi, eta, flags, out, start, m, k, atime, ara, axi, aeta,
+                           aflags, cosd, sind, cosr, sinr)  # fmt: skip
+        _aspect_project(S, m)
+        _aspect_sky(S, ra, dec, start, m)
     return ra, dec, out
 
 

@@ -35,6 +35,13 @@ from numba import njit
 from .constants import BandConstants, band_from_code
 from .errors import Raw6Error
 
+try:  # ISA-L's gzip reader inflates about twice as fast as the stdlib's zlib.
+    from isal import igzip as _gzip_reader
+    from isal.isal_zlib import error as _inflate_error
+except ImportError:  # pragma: no cover - exercised only where isal is not installed
+    _gzip_reader = gzip
+    _inflate_error = zlib.error
+
 FITS_BLOCK = 2880
 RAW6_COLUMNS = ("t", "phb1", "phb2", "phb3", "phb4", "phb5")
 _TFORM_DTYPES = {"L": "i1", "B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
@@ -97,6 +104,24 @@ def decode_photonbytes(phb: np.ndarray) -> dict[str, np.ndarray]:
         raise Raw6Error(f"photon bytes must have shape (n, 5), got {phb.shape}")
     cols = [np.ascontiguousarray(phb[:, i], dtype=np.int16) for i in range(5)]
     return dict(zip(("xb", "xamc", "yb", "yamc", "q", "xa"), _decode_kernel(*cols), strict=True))
+
+
+def decode_columns(phb: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`decode_photonbytes` for bytes laid out one row per byte, without copies.
+
+    Parameters
+    ----------
+    phb : ndarray, shape (5, n), uint8 or int16
+        phb1..phb5, each row contiguous (what :meth:`Raw6Reader.columns` yields).
+
+    Returns
+    -------
+    dict of int16 arrays, shape (n,): ``xb, xamc, yb, yamc, q, xa``.
+    """
+    if phb.ndim != 2 or phb.shape[0] != 5:
+        raise Raw6Error(f"photon byte rows must have shape (5, n), got {phb.shape}")
+    rows = [np.ascontiguousarray(phb[i]) for i in range(5)]
+    return dict(zip(("xb", "xamc", "yb", "yamc", "q", "xa"), _decode_kernel(*rows), strict=True))
 
 
 @njit(cache=True)
@@ -242,7 +267,7 @@ def _open_stream(path: Path) -> BinaryIO:
     with open(path, "rb") as probe:
         magic = probe.read(6)
     if magic[:2] == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return _gzip_reader.open(path, "rb")
     if magic == b"SIMPLE":
         return open(path, "rb")
     raise Raw6Error(f"raw6 file {path} is neither gzip-compressed nor FITS (bad magic bytes)")
@@ -251,7 +276,7 @@ def _open_stream(path: Path) -> BinaryIO:
 def _read_exact(stream: BinaryIO, size: int, path: Path, what: str) -> bytes:
     try:
         data = stream.read(size)
-    except (EOFError, OSError, zlib.error) as exc:
+    except (EOFError, OSError, zlib.error, _inflate_error) as exc:
         raise Raw6Error(
             f"raw6 file {path} is truncated or corrupt while reading {what}: {exc}"
         ) from exc
@@ -304,6 +329,27 @@ def _table_dtype(header: fits.Header, path: Path) -> np.dtype:
     return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": row_bytes})
 
 
+_PHB_NAMES = tuple(f"phb{i}" for i in range(1, 6))
+
+
+def split_rows(buf: bytes, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Raw event-table rows -> ``(t, phb)`` as :meth:`Raw6Reader.columns` yields them.
+
+    Parameters
+    ----------
+    buf : bytes
+        Whole rows of the event table, ``len(buf)`` a multiple of ``dtype.itemsize``.
+    dtype : numpy structured dtype
+        The table's row layout (:attr:`Raw6Header.row_dtype`).
+    """
+    table = np.frombuffer(buf, dtype=dtype)
+    byte_dtype = np.uint8 if all(dtype[n] == np.uint8 for n in _PHB_NAMES) else np.int16
+    phb = np.empty((5, len(table)), byte_dtype)
+    for i, name in enumerate(_PHB_NAMES):
+        phb[i] = table[name]
+    return table["t"].astype(np.float64), phb
+
+
 class Raw6Reader:
     """Stream a raw6 file chunk by chunk (use as a context manager).
 
@@ -353,22 +399,32 @@ class Raw6Reader:
             row_dtype=dtype,
         )
 
-    def chunks(self, chunk_rows: int = 1_000_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(t, phb)``: float64 shape (m,) and int16 shape (m, 5), in file order."""
-        itemsize = self.header.row_dtype.itemsize
+    def columns(self, chunk_rows: int = 1_000_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(t, phb)`` chunks in file order, in the layout the kernels want.
+
+        Returns
+        -------
+        t : float64, shape (m,)
+            GALEX time in native byte order.
+        phb : shape (5, m), C-contiguous
+            phb1..phb5, one contiguous row per byte; uint8 when the file stores them as
+            ``B`` (as raw6 files do), else int16.
+        """
+        dtype = self.header.row_dtype
+        itemsize = dtype.itemsize
         while self._rows_read < self.header.n_events:
             rows = min(chunk_rows, self.header.n_events - self._rows_read)
             start = self._rows_read
             buf = _read_exact(
                 self._stream, rows * itemsize, self.path, f"events {start}..{start + rows}"
             )
-            table = np.frombuffer(buf, dtype=self.header.row_dtype)
-            t = table["t"].astype(np.float64)
-            phb = np.empty((rows, 5), np.int16)
-            for i in range(5):
-                phb[:, i] = table[f"phb{i + 1}"]
             self._rows_read += rows
-            yield t, phb
+            yield split_rows(buf, dtype)
+
+    def chunks(self, chunk_rows: int = 1_000_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(t, phb)``: float64 shape (m,) and int16 shape (m, 5), in file order."""
+        for t, phb in self.columns(chunk_rows):
+            yield t, phb.T.astype(np.int16)
 
     def close(self) -> None:
         self._stream.close()

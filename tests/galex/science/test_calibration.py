@@ -278,3 +278,77 @@ def test_it_refuses_a_distortion_index_outside_the_cube(full_cal_dir):
     with pytest.raises(CalibrationError, match="bad distortion correction"):
         cal.apply_on_detector_corrections(one, one, np.zeros(1, int), np.zeros(1, int), np.zeros(1, int),
                                           np.array([T]), full, bc, (5000.0, 0.0))  # fmt: skip
+
+
+def run_steps(x, y, xa, ya, q, t, calset, bc, stim, offsets):
+    """The separate step kernels (each checked against its reference above), in order."""
+    det = cal.apply_on_detector_corrections(x, y, xa, ya, q, t, calset, bc, stim, offsets)
+    resp = cal.calibrate_response(det.col, det.row, t, calset, bc)
+    return det, resp
+
+
+def assert_chain_matches_steps(x, y, xa, ya, q, t, calset, bc, stim, offsets=(0.0, 0.0)):
+    chain = cal.apply_detector_chain(x, y, xa, ya, q, t, calset, bc, stim, offsets)
+    det, resp = run_steps(x, y, xa, ya, q, t, calset, bc, stim, offsets)
+    for got, want in ((chain.xi, det.xi), (chain.eta, det.eta), (chain.flags, det.flags),
+                      (chain.mask, resp.mask)):  # fmt: skip
+        np.testing.assert_array_equal(got, want)
+    for got, want in ((chain.col, det.col), (chain.row, det.row), (chain.detrad, resp.detrad),
+                      (chain.response, resp.response)):  # fmt: skip
+        assert got.dtype == np.float32
+        with np.errstate(over="ignore"):  # the 1e300 position's detrad is inf in float32
+            np.testing.assert_array_equal(got, want.astype(np.float32))
+    return chain
+
+
+@pytest.mark.parametrize("band", ["NUV", "FUV"])
+def test_it_chains_the_steps_bit_for_bit(cal_dir, band):
+    calset = cal.load_calibration(cal_dir, band, 23456)
+    x, y, xa, ya, q, t = detector_inputs(np.random.default_rng(9), 30_000)
+    x[:3], y[:3] = np.nan, [np.inf, -np.inf, 1e300]  # garbage positions fail, never crash
+    offsets = (0.4, -0.3) if band == "FUV" else (0.0, 0.0)
+    chain = assert_chain_matches_steps(x, y, xa, ya, q, t, calset, band_constants(band, 23456),
+                                       (5100.0, 0.0), offsets)  # fmt: skip
+    assert set(np.unique(chain.flags)) == {0, 6} and np.all(chain.flags[:3] == 6)
+
+
+def test_it_chains_walk_and_distortion_tables_bit_for_bit(full_cal_dir):
+    full = cal.load_calibration(full_cal_dir, "NUV", 23456)
+    x, y, xa, ya, q, t = detector_inputs(np.random.default_rng(10), 30_000, spread=2300)
+    q[:50] = 7
+    x[:50] = ((205 - 240) * 10 + np.linspace(0, 9, 50)) / ASPUM  # inside the -999 walk block
+    y[:50] = ((205 - 240) * 10) / ASPUM
+    for n in (1, 1023, 1024, 1025, len(x)):  # block edges
+        assert_chain_matches_steps(x[:n], y[:n], xa[:n], ya[:n], q[:n], t[:n], full,
+                                   band_constants("NUV", 23456), (5180.0, 0.0), (0.5, -0.25))  # fmt: skip
+
+
+def test_it_refuses_a_distortion_index_outside_the_cube_in_the_chain(full_cal_dir):
+    full = cal.load_calibration(full_cal_dir, "NUV", 23456)
+    one = np.zeros(1)
+    with pytest.raises(CalibrationError, match="1 events index outside the distortion cube"):
+        cal.apply_detector_chain(one, one, np.zeros(1, int), np.zeros(1, int), np.zeros(1, int),
+                                 np.array([T]), full, band_constants("NUV", 23456), (5000.0, 0.0))  # fmt: skip
+
+
+def test_it_recovers_a_planted_offset_through_the_chain(nuv):
+    """Two events a known distance apart on the detector stay that far apart on the grid."""
+    bc = band_constants("NUV", 23456)
+    x = np.array([0.0, 600.0 / ASPUM])  # 600 arcsec apart in x
+    chain = cal.apply_detector_chain(x, np.zeros(2), np.zeros(2, int), np.zeros(2, int),
+                                     np.zeros(2, int), np.full(2, T), nuv, bc, (5100.0, 0.0))  # fmt: skip
+    assert np.all(chain.flags == 0)
+    # 6-arcsec pixels; wiggle and linearity move positions by a few arcsec at most.
+    assert abs(chain.col[1] - chain.col[0]) == pytest.approx(600.0 / 6.0, abs=1.0)
+    assert abs(chain.row[1] - chain.row[0]) < 1.0
+
+
+def test_it_keeps_float32_tables_exact_and_others_wide(nuv):
+    tables = nuv.compact_tables()
+    for name in ("wiggle_x", "linearity_y", "flat"):
+        assert tables[name].dtype == np.float32
+        np.testing.assert_array_equal(tables[name].astype(np.float64), getattr(nuv, name))
+    np.testing.assert_array_equal(tables["mask"] == 0, nuv.mask == 0)
+    wide = np.array([[0.1, 0.2]])  # not representable in float32
+    assert cal._smallest_exact(wide).dtype == np.float64
+    assert nuv.compact_tables() is tables

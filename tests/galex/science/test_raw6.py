@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from apps.galex.science import raw6
 from apps.galex.science.constants import band_constants
 from apps.galex.science.errors import Raw6Error
 from apps.galex.science.raw6 import (
     Raw6Reader,
     center_and_scale,
     center_scale_reference,
+    decode_columns,
     decode_photonbytes,
     decode_reference,
     encode_fields,
@@ -59,6 +61,20 @@ def test_it_decodes_like_gphoton_expressions():
     fast, slow = decode_photonbytes(phb), decode_reference(phb)
     for key in RANGES:
         np.testing.assert_array_equal(fast[key], slow[key])
+
+
+def test_it_decodes_byte_rows_like_gphoton_expressions():
+    phb = np.random.default_rng(8).integers(0, 256, (30_000, 5)).astype(np.uint8)
+    phb[:4] = [[0] * 5, [255] * 5, [0x10, 0, 0x20, 0, 0], [0xEF, 0xFF, 0xDF, 0xFF, 0xFF]]
+    fast, slow = decode_columns(np.ascontiguousarray(phb.T)), decode_reference(phb)
+    for key in RANGES:
+        np.testing.assert_array_equal(fast[key], slow[key])
+        assert fast[key].dtype == np.int16
+
+
+def test_it_refuses_byte_rows_of_the_wrong_shape():
+    with pytest.raises(Raw6Error, match=r"shape \(5, n\)"):
+        decode_columns(np.zeros((4, 10), np.uint8))
 
 
 def test_it_encodes_like_the_reference():
@@ -118,6 +134,30 @@ def test_it_streams_back_the_events_it_wrote(tmp_path):
         parts = list(reader.chunks(999))
     np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), t)
     np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), phb)
+
+
+def test_it_streams_byte_rows_that_match_the_row_chunks(tmp_path):
+    path = tmp_path / "e23456-nd-raw6.fits.gz"
+    t, phb = write_small(path)
+    with Raw6Reader(path) as reader:
+        parts = list(reader.columns(999))
+    assert all(p[1].shape == (5, len(p[0])) and p[1].dtype == np.uint8 for p in parts)
+    np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), t)
+    np.testing.assert_array_equal(np.concatenate([p[1] for p in parts], axis=1), phb.T)
+
+
+def test_it_reads_the_same_events_with_the_stdlib_gzip_reader(tmp_path, monkeypatch):
+    path = tmp_path / "e23456-nd-raw6.fits.gz"
+    write_small(path, n=20_000)
+    with Raw6Reader(path) as reader:
+        fast = list(reader.columns(7000))
+    monkeypatch.setattr(raw6, "_gzip_reader", gzip)
+    with Raw6Reader(path) as reader:
+        assert isinstance(reader._stream, gzip.GzipFile)
+        slow = list(reader.columns(7000))
+    for (t1, p1), (t2, p2) in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(t1, t2)
+        np.testing.assert_array_equal(p1, p2)
 
 
 def test_it_writes_a_fits_file_astropy_reads(tmp_path):
