@@ -162,15 +162,16 @@ def astronet_views(time, flux, part, period, t0, duration_hours, bkspaces):
 
 
 def biweight_trend(time, flux, half_window, cval=5.0, maxiter=10, ftol=1e-6):
-    """Point-by-point sliding biweight location (one segment), the obvious way."""
+    """Point-by-point sliding biweight location (one segment), the obvious way.
+
+    The scale is the MAD about the median, fixed over the iterations (as in wotan).
+    """
     out = np.empty(len(time))
     for i, ti in enumerate(time):
         x = flux[np.abs(time - ti) <= half_window]
         loc = np.median(x)
-        for _ in range(maxiter):
-            mad = np.median(np.abs(x - loc))
-            if mad == 0:
-                break
+        mad = np.median(np.abs(x - loc))
+        for _ in range(maxiter if mad > 0 else 0):
             u = (x - loc) / (cval * mad)
             w = np.where(np.abs(u) < 1, (1 - u**2) ** 2, 0.0)
             step = np.sum(w * (x - loc)) / np.sum(w)

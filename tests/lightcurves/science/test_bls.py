@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
-from apps.lightcurves.science.bls import bls, bls_kernel, bls_reference, grid_series
+from apps.lightcurves.science.bls import bls, bls_kernel, bls_reference, fold_periods, grid_series
 from apps.lightcurves.science.errors import InvalidInput
 from apps.lightcurves.science.views import fold
 
@@ -82,3 +83,27 @@ def test_it_rejects_empty_or_nan_series():
         bls(np.array([]), np.array([]), np.array([1.0]), np.array([0.1]))
     with pytest.raises(InvalidInput):
         bls(np.array([0.0, 1.0]), np.array([1.0, np.nan]), np.array([1.0]), np.array([0.1]))
+
+
+def test_it_folds_the_same_sums_whatever_the_chunk_size():
+    g = RNG.normal(size=2 * 500)
+    o = np.array([3.3, 17.9, 41.05])
+    width = int(np.ceil(o.max())) + 1
+    whole, chunked = np.zeros((3, 2 * width)), np.zeros((3, 2 * width))
+    fold_periods(g, o, 500, whole)
+    fold_periods(g, o, 7, chunked)
+    np.testing.assert_array_equal(whole, chunked)
+
+
+def test_it_gives_the_same_periodogram_on_one_thread_and_on_all():
+    t = np.sort(RNG.uniform(0, 30, 3000))
+    y = RNG.normal(size=t.size)
+    periods = np.geomspace(0.7, 9, 101)
+    many, _ = run_kernel(t, y, np.ones_like(t), 0.02, periods, np.array([2, 5]))
+    numba.set_num_threads(1)
+    try:
+        one, _ = run_kernel(t, y, np.ones_like(t), 0.02, periods, np.array([2, 5]))
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for a, b in zip(many, one, strict=True):
+        np.testing.assert_array_equal(a, b)

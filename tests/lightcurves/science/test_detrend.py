@@ -6,7 +6,14 @@ import pytest
 from apps.lightcurves.science import _spline_kernels as kern
 from apps.lightcurves.science import reference as ref
 from apps.lightcurves.science.cleaning import segment_bounds
-from apps.lightcurves.science.detrend import BKSPACES, biweight_kernel, biweight_trend, fit_spline
+from apps.lightcurves.science.detrend import (
+    BKSPACES,
+    biweight_kernel,
+    biweight_trend,
+    fit_spline,
+    sorted_mad,
+    sorted_median,
+)
 from apps.lightcurves.science.errors import InsufficientData, InvalidInput
 from apps.lightcurves.science.pipeline import prepare
 
@@ -101,6 +108,26 @@ def test_it_computes_the_same_sliding_biweight_as_the_slow_reference():
     np.testing.assert_allclose(fast, ref.biweight_trend(t, f, 0.25), atol=1e-12)
 
 
+def test_it_matches_the_slow_biweight_with_ties_two_segments_and_short_runs():
+    t = np.concatenate([np.sort(RNG.random(150)) * 3, 10 + np.sort(RNG.random(120)) * 2])
+    f = np.round(1 + RNG.normal(0, 2e-3, t.size), 3)  # few distinct values: many ties
+    fast = np.empty(t.size)
+    biweight_kernel(t, f, np.array([0, 150, t.size]), 0.2, 5.0, 10, 1e-6, fast, 37)
+    slow = np.concatenate(
+        [ref.biweight_trend(t[:150], f[:150], 0.2), ref.biweight_trend(t[150:], f[150:], 0.2)]
+    )
+    np.testing.assert_allclose(fast, slow, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 31])
+def test_it_takes_the_median_and_mad_of_a_sorted_window_as_numpy_does(n):
+    s = np.sort(RNG.normal(0, 1, n))
+    med = sorted_median(s)
+    assert med == np.median(s) and sorted_mad(s, med) == pytest.approx(
+        np.median(np.abs(s - med)), abs=1e-15
+    )
+
+
 def test_it_handles_single_points_and_gaps_in_the_biweight():
     t = np.array([0.0, 0.1, 0.2, 5.0])
     out = biweight_trend(t, np.array([1.0, 2.0, 1.5, 7.0]), window_days=0.5)
@@ -134,9 +161,18 @@ def test_it_fits_a_series_without_point_to_point_scatter():
     flux = 1000.0 + np.random.default_rng(0).normal(0.0, 1.0, n)
     zeros = np.zeros(n)
     curve = LightCurve(
-        time=time, flux=flux, flux_err=np.ones(n), sap_flux=flux, sap_flux_err=np.ones(n),
-        centroid_col=zeros, centroid_row=zeros, quality=np.zeros(n, np.int64), mission="Kepler",
-        target_id=1, segment=1, part=np.zeros(n, np.int64),
+        time=time,
+        flux=flux,
+        flux_err=np.ones(n),
+        sap_flux=flux,
+        sap_flux_err=np.ones(n),
+        centroid_col=zeros,
+        centroid_row=zeros,
+        quality=np.zeros(n, np.int64),
+        mission="Kepler",
+        target_id=1,
+        segment=1,
+        part=np.zeros(n, np.int64),
     )
     flat = flatten_lightcurves([curve])
     assert np.isfinite(flat.flux).all()
