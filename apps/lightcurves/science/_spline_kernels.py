@@ -40,16 +40,12 @@ def _interval(x: float, x0: float, inv_h: float, nb: int) -> tuple:
 
 
 @njit(cache=True)
-def fit_uniform_bspline(x, y, keep, x0, h, nb):
-    """Least-squares cubic B-spline coefficients on uniform knots, using the points where keep.
+def assemble_normal(x, y, keep, x0, h, nb, band, rhs):
+    """Add the normal equations of the points where keep into band / rhs; return how many.
 
-    x, y: (n,) float64; keep: (n,) bool; x0, h: first breakpoint and spacing; nb >= 2
-    breakpoints. Returns (coef (nb + 2,), ok). ok is False when the normal matrix is singular
-    (a coefficient with no data under it), which pydl reports as a bad breakpoint.
+    band: (nb + 2, 4) with band[j, d] = N[j, j + d]; rhs: (nb + 2,). Both are added to, so the
+    caller zeroes them first.
     """
-    nc = nb + 2
-    band = np.zeros((nc, 4))  # band[j, d] = N[j, j + d]
-    rhs = np.zeros(nc)
     inv_h = 1.0 / h
     nused = 0
     # Points arrive sorted, so the interval changes rarely: accumulate its 4x4 block and 4
@@ -102,40 +98,93 @@ def fit_uniform_bspline(x, y, keep, x0, h, nb):
         a22 += b2 * b2
         a23 += b2 * b3
         a33 += b3 * b3
-    # Banded Cholesky N = L L^T, stored in place: band[j, d] = L[j + d, j].
+    return nused
+
+
+@njit(cache=True)
+def update_normal(x, y, old, new, x0, h, nb, band, rhs):
+    """Turn the normal equations of the points in old into those of the points in new.
+
+    Only points whose mask differs are touched (added or subtracted), so a sigma-clipping pass
+    that drops a few outliers costs one scan of the masks instead of a full reassembly.
+    Returns the change in the number of points used.
+    """
+    inv_h = 1.0 / h
+    dn = 0
+    for k in range(x.shape[0]):
+        if old[k] == new[k]:
+            continue
+        w = 1.0 if new[k] else -1.0
+        dn += 1 if new[k] else -1
+        i, u = _interval(x[k], x0, inv_h, nb)
+        b = basis4(u)
+        yk = w * y[k]
+        for p in range(4):
+            rhs[i + p] += b[p] * yk
+            bp = w * b[p]
+            for q in range(p, 4):
+                band[i + p, q - p] += bp * b[q]
+    return dn
+
+
+@njit(cache=True)
+def solve_normal(band, rhs, nused):
+    """Solve the banded normal equations by a banded Cholesky; band and rhs are left intact.
+
+    Returns (coef (nc,), ok); ok is False when the matrix is singular (a coefficient with no
+    data under it), which pydl reports as a bad breakpoint.
+    """
+    nc = rhs.shape[0]
+    chol = band.copy()
+    # Banded Cholesky N = L L^T, stored in place: chol[j, d] = L[j + d, j].
     tiny = 1e-10 * nused / nc
     for j in range(nc):
-        diag = band[j, 0]
+        diag = chol[j, 0]
         for m in range(1, 4):
             if j - m >= 0:
-                diag -= band[j - m, m] * band[j - m, m]
+                diag -= chol[j - m, m] * chol[j - m, m]
         if not diag > tiny:
-            return rhs, False
+            return rhs.copy(), False
         ljj = np.sqrt(diag)
-        band[j, 0] = ljj
+        chol[j, 0] = ljj
         for d in range(1, 4):
             if j + d >= nc:
                 break
-            val = band[j, d]
+            val = chol[j, d]
             for m in range(1, 4 - d):
                 if j - m >= 0:
-                    val -= band[j - m, m + d] * band[j - m, m]
-            band[j, d] = val / ljj
+                    val -= chol[j - m, m + d] * chol[j - m, m]
+            chol[j, d] = val / ljj
     z = np.empty(nc)
     for j in range(nc):
         val = rhs[j]
         for m in range(1, 4):
             if j - m >= 0:
-                val -= band[j - m, m] * z[j - m]
-        z[j] = val / band[j, 0]
+                val -= chol[j - m, m] * z[j - m]
+        z[j] = val / chol[j, 0]
     coef = np.empty(nc)
     for j in range(nc - 1, -1, -1):
         val = z[j]
         for d in range(1, 4):
             if j + d < nc:
-                val -= band[j, d] * coef[j + d]
-        coef[j] = val / band[j, 0]
+                val -= chol[j, d] * coef[j + d]
+        coef[j] = val / chol[j, 0]
     return coef, True
+
+
+@njit(cache=True)
+def fit_uniform_bspline(x, y, keep, x0, h, nb):
+    """Least-squares cubic B-spline coefficients on uniform knots, using the points where keep.
+
+    x, y: (n,) float64; keep: (n,) bool; x0, h: first breakpoint and spacing; nb >= 2
+    breakpoints. Returns (coef (nb + 2,), ok). ok is False when the normal matrix is singular
+    (a coefficient with no data under it), which pydl reports as a bad breakpoint.
+    """
+    nc = nb + 2
+    band = np.zeros((nc, 4))  # band[j, d] = N[j, j + d]
+    rhs = np.zeros(nc)
+    nused = assemble_normal(x, y, keep, x0, h, nb, band, rhs)
+    return solve_normal(band, rhs, nused)
 
 
 @njit(cache=True)
@@ -265,12 +314,21 @@ def spline_segment(t, f, bkspace, maxiter, cut, spline, keep):
     bks = bkspace / span
     resid = np.empty(n)
     scratch = np.empty(n)
+    prev = np.empty(n, dtype=np.bool_)
     for k in range(n):
         keep[k] = True
+    # Normal equations of the last fit and the knots they belong to: a clipping pass that
+    # keeps the same knots only adds/subtracts the points whose mask changed.
+    band = np.zeros((1, 4))
+    rhs = np.zeros(1)
+    nused = 0
+    flo = fhi = np.nan
+    fnb = -1
     for it in range(maxiter):
         if it > 0:
             for k in range(n):
                 resid[k] = f[k] - spline[k]
+                prev[k] = keep[k]
             if not robust_keep(resid, cut, keep, scratch):
                 break
         nkeep = 0
@@ -289,7 +347,14 @@ def spline_segment(t, f, bkspace, maxiter, cut, spline, keep):
         h = (hi - lo) / (nb - 1)
         if not h > 0.0:
             return 2
-        coef, ok = fit_uniform_bspline(x, f, keep, lo, h, nb)
+        if it > 0 and lo == flo and hi == fhi and nb == fnb:
+            nused += update_normal(x, f, prev, keep, lo, h, nb, band, rhs)
+        else:
+            band = np.zeros((nb + 2, 4))
+            rhs = np.zeros(nb + 2)
+            nused = assemble_normal(x, f, keep, lo, h, nb, band, rhs)
+            flo, fhi, fnb = lo, hi, nb
+        coef, ok = solve_normal(band, rhs, nused)
         if not ok:
             return 2
         eval_uniform_bspline(x, coef, lo, h, nb, spline)

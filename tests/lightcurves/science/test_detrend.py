@@ -49,6 +49,33 @@ def test_it_fits_the_same_least_squares_spline_as_scipy(n, span):
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("flip", [0.0, 0.05, 0.5, 1.0])
+def test_it_updates_the_normal_equations_to_those_of_a_fresh_assembly(flip):
+    n, nb = 300, 12
+    x = np.sort(RNG.random(n))
+    y = RNG.normal(size=n)
+    old = RNG.random(n) > 0.3
+    new = old ^ (RNG.random(n) < flip)
+    h = 1.0 / (nb - 1)
+    band, rhs = np.zeros((nb + 2, 4)), np.zeros(nb + 2)
+    nused = kern.assemble_normal(x, y, old, 0.0, h, nb, band, rhs)
+    nused += kern.update_normal(x, y, old, new, 0.0, h, nb, band, rhs)
+    slow_band, slow_rhs = np.zeros((nb + 2, 4)), np.zeros(nb + 2)
+    slow_n = kern.assemble_normal(x, y, new, 0.0, h, nb, slow_band, slow_rhs)
+    # the dense normal matrix B^T B from an explicit design matrix, as a slow reference
+    design = np.zeros((n, nb + 2))
+    for k in np.flatnonzero(new):
+        i = min(int(x[k] / h), nb - 2)
+        design[k, i : i + 4] = kern.basis4(x[k] / h - i)
+    dense = design.T @ design
+    assert nused == slow_n == new.sum()
+    np.testing.assert_allclose(band, slow_band, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(rhs, slow_rhs, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(rhs, design.T @ y, rtol=0, atol=1e-10)
+    for d in range(4):
+        np.testing.assert_allclose(band[: nb + 2 - d, d], np.diag(dense, d), rtol=0, atol=1e-10)
+
+
 def test_it_reports_a_singular_fit_when_a_knot_interval_has_no_data():
     x = np.array([0.0, 0.01, 0.02, 0.03, 9.97, 9.98, 9.99, 10.0])
     _, ok = kern.fit_uniform_bspline(x, x, np.ones(8, dtype=bool), 0.0, 1.0, 11)
