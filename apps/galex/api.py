@@ -9,6 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
 from apps.galex import selectors
+from apps.jobs.schemas import JobRef, job_ref
 from apps.jobs.services import job_enqueue
 
 router = Router(tags=["galex"])
@@ -43,10 +44,6 @@ class ReduceIn(Schema):
     compression: str = Field("gzip", description="gzip, rice or none")
     burst: bool = False
 
-
-class JobRef(Schema):
-    job_id: int
-    url: str
 
 
 @router.get("/eclipses", response=list[EclipseOut])
@@ -83,4 +80,4 @@ def reduce(request: HttpRequest, eclipse_id: int, payload: ReduceIn):
         params={"eclipse_id": eclipse_id, **payload.dict()},
         user=request.user,
     )
-    return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}
+    return 202, job_ref(job)

@@ -59,3 +59,14 @@ class JobIn(Schema):
     kind: str = Field(..., description="job kind, e.g. worker_check, download, process_target")
     params: dict[str, Any] = Field(default_factory=dict)
     target_ids: list[int] = Field(default_factory=list)
+
+
+class JobRef(Schema):
+    """Answer of endpoints that queue a job: its id and where to poll it."""
+
+    job_id: int
+    url: str
+
+
+def job_ref(job) -> dict:  # noqa: ANN001 - a Job
+    return {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}

@@ -6,8 +6,9 @@ from ninja.security import django_auth
 
 from apps.catalog.selectors import target_get, tce_get
 from apps.core.errors import NotFound
+from apps.jobs.schemas import JobRef, job_ref
 from apps.jobs.services import job_enqueue
-from apps.lightcurves.schemas import JobRef, ProcessIn, SearchIn, ViewsOut
+from apps.lightcurves.schemas import ProcessIn, SearchIn, ViewsOut
 from apps.lightcurves.selectors import tce_views_latest
 
 router = Router(tags=["lightcurves"])
@@ -20,7 +21,7 @@ def process_target(request: HttpRequest, target_id: int, payload: ProcessIn):
         kind="process_target", params={"target_id": target.pk, "presets": payload.presets},
         targets=[target], user=request.user,
     )
-    return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}
+    return 202, job_ref(job)
 
 
 @router.post("/targets/{target_id}/search", response={202: JobRef}, auth=django_auth)
@@ -29,7 +30,7 @@ def search_target(request: HttpRequest, target_id: int, payload: SearchIn):
     job = job_enqueue(
         kind="search_target", params={"target_id": target.pk, **payload.dict()}, targets=[target], user=request.user
     )
-    return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}
+    return 202, job_ref(job)
 
 
 @router.get("/tces/{tce_id}/views", response=ViewsOut)

@@ -16,10 +16,6 @@ class SearchIn(Schema):
     max_signals: int = 3
 
 
-class JobRef(Schema):
-    job_id: int
-    url: str
-
 
 class ViewsOut(Schema):
     tce_id: int

@@ -9,6 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
 from apps.catalog.selectors import tce_get
+from apps.jobs.schemas import JobRef, job_ref
 from apps.jobs.services import job_enqueue
 from apps.ml import selectors
 
@@ -48,10 +49,6 @@ class ScoreIn(Schema):
     task: str = "triage"
 
 
-class JobRef(Schema):
-    job_id: int
-    url: str
-
 
 @router.get("/models", response=list[ModelVersionOut])
 @paginate(LimitOffsetPagination)
@@ -75,4 +72,4 @@ def score(request: HttpRequest, payload: ScoreIn):
     """Queue an ``infer`` job: all TCEs of a target, a list of TCEs, or every TCE lacking a score."""
     params = {k: v for k, v in payload.dict().items() if v not in (None, False)}
     job = job_enqueue(kind="infer", params=params, user=request.user)
-    return 202, {"job_id": job.pk, "url": f"/api/jobs/{job.pk}"}
+    return 202, job_ref(job)
