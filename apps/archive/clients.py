@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 from django.conf import settings
 
-from apps.archive.fetch import FetchPolicy, VerificationFailed
+from apps.archive.fetch import FetchPolicy, Transport, VerificationFailed
 from apps.archive.mirror import MirrorTransport
 from apps.archive.science.errors import ArchiveDataError
 from apps.archive.science.fits import verify_fits
@@ -60,7 +59,7 @@ def fetch_policy(*, concurrency: int | None = None, **overrides: float) -> Fetch
 
 def transport_for(
     *, source: str = "mast", mirror_root: str | Path | None = None
-) -> httpx.AsyncBaseTransport | None:
+) -> Transport | None:
     """None for the real archive; a :class:`MirrorTransport` for ``source="mirror"``."""
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")

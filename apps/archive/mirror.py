@@ -1,41 +1,51 @@
-"""A local mirror of the archive served through httpx, so offline runs use the download code path.
+"""A local mirror of the archive answering like the network, so offline runs use the download code path.
 
 :class:`MirrorTransport` answers the same URLs as MAST from a folder: either laid out like the
 archive (``missions/kepler/lightcurves/0114/011442793/kplr...fits``, ``missions/tess/...``) or a
 flat folder (or tree) of original file names, such as the demo data. Requests get 200 with
 Content-Length, 206 for ``Range`` requests, or 404, exactly like the real service, so the ledger,
-verification, resume and ingest behave identically. No Django here.
+verification, resume and ingest behave identically. It implements the small
+:class:`apps.archive.fetch.Transport` interface (``get(url, headers=...)``) that an aiohttp
+session also has. No Django here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs
-
-import httpx
+from typing import BinaryIO
+from urllib.parse import parse_qs, urlsplit
 
 _SUFFIXES = (".fits", ".fits.gz", ".sh", ".csv")
 
 
-class _FileStream(httpx.AsyncByteStream):
-    def __init__(self, path: Path, start: int, length: int, chunk: int = 1 << 16) -> None:
-        self.path, self.start, self.length, self.chunk = path, start, length, chunk
+class _FileBody:
+    """``read(n)`` over a byte range of a local file, like an HTTP body stream."""
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with open(self.path, "rb") as handle:
-            handle.seek(self.start)
-            remaining = self.length
-            while remaining > 0:
-                block = handle.read(min(self.chunk, remaining))
-                if not block:
-                    return
-                remaining -= len(block)
-                yield block
+    def __init__(self, handle: BinaryIO | None, length: int) -> None:
+        self.handle, self.remaining = handle, length
+
+    async def read(self, n: int = -1) -> bytes:
+        if self.handle is None or self.remaining <= 0:
+            return b""
+        block = self.handle.read(self.remaining if n < 0 else min(n, self.remaining))
+        self.remaining -= len(block)
+        return block
 
 
-class MirrorTransport(httpx.AsyncBaseTransport):
+@dataclass
+class MirrorReply:
+    """A response of the mirror: status, headers and a body to ``read``."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: _FileBody = field(default_factory=lambda: _FileBody(None, 0))
+
+
+class MirrorTransport:
     """Serve archive URLs from a local folder (archive layout or flat file names)."""
 
     def __init__(self, root: Path) -> None:
@@ -44,14 +54,15 @@ class MirrorTransport(httpx.AsyncBaseTransport):
             raise FileNotFoundError(f"mirror folder {self.root} does not exist")
         self._by_name: dict[str, Path] | None = None
 
-    def resolve(self, url: httpx.URL) -> Path | None:
+    def resolve(self, url: str) -> Path | None:
         """The local file for an archive URL, or None when the mirror lacks it."""
-        uri = parse_qs(url.query.decode()).get("uri", [""])[0]
-        relative = uri.split("/url/", 1)[1] if "/url/" in uri else url.path.lstrip("/")
+        parts = urlsplit(url)
+        uri = parse_qs(parts.query).get("uri", [""])[0]
+        relative = uri.split("/url/", 1)[1] if "/url/" in uri else parts.path.lstrip("/")
         candidate = (self.root / relative).resolve()
         if self.root.resolve() in candidate.parents and candidate.is_file():
             return candidate
-        name = (uri or url.path).rsplit("/", 1)[-1]
+        name = (uri or parts.path).rsplit("/", 1)[-1]
         return self._index().get(name)
 
     def _index(self) -> dict[str, Path]:
@@ -64,29 +75,30 @@ class MirrorTransport(httpx.AsyncBaseTransport):
             self._by_name = index
         return self._by_name
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = self.resolve(request.url)
+    @contextlib.asynccontextmanager
+    async def get(self, url: str, *, headers: Mapping[str, str]) -> AsyncIterator[MirrorReply]:
+        """Answer a GET like the archive would (the file is open only inside the block)."""
+        path = self.resolve(url)
         if path is None:
-            return httpx.Response(404, content=b"not in mirror", request=request)
+            yield MirrorReply(404)
+            return
         size = path.stat().st_size
-        start = _range_start(request.headers.get("Range"))
-        if start is None or start == 0:
-            headers = {"Content-Length": str(size), "Accept-Ranges": "bytes"}
-            return httpx.Response(
-                200, headers=headers, stream=_FileStream(path, 0, size), request=request
-            )
-        if start >= size:
-            return httpx.Response(
-                416, headers={"Content-Range": f"bytes */{size}"}, request=request
-            )
-        headers = {
-            "Content-Length": str(size - start),
-            "Content-Range": f"bytes {start}-{size - 1}/{size}",
-            "Accept-Ranges": "bytes",
-        }
-        return httpx.Response(
-            206, headers=headers, stream=_FileStream(path, start, size - start), request=request
-        )
+        start = _range_start(headers.get("Range"))
+        if start is not None and start >= size and start > 0:
+            yield MirrorReply(416, {"Content-Range": f"bytes */{size}"})
+            return
+        with open(path, "rb") as handle:
+            if not start:
+                answer = {"Content-Length": str(size), "Accept-Ranges": "bytes"}
+                yield MirrorReply(200, answer, _FileBody(handle, size))
+                return
+            handle.seek(start)
+            answer = {
+                "Content-Length": str(size - start),
+                "Content-Range": f"bytes {start}-{size - 1}/{size}",
+                "Accept-Ranges": "bytes",
+            }
+            yield MirrorReply(206, answer, _FileBody(handle, size - start))
 
 
 def _range_start(value: str | None) -> int | None:

@@ -86,6 +86,9 @@ class Logged:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops SYNs when 16 clients connect at once, and
+    # the kernel retries them only after 1 s: a stall that belongs to no client
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         return  # clients that give up mid-body (cancel, timeout tests) are expected here

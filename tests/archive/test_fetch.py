@@ -206,3 +206,82 @@ def test_it_reads_a_local_mirror_through_the_same_code_path(
     finals = final_events(list(fetch_files(requests, FetchPolicy(**FAST), transport=transport)))
     assert [finals[k].kind for k in range(3)] == ["done", "done", "missing"]
     assert sha256(tmp_path / NAME) == sha256(demo_data / "kepler" / NAME)
+
+
+def test_it_streams_a_file_larger_than_a_block_in_several_writes(
+    server: FakeArchive, tmp_path: Path
+) -> None:
+    final, events = fetch_one(server, NAME, tmp_path, block_bytes=64 * 1024)
+    progress = [e.nbytes for e in events if e.kind == "progress"]
+    assert final.kind == "done" and final.sha256 == sha256(server.files[NAME])
+    assert len(progress) > 2 and sum(progress) == server.files[NAME].stat().st_size
+    assert sha256(tmp_path / NAME) == final.sha256
+
+
+def test_it_resumes_a_body_cut_after_several_blocks_were_written(
+    server: FakeArchive, tmp_path: Path
+) -> None:
+    server.add_fault(NAME, "cut", fraction=0.7)
+    final, _ = fetch_one(server, NAME, tmp_path, block_bytes=64 * 1024)
+    first, second = server.requests_for(NAME)
+    offset = int(second.range.removeprefix("bytes=").rstrip("-"))
+    assert 64 * 1024 <= offset < server.files[NAME].stat().st_size
+    assert (second.status, final.resumed_from) == (206, offset)
+    assert final.kind == "done" and final.sha256 == sha256(server.files[NAME])
+
+
+def test_it_writes_a_slow_body_to_the_part_file_while_it_arrives(
+    server: FakeArchive, tmp_path: Path
+) -> None:
+    server.chunk_delay_s = 0.02  # 16 kB every 20 ms: far below a block, so only time flushes it
+    stream = fetch_files(
+        [request(server.url, NAME, tmp_path)], FetchPolicy(flush_interval_s=0.1, **FAST)
+    )
+    for event in stream:
+        if event.kind == "progress":
+            break
+    part = part_path(tmp_path / NAME)
+    written = part.read_bytes()
+    stream.close()
+    assert 0 < len(written) < server.files[NAME].stat().st_size
+    assert server.files[NAME].read_bytes().startswith(written)
+
+
+def test_it_reports_events_of_each_file_in_order(server: FakeArchive, tmp_path: Path) -> None:
+    names = sorted(server.files)
+    requests = [request(server.url, name, tmp_path, key) for key, name in enumerate(names)]
+    events = list(fetch_files(requests, FetchPolicy(concurrency=8, **FAST)))
+    for key in range(len(names)):
+        kinds = [e.kind for e in events if e.key == key]
+        assert kinds[0] == "started" and kinds[-1] == "done"
+        assert set(kinds[1:-1]) == {"progress"}
+
+
+def test_it_fails_only_the_file_that_cannot_be_put_in_place(
+    server: FakeArchive, tmp_path: Path
+) -> None:
+    names = sorted(server.files)[:4]
+    blocked = tmp_path / names[0]
+    blocked.mkdir()
+    (blocked / "keep").write_text("a folder where the file should go")
+    requests = [request(server.url, name, tmp_path, key) for key, name in enumerate(names)]
+    finals = final_events(list(fetch_files(requests, FetchPolicy(concurrency=4, **FAST))))
+    assert finals[0].kind == "failed" and "local file error" in finals[0].error
+    assert [finals[k].kind for k in (1, 2, 3)] == ["done"] * 3
+    for key in (1, 2, 3):
+        assert sha256(tmp_path / names[key]) == sha256(server.files[names[key]])
+
+
+def test_it_resumes_a_part_file_from_a_local_mirror(demo_data: Path, tmp_path: Path) -> None:
+    source = demo_data / "kepler" / NAME
+    part_path(tmp_path / NAME).write_bytes(source.read_bytes()[:100_000])
+    events = list(
+        fetch_files(
+            [request("https://mast.example", NAME, tmp_path)],
+            FetchPolicy(**FAST),
+            transport=MirrorTransport(demo_data),
+        )
+    )
+    final = final_events(events)[0]
+    assert (final.kind, final.resumed_from) == ("done", 100_000)
+    assert final.sha256 == sha256(source) == sha256(tmp_path / NAME)

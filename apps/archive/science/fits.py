@@ -13,6 +13,7 @@ Layout facts used (FITS standard 4.0): files are sequences of 2880-byte blocks; 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -23,7 +24,6 @@ from .errors import ChecksumMismatch, FitsFormatError, FitsTruncated
 
 BLOCK = 2880
 CARD = 80
-_END_CARD = b"END" + b" " * 77
 
 #: TFORM letter -> (numpy big-endian type, bytes per element).
 _TFORM_TYPES = {
@@ -43,12 +43,13 @@ class Header(Mapping[str, object]):
     """Keyword -> value of one FITS header; values are parsed on first access.
 
     Only ``KEY = value`` cards are kept (COMMENT/HISTORY are not needed here). A keyword that
-    appears twice keeps its first value, as astropy does.
+    appears twice keeps its first value, as astropy does. Cards stay keyed by their raw 8-byte
+    keyword field, so building a header costs no per-card Python work (see :func:`_parse_header`).
     """
 
     __slots__ = ("_raw", "_parsed")
 
-    def __init__(self, raw: dict[str, bytes]) -> None:
+    def __init__(self, raw: dict[bytes, bytes]) -> None:
         self._raw = raw
         self._parsed: dict[str, object] = {}
 
@@ -56,18 +57,23 @@ class Header(Mapping[str, object]):
         try:
             return self._parsed[key]
         except KeyError:
-            value = parse_value(self._raw[key])
+            value = parse_value(self._raw[_raw_key(key)])
             self._parsed[key] = value
             return value
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return (key.rstrip().decode("ascii", errors="replace") for key in self._raw)
 
     def __len__(self) -> int:
         return len(self._raw)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._raw
+        return isinstance(key, str) and _raw_key(key) in self._raw
+
+
+def _raw_key(key: str) -> bytes:
+    """The 8-byte keyword field of a card, e.g. ``b"NAXIS1  "``."""
+    return key.encode("ascii", errors="replace").ljust(8)
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def _parse_string(text: str) -> str:
 
 def _parse_header(buf: memoryview, start: int) -> tuple[Header, int]:
     """Parse the header starting at ``start``; return it and the offset of its data."""
-    raw: dict[str, bytes] = {}
+    blocks: list[bytes] = []
     offset = start
     size = len(buf)
     while True:
@@ -136,13 +142,28 @@ def _parse_header(buf: memoryview, start: int) -> tuple[Header, int]:
             )
         block = bytes(buf[offset : offset + BLOCK])
         offset += BLOCK
-        for position in range(0, BLOCK, CARD):
-            card = block[position : position + CARD]
-            if card == _END_CARD or card[:8] == b"END     ":
-                return Header(raw), offset
-            if card[8:10] == b"= ":
-                key = card[:8].rstrip().decode("ascii", errors="replace")
-                raw.setdefault(key, card[10:])
+        end = _end_card(block)
+        if end >= 0:
+            blocks.append(block[:end])
+            break
+        blocks.append(block)
+    # Each match is one whole card, keyed (``KEY     = value``) or not (empty groups), so the
+    # matches stay aligned on card boundaries; reversed, so the first of repeated keys wins.
+    raw = dict(reversed(_CARD.findall(b"".join(blocks))))
+    raw.pop(b"", None)
+    return Header(raw), offset
+
+
+_CARD = re.compile(rb"(.{8})= (.{70})|.{80}", re.DOTALL)
+
+
+_END_CARD = re.compile(rb"(?:.{80})*?END     ", re.DOTALL)  # whole cards, then END's keyword
+
+
+def _end_card(block: bytes) -> int:
+    """Offset of the END card in a header block (a card whose keyword field is END), or -1."""
+    match = _END_CARD.match(block)
+    return match.end() - 8 if match else -1
 
 
 def _int_keyword(header: Header, key: str, default: int | None = None) -> int:
@@ -212,6 +233,7 @@ def checksum_problems(buf: bytes | memoryview, hdus: list[Hdu]) -> list[str]:
         One message per failed check; empty when everything present matches.
     """
     problems: list[str] = []
+    buf = memoryview(buf)  # slices of a view share the bytes; slices of bytes would copy them
     for hdu in hdus:
         if "CHECKSUM" in hdu.header:
             total = ones_complement_sum(buf[hdu.header_start : hdu.end])
