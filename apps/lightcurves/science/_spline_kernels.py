@@ -5,12 +5,18 @@ rescaled to [0, 1], ``nb = int(range / bkspace) + 1`` uniformly spaced breakpoin
 fitted points, extended by three more on each side with the same spacing (so cubic pieces
 extrapolate beyond the ends). The fit is an unweighted least-squares fit of the
 ``nb + 2`` coefficients; the 4-band normal equations are solved by a banded Cholesky.
+
+These are the obvious kernels: ``assemble_normal``, ``update_normal``, ``eval_uniform_bspline``
+and ``robust_keep`` work point by point, and the tests hold the fast path (``_spline_fast``) to
+them; ``solve_banded`` and ``basis4`` are shared by both.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from ._select import median_inplace
 
 
 @njit(cache=True)
@@ -128,48 +134,49 @@ def update_normal(x, y, old, new, x0, h, nb, band, rhs):
 
 
 @njit(cache=True)
-def solve_normal(band, rhs, nused):
-    """Solve the banded normal equations by a banded Cholesky; band and rhs are left intact.
+def solve_banded(band, rhs, nused, chol, z, coef):
+    """Solve the banded normal equations by a banded Cholesky into coef; return ok.
 
-    Returns (coef (nc,), ok); ok is False when the matrix is singular (a coefficient with no
-    data under it), which pydl reports as a bad breakpoint.
+    band: (nc, 4) with band[j, d] = N[j, j + d], left intact; chol, z: (nc, 4) and (nc,)
+    workspace. ok is False when the matrix is singular (a coefficient with no data under it),
+    which pydl reports as a bad breakpoint.
     """
     nc = rhs.shape[0]
-    chol = band.copy()
-    # Banded Cholesky N = L L^T, stored in place: chol[j, d] = L[j + d, j].
+    # Banded Cholesky N = L L^T: chol[j, d] = L[j + d, j].
     tiny = 1e-10 * nused / nc
     for j in range(nc):
-        diag = chol[j, 0]
-        for m in range(1, 4):
-            if j - m >= 0:
-                diag -= chol[j - m, m] * chol[j - m, m]
+        diag = band[j, 0]
+        for m in range(1, min(j, 3) + 1):
+            diag -= chol[j - m, m] * chol[j - m, m]
         if not diag > tiny:
-            return rhs.copy(), False
+            return False
         ljj = np.sqrt(diag)
         chol[j, 0] = ljj
-        for d in range(1, 4):
-            if j + d >= nc:
-                break
-            val = chol[j, d]
-            for m in range(1, 4 - d):
-                if j - m >= 0:
-                    val -= chol[j - m, m + d] * chol[j - m, m]
+        for d in range(1, min(nc - j, 4)):
+            val = band[j, d]
+            for m in range(1, min(j, 3 - d) + 1):
+                val -= chol[j - m, m + d] * chol[j - m, m]
             chol[j, d] = val / ljj
-    z = np.empty(nc)
     for j in range(nc):
         val = rhs[j]
-        for m in range(1, 4):
-            if j - m >= 0:
-                val -= chol[j - m, m] * z[j - m]
+        for m in range(1, min(j, 3) + 1):
+            val -= chol[j - m, m] * z[j - m]
         z[j] = val / chol[j, 0]
-    coef = np.empty(nc)
     for j in range(nc - 1, -1, -1):
         val = z[j]
-        for d in range(1, 4):
-            if j + d < nc:
-                val -= chol[j, d] * coef[j + d]
+        for d in range(1, min(nc - j, 4)):
+            val -= chol[j, d] * coef[j + d]
         coef[j] = val / chol[j, 0]
-    return coef, True
+    return True
+
+
+@njit(cache=True)
+def solve_normal(band, rhs, nused):
+    """solve_banded with its own workspace: returns (coef (nc,), ok)."""
+    nc = rhs.shape[0]
+    coef = np.empty(nc)
+    ok = solve_banded(band, rhs, nused, np.empty((nc, 4)), np.empty(nc), coef)
+    return coef, ok
 
 
 @njit(cache=True)
@@ -195,59 +202,6 @@ def eval_uniform_bspline(x, coef, x0, h, nb, out):
         i, u = _interval(x[k], x0, inv_h, nb)
         b0, b1, b2, b3 = basis4(u)
         out[k] = b0 * coef[i] + b1 * coef[i + 1] + b2 * coef[i + 2] + b3 * coef[i + 3]
-
-
-@njit(cache=True)
-def _select(a, k):
-    """Rearrange a in place so a[k] is its k-th smallest value (quickselect); return a[k]."""
-    lo = 0
-    hi = a.shape[0] - 1
-    while hi > lo:
-        mid = (lo + hi) // 2
-        # median-of-three pivot, moved to a[lo]
-        if a[mid] < a[lo]:
-            a[mid], a[lo] = a[lo], a[mid]
-        if a[hi] < a[lo]:
-            a[hi], a[lo] = a[lo], a[hi]
-        if a[hi] < a[mid]:
-            a[hi], a[mid] = a[mid], a[hi]
-        a[lo], a[mid] = a[mid], a[lo]
-        pivot = a[lo]
-        i = lo + 1
-        j = hi
-        while True:
-            while i <= j and a[i] < pivot:
-                i += 1
-            while i <= j and a[j] > pivot:
-                j -= 1
-            if i >= j:
-                break
-            a[i], a[j] = a[j], a[i]
-            i += 1
-            j -= 1
-        a[lo], a[j] = a[j], a[lo]
-        if j == k:
-            return a[k]
-        if j < k:
-            lo = j + 1
-        else:
-            hi = j - 1
-    return a[k]
-
-
-@njit(cache=True)
-def median_inplace(a):
-    """np.median of a (n >= 1), reordering a: the mean of the two middle values when n is even."""
-    n = a.shape[0]
-    k = n // 2
-    upper = _select(a, k)
-    if n % 2 == 1:
-        return upper
-    lower = a[0]
-    for j in range(1, k):
-        if a[j] > lower:
-            lower = a[j]
-    return 0.5 * (lower + upper)
 
 
 @njit(cache=True)
@@ -293,147 +247,3 @@ def robust_keep(resid, cut, keep, scratch):
             changed = True
         keep[k] = new
     return changed
-
-
-@njit(cache=True)
-def spline_segment(t, f, bkspace, maxiter, cut, spline, keep):
-    """AstroNet's ``kepler_spline`` on one segment, in place.
-
-    t, f: (n,) sorted times (days) and fluxes. Writes the spline and the final fit mask into
-    spline and keep. Returns 0 on success, 1 if fewer than 4 points are usable (the segment
-    is skipped), 2 if the fit is singular for this spacing (the spacing is skipped).
-    """
-    n = t.shape[0]
-    if n < 4:
-        return 1
-    tmin = t[0]
-    span = t[n - 1] - tmin
-    if not span > 0.0:
-        return 1
-    x = (t - tmin) / span
-    bks = bkspace / span
-    resid = np.empty(n)
-    scratch = np.empty(n)
-    prev = np.empty(n, dtype=np.bool_)
-    for k in range(n):
-        keep[k] = True
-    # Normal equations of the last fit and the knots they belong to: a clipping pass that
-    # keeps the same knots only adds/subtracts the points whose mask changed.
-    band = np.zeros((1, 4))
-    rhs = np.zeros(1)
-    nused = 0
-    flo = fhi = np.nan
-    fnb = -1
-    for it in range(maxiter):
-        if it > 0:
-            for k in range(n):
-                resid[k] = f[k] - spline[k]
-                prev[k] = keep[k]
-            if not robust_keep(resid, cut, keep, scratch):
-                break
-        nkeep = 0
-        lo = np.inf
-        hi = -np.inf
-        for k in range(n):
-            if keep[k]:
-                nkeep += 1
-                lo = min(lo, x[k])
-                hi = max(hi, x[k])
-        if nkeep < 4:
-            return 1
-        nb = int((hi - lo) / bks) + 1
-        if nb < 2:
-            nb = 2
-        h = (hi - lo) / (nb - 1)
-        if not h > 0.0:
-            return 2
-        if it > 0 and lo == flo and hi == fhi and nb == fnb:
-            nused += update_normal(x, f, prev, keep, lo, h, nb, band, rhs)
-        else:
-            band = np.zeros((nb + 2, 4))
-            rhs = np.zeros(nb + 2)
-            nused = assemble_normal(x, f, keep, lo, h, nb, band, rhs)
-            flo, fhi, fnb = lo, hi, nb
-        coef, ok = solve_normal(band, rhs, nused)
-        if not ok:
-            return 2
-        eval_uniform_bspline(x, coef, lo, h, nb, spline)
-    return 0
-
-
-@njit(cache=True)
-def _sigma_floor(flux):
-    """Noise to assume when the point-to-point scatter is zero (a constant or quantised series).
-
-    AstroNet's BIC divides by it; a tiny floor relative to the data scale keeps the likelihood
-    finite and lets the complexity penalty pick the simplest spline.
-    """
-    scale = 1.0
-    for k in range(flux.shape[0]):
-        if abs(flux[k]) > scale:
-            scale = abs(flux[k])
-    return 1e-9 * scale
-
-
-@njit(cache=True)
-def choose_spline(
-    time, flux, bounds, bkspaces, maxiter, cut, penalty_coeff, spline_out, keep_out, bic_out
-):
-    """Fit every segment for every spacing and keep the spacing with the lowest BIC.
-
-    bounds: (nseg + 1,) segment start indices. Writes the best spline (NaN in skipped segments)
-    and fit mask into spline_out / keep_out, the BIC of every spacing into bic_out (inf when the
-    spacing failed). Returns the index of the chosen spacing, or -1 if none worked.
-    """
-    n = time.shape[0]
-    nseg = bounds.shape[0] - 1
-    nd = 0
-    sabs = np.empty(max(n - nseg, 0))
-    for s in range(nseg):
-        for k in range(bounds[s], bounds[s + 1] - 1):
-            sabs[nd] = abs(flux[k + 1] - flux[k]) / np.sqrt(2.0)
-            nd += 1
-    best = -1
-    for k in range(n):
-        spline_out[k] = np.nan
-        keep_out[k] = False
-    if nd == 0:
-        return best
-    sigma = median_inplace(sabs[:nd]) * 1.48
-    if not sigma > 0.0:
-        sigma = _sigma_floor(flux)
-    spline = np.empty(n)
-    keep = np.zeros(n, dtype=np.bool_)
-    for b in range(bkspaces.shape[0]):
-        bic_out[b] = np.inf
-        bk = bkspaces[b]
-        nparams = 0
-        npoints = 0
-        ssr = 0.0
-        bad = False
-        for s in range(nseg):
-            a, e = bounds[s], bounds[s + 1]
-            status = spline_segment(time[a:e], flux[a:e], bk, maxiter, cut, spline[a:e], keep[a:e])
-            if status == 2:
-                bad = True
-                break
-            if status == 1:
-                for k in range(a, e):
-                    spline[k] = np.nan
-                    keep[k] = False
-                continue
-            nparams += int((time[e - 1] - time[a]) / bk) + 1 + 3 - 1
-            for k in range(a, e):
-                if keep[k]:
-                    npoints += 1
-                    ssr += (flux[k] - spline[k]) ** 2
-        if bad or npoints == 0:
-            continue
-        like = npoints * np.log(2.0 * np.pi * sigma * sigma) + ssr / (sigma * sigma)
-        bic = like + penalty_coeff * nparams * np.log(npoints)
-        bic_out[b] = bic
-        if best < 0 or bic < bic_out[best]:
-            best = b
-            spline_out[:] = spline
-            keep_out[:] = keep
-    return best

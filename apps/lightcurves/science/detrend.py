@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from . import _spline_kernels as kern
+from . import _spline_fast as kern
 from .cleaning import GAP_DAYS, segment_bounds
 from .errors import InsufficientData, InvalidInput
 
@@ -71,16 +71,47 @@ def interpolate_masked(
     """
     filled = flux.copy()
     dead = np.zeros(flux.shape, dtype=bool)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        m = masked[a:b]
-        if not m.any():
-            continue
-        if m.all():
-            dead[a:b] = True
-            continue
-        t = time[a:b]
-        filled[a:b][m] = np.interp(t[m], t[~m], flux[a:b][~m])
+    interpolate_kernel(
+        np.ascontiguousarray(time, dtype=np.float64),
+        np.ascontiguousarray(masked, dtype=np.bool_),
+        np.asarray(bounds, dtype=np.int64),
+        filled,
+        dead,
+    )
     return filled, dead
+
+
+@njit(cache=True)
+def interpolate_kernel(time, masked, bounds, filled, dead):
+    """np.interp of each segment's masked cadences from its unmasked ones, in place.
+
+    One walk per segment: a masked run takes the straight line between its unmasked
+    neighbours (np.interp's formula), or the nearest unmasked value at a segment's end.
+    """
+    for s in range(bounds.shape[0] - 1):
+        a, e = bounds[s], bounds[s + 1]
+        prev = -1  # last unmasked cadence seen
+        k = a
+        while k < e:
+            if not masked[k]:
+                prev = k
+                k += 1
+                continue
+            nxt = k
+            while nxt < e and masked[nxt]:
+                nxt += 1
+            if prev < 0 and nxt == e:
+                dead[a:e] = True
+                break
+            for i in range(k, nxt):
+                if prev < 0:
+                    filled[i] = filled[nxt]
+                elif nxt == e:
+                    filled[i] = filled[prev]
+                else:
+                    slope = (filled[nxt] - filled[prev]) / (time[nxt] - time[prev])
+                    filled[i] = slope * (time[i] - time[prev]) + filled[prev]
+            k = nxt
 
 
 def fit_spline(
@@ -183,6 +214,25 @@ def sorted_remove(buf, n, v):
 
 
 @njit(cache=True)
+def sorted_replace(buf, n, old, new):
+    """Replace one copy of old (present) by new in the sorted prefix buf[:n].
+
+    Only the values between old and new move, one place, into the hole old leaves: about a
+    third of a removal followed by an insertion.
+    """
+    j = np.searchsorted(buf[:n], old)
+    if new >= old:
+        while j + 1 < n and buf[j + 1] < new:
+            buf[j] = buf[j + 1]
+            j += 1
+    else:
+        while j > 0 and buf[j - 1] > new:
+            buf[j] = buf[j - 1]
+            j -= 1
+    buf[j] = new
+
+
+@njit(cache=True)
 def sorted_median(s):
     """np.median of the sorted array s (n >= 1)."""
     n = s.shape[0]
@@ -196,7 +246,9 @@ def sorted_mad(s, med):
     """np.median(|s - med|) for sorted s, by merging the distances below and above med.
 
     Distances grow outwards from the split point on both sides, so the k-th smallest comes
-    from a two-pointer walk of n // 2 + 1 steps (no sort, no allocation).
+    from a two-pointer walk of n // 2 + 1 steps (no sort, no allocation). The walk is
+    branch-free: which side advances depends on the data, so a branch would be mispredicted
+    about every other step.
     """
     n = s.shape[0]
     right = np.searchsorted(s, med)
@@ -206,12 +258,12 @@ def sorted_mad(s, med):
     cur = 0.0
     for _ in range(k + 1):
         prev = cur
-        if left >= 0 and (right >= n or med - s[left] <= s[right] - med):
-            cur = abs(s[left] - med)
-            left -= 1
-        else:
-            cur = abs(s[right] - med)
-            right += 1
+        dl = med - s[max(left, 0)] if left >= 0 else np.inf
+        dr = s[min(right, n - 1)] - med if right < n else np.inf
+        take = dl <= dr
+        cur = dl if take else dr
+        left -= take
+        right += 1 - take
     if n % 2 == 1:
         return cur
     return 0.5 * (prev + cur)
@@ -245,19 +297,75 @@ def biweight_location(x, med, mad, cval, maxiter, ftol):
     return loc
 
 
+@njit(cache=True, fastmath={"reassoc", "nsz", "arcp", "contract"})
+def biweight_location_pair(x, la, ha, lb, hb, meda, mada, medb, madb, cval, maxiter, ftol):
+    """biweight_location of x[la:ha] and of x[lb:hb] (neighbouring windows), iterated together.
+
+    One loop over the union of the windows updates both sums, each masked to its window: two
+    independent dependency chains per pass instead of one, which is what a loop this short is
+    bound by. A window stops updating once converged, so each result is what biweight_location
+    gives for it alone (up to the order of its sums).
+    """
+    loca = meda
+    locb = medb
+    inva = 1.0 / (cval * mada) if mada != 0.0 else 0.0
+    invb = 1.0 / (cval * madb) if madb != 0.0 else 0.0
+    busya = mada != 0.0
+    busyb = madb != 0.0
+    lo = min(la, lb)
+    m = max(ha, hb) - lo
+    xs = x[lo : lo + m]  # indexed from 0 so the loop vectorises
+    la, ha, lb, hb = la - lo, ha - lo, lb - lo, hb - lo
+    for _ in range(maxiter):
+        if not (busya or busyb):
+            break
+        numa = dena = numb = denb = 0.0
+        for k in range(m):
+            v = xs[k]
+            d = v - loca
+            u = d * inva
+            w = max(1.0 - u * u, 0.0)
+            w = w * w if (k >= la) & (k < ha) else 0.0
+            numa += w * d
+            dena += w
+            d = v - locb
+            u = d * invb
+            w = max(1.0 - u * u, 0.0)
+            w = w * w if (k >= lb) & (k < hb) else 0.0
+            numb += w * d
+            denb += w
+        if busya:
+            step = numa / dena
+            loca += step
+            busya = not abs(step) < ftol
+        if busyb:
+            step = numb / denb
+            locb += step
+            busyb = not abs(step) < ftol
+    return loca, locb
+
+
 @njit(cache=True)
 def biweight_run(time, flux, a, e, i0, i1, half_window, cval, maxiter, ftol, out):
     """Sliding biweight for points i0..i1-1 of the segment a..e (windows stay inside it).
 
     The window's values are kept sorted as it slides (one insertion or removal per point that
     enters or leaves), so the median and MAD cost no selection per point. The sorted window
-    is exact whatever the run's start, so runs are independent of each other.
+    is exact whatever the run's start, so runs are independent of each other. Locations are
+    iterated two points at a time (biweight_location_pair).
     """
     lo = a + np.searchsorted(time[a:e], time[i0] - half_window)
     hi = lo
     n = 0
     buf = np.empty(e - lo)
+    held = -1  # a point whose window waits for the next one to be iterated with it
+    hlo = hhi = 0
+    hmed = hmad = 0.0
     for i in range(i0, i1):
+        while hi < e and time[hi] <= time[i] + half_window and time[lo] < time[i] - half_window:
+            sorted_replace(buf, n, flux[lo], flux[hi])  # one point leaves as one enters
+            lo += 1
+            hi += 1
         while time[lo] < time[i] - half_window:
             n = sorted_remove(buf, n, flux[lo])
             lo += 1
@@ -267,7 +375,32 @@ def biweight_run(time, flux, a, e, i0, i1, half_window, cval, maxiter, ftol, out
         srt = buf[:n]
         med = sorted_median(srt)
         mad = sorted_mad(srt, med)
-        out[i] = biweight_location(flux[lo:hi], med, mad, cval, maxiter, ftol)
+        if held < 0:
+            held, hlo, hhi, hmed, hmad = i, lo, hi, med, mad
+            continue
+        out[held], out[i] = biweight_location_pair(
+            flux, hlo, hhi, lo, hi, hmed, hmad, med, mad, cval, maxiter, ftol
+        )
+        held = -1
+    if held >= 0:
+        out[held] = biweight_location(flux[hlo:hhi], hmed, hmad, cval, maxiter, ftol)
+
+
+@njit(cache=True)
+def _runs(bounds, chunk):
+    """(segment, first point) of every run of at most ``chunk`` points within a segment."""
+    nseg = bounds.shape[0] - 1
+    total = 0
+    for s in range(nseg):
+        total += (bounds[s + 1] - bounds[s] + chunk - 1) // chunk
+    runs = np.empty((total, 2), dtype=np.int64)
+    r = 0
+    for s in range(nseg):
+        for i0 in range(bounds[s], bounds[s + 1], chunk):
+            runs[r, 0] = s
+            runs[r, 1] = i0
+            r += 1
+    return runs
 
 
 @njit(cache=True)
@@ -275,20 +408,24 @@ def biweight_kernel(time, flux, bounds, half_window, cval, maxiter, ftol, out, c
     """Sliding biweight: out[i] = biweight location of the segment's points within half_window.
 
     Each segment is cut into independent runs of ``chunk`` points (the result does not depend
-    on ``chunk``), ready for threads; serial here, as on a shared two-core machine numba's
-    OpenMP threads cost more than they gain for a ~10 ms job.
+    on ``chunk``); this is the one-thread path, ``biweight_kernel_parallel`` the threaded one.
     """
-    nseg = bounds.shape[0] - 1
-    counts = np.empty(nseg, dtype=np.int64)
-    for s in range(nseg):
-        counts[s] = (bounds[s + 1] - bounds[s] + chunk - 1) // chunk
-    first = np.zeros(nseg + 1, dtype=np.int64)
-    for s in range(nseg):
-        first[s + 1] = first[s] + counts[s]
-    for r in range(first[nseg]):
-        s = np.searchsorted(first, r, side="right") - 1
+    runs = _runs(bounds, chunk)
+    for r in range(runs.shape[0]):
+        s, i0 = runs[r, 0], runs[r, 1]
         a, e = bounds[s], bounds[s + 1]
-        i0 = a + (r - first[s]) * chunk
+        biweight_run(
+            time, flux, a, e, i0, min(i0 + chunk, e), half_window, cval, maxiter, ftol, out
+        )
+
+
+@njit(cache=True, parallel=True)
+def biweight_kernel_parallel(time, flux, bounds, half_window, cval, maxiter, ftol, out, chunk=2048):
+    """biweight_kernel with its runs shared among numba's threads (same result)."""
+    runs = _runs(bounds, chunk)
+    for r in prange(runs.shape[0]):
+        s, i0 = runs[r, 0], runs[r, 1]
+        a, e = bounds[s], bounds[s + 1]
         biweight_run(
             time, flux, a, e, i0, min(i0 + chunk, e), half_window, cval, maxiter, ftol, out
         )
@@ -304,6 +441,7 @@ def biweight_trend(
     ftol: float = 1e-6,
     bounds: np.ndarray | None = None,
     gap: float = GAP_DAYS,
+    parallel: bool = False,
 ) -> np.ndarray:
     """Sliding-window Tukey biweight trend (the simpler detrender, comparable to wotan's).
 
@@ -319,6 +457,8 @@ def biweight_trend(
         Location iterations stop after ``maxiter`` or when a step is below ``ftol`` (flux units).
     bounds, gap
         Segments as in :func:`fit_spline`; windows never cross a segment boundary.
+    parallel : bool
+        Share the work among numba's threads (``numba.set_num_threads``); same result.
 
     Returns
     -------
@@ -330,5 +470,6 @@ def biweight_trend(
         raise InvalidInput("window_days and cval must be positive")
     b = segment_bounds(t, gap=gap) if bounds is None else np.asarray(bounds, dtype=np.int64)
     out = np.empty(t.size)
-    biweight_kernel(t, f, b, 0.5 * window_days, cval, maxiter, ftol, out)
+    kernel = biweight_kernel_parallel if parallel else biweight_kernel
+    kernel(t, f, b, 0.5 * window_days, cval, maxiter, ftol, out)
     return out

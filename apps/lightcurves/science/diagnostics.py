@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._select import median
 from .views import fold
 
 
@@ -17,7 +18,7 @@ def robust_sigma(x: np.ndarray) -> float:
     """1.4826 * median absolute deviation: the standard deviation of Gaussian noise, robustly."""
     if x.size == 0:
         return float("nan")
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    return float(1.4826 * median(np.abs(x - median(x))))
 
 
 def box_depth(
@@ -42,18 +43,30 @@ def transit_numbers(time: np.ndarray, period: float, epoch: float) -> np.ndarray
 
 
 def find_secondary_phase(
-    phase: np.ndarray, flux: np.ndarray, period: float, duration: float
+    phase: np.ndarray,
+    flux: np.ndarray,
+    period: float,
+    duration: float,
+    *,
+    presorted: bool = False,
 ) -> float:
     """Phase offset (days, in [-P/2, P/2)) of the deepest box dip away from the primary.
 
     Trial centres step by D/4; a box of width D must stay 2 D from the primary. Returns P/2 when
-    the period leaves no room or nothing is measured.
+    the period leaves no room or nothing is measured. ``presorted`` says phase is ascending.
     """
     if period < 5 * duration or phase.size == 0:
         return period / 2
-    order = np.argsort(phase)
-    ph = np.concatenate((phase[order] - period, phase[order], phase[order] + period))
-    fl = np.tile(flux[order], 3)
+    if presorted:
+        ph, fl = phase, flux
+    else:
+        order = np.argsort(phase)
+        ph, fl = phase[order], flux[order]
+    # Boxes near +-P/2 wrap around: extend the folded curve by one box width on each side.
+    head = np.searchsorted(ph, -period / 2 + duration)
+    tail = np.searchsorted(ph, period / 2 - duration)
+    ph = np.concatenate((ph[tail:] - period, ph, ph[:head] + period))
+    fl = np.concatenate((fl[tail:], fl, fl[:head]))
     csum = np.concatenate(([0.0], np.cumsum(fl)))
     centres = np.arange(-period / 2, period / 2, duration / 4)
     centres = centres[np.abs(centres) >= 2 * duration]
@@ -84,13 +97,13 @@ def per_transit(
     ``transit_depth`` and ``transit_depth_err`` (flux units), ``transit_npoints``.
     """
     core = np.abs(phase) < duration / 4
-    numbers = transit_numbers(time, period, epoch)
-    seen = np.unique(numbers[core])
-    depth = np.empty(seen.size)
-    err = np.empty(seen.size)
-    npts = np.empty(seen.size, dtype=np.int64)
-    for i, k in enumerate(seen):
-        depth[i], err[i], npts[i] = box_depth(flux, core & (numbers == k), baseline, sigma)
+    numbers = transit_numbers(time[core], period, epoch)
+    seen, which = np.unique(numbers, return_inverse=True)
+    npts = np.bincount(which, minlength=seen.size).astype(np.int64)
+    depth = baseline - np.bincount(which, weights=flux[core], minlength=seen.size) / npts
+    err = sigma / np.sqrt(npts)
+    if not np.isfinite(sigma):  # as box_depth: nothing is measured without a noise level
+        depth[:], err[:], npts[:] = np.nan, np.nan, 0
     return {
         "transit_number": seen,
         "transit_time": epoch + seen * period,
@@ -109,6 +122,7 @@ def tce_diagnostics(
     *,
     secondary_phase: float | None = None,
     centroid_shift: tuple[np.ndarray, np.ndarray] | None = None,
+    phase: np.ndarray | None = None,
 ) -> dict[str, float | int | np.ndarray]:
     """Scalar and per-transit diagnostics of one TCE.
 
@@ -122,6 +136,8 @@ def tce_diagnostics(
         Offset of the secondary eclipse from the primary, days; found by search when None.
     centroid_shift : (ndarray, ndarray), optional
         Detrended column and row centroid offsets (pixels) at each cadence.
+    phase : ndarray, shape (n,), optional
+        ``fold(time, period, epoch)`` when the caller has it already.
 
     Returns
     -------
@@ -131,19 +147,22 @@ def tce_diagnostics(
         ``secondary_sigma``, ``centroid_offset_col``, ``centroid_offset_row`` (pixels, in minus
         out), ``centroid_offset_sigma``, plus the per-transit arrays of :func:`per_transit`.
     """
-    phase = fold(time, period, epoch)
+    if phase is None:
+        phase = fold(time, period, epoch)
     away = np.abs(phase) > duration
-    baseline = float(np.median(flux[away])) if away.any() else float(np.median(flux))
+    base = flux[away] if away.any() else flux
+    baseline = median(base)
     sigma = robust_sigma(flux[away]) if away.sum() > 2 else robust_sigma(flux)
     core = np.abs(phase) < duration / 4
     depth, depth_err, _ = box_depth(flux, core, baseline, sigma)
-    odd = transit_numbers(time, period, epoch) % 2 == 0
-    d_odd, e_odd, _ = box_depth(flux, core & odd, baseline, sigma)
-    d_even, e_even, _ = box_depth(flux, core & ~odd, baseline, sigma)
+    odd = transit_numbers(time[core], period, epoch) % 2 == 0
+    d_odd, e_odd, _ = box_depth(flux[core], odd, baseline, sigma)
+    d_even, e_even, _ = box_depth(flux[core], ~odd, baseline, sigma)
     if secondary_phase is None:
         secondary_phase = find_secondary_phase(phase[away], flux[away], period, duration)
-    sphase = fold(time, period, epoch + secondary_phase)
-    s_depth, s_err, _ = box_depth(flux, (np.abs(sphase) < duration / 4) & away, baseline, sigma)
+    s_depth, s_err, _ = box_depth(
+        flux, secondary_core(time, phase, period, epoch, duration, secondary_phase), baseline, sigma
+    )
     out: dict[str, float | int | np.ndarray] = {
         "depth": depth,
         "depth_err": depth_err,
@@ -164,6 +183,32 @@ def tce_diagnostics(
     out["n_transits"] = int(gallery["transit_number"].size)
     out.update(gallery)
     return out
+
+
+def secondary_core(
+    time: np.ndarray,
+    phase: np.ndarray,
+    period: float,
+    epoch: float,
+    duration: float,
+    secondary_phase: float,
+) -> np.ndarray:
+    """Cadences in the central half of the secondary eclipse and more than D from the primary.
+
+    Only cadences whose primary phase is near the secondary are folded again (exactly, at
+    ``epoch + secondary_phase``), instead of the whole series.
+    """
+    near = np.abs(wrap_phase(phase - secondary_phase, period)) < duration / 4 + 1e-9 * period
+    idx = np.flatnonzero(near & (np.abs(phase) > duration))
+    inside = np.zeros(phase.shape, dtype=bool)
+    sphase = fold(time[idx], period, epoch + secondary_phase)
+    inside[idx[np.abs(sphase) < duration / 4]] = True
+    return inside
+
+
+def wrap_phase(offset: np.ndarray, period: float) -> np.ndarray:
+    """Offsets (days) brought into [-P/2, P/2) by whole periods (approximately: for masks)."""
+    return offset - period * np.floor(offset / period + 0.5)
 
 
 def eb_flags(

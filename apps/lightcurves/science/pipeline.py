@@ -11,13 +11,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._select import median
 from .cleaning import clean, segment_bounds, stitch
 from .detrend import BKSPACES, biweight_trend, fit_spline
-from .diagnostics import find_secondary_phase, tce_diagnostics
+from .diagnostics import find_secondary_phase, tce_diagnostics, transit_numbers, wrap_phase
 from .errors import BadEphemeris, InsufficientData, InvalidInput
 from .io import LightCurve
 from .search import DEFAULT_DURATIONS_HOURS, Signal, period_grid, search
-from .views import Preset, binned_view, fold, get_preset, normalisation, scale_view
+from .views import (
+    Preset,
+    bin_spec,
+    binned_view,
+    fold,
+    get_preset,
+    normalisation,
+    scale_view,
+    view_span,
+)
 
 MASK_DURATIONS = 3.0
 """Width, in durations, of the window around each known transit that is kept out of the spline
@@ -206,17 +216,36 @@ def check_ephemeris(e: Ephemeris, time: np.ndarray | None = None) -> None:
         raise BadEphemeris(f"period {e.period} d is longer than the {baseline:.2f} d baseline")
 
 
+@dataclass(frozen=True, eq=False)
+class Folded:
+    """A TCE's series sorted by phase once, shared by every view and diagnostic.
+
+    Attributes
+    ----------
+    phase : ndarray, shape (n,)
+        ``fold(time, period, epoch)``, ascending (days).
+    time, flux, col, row : ndarray, shape (n,)
+        The series' cadences in that order.
+    """
+
+    phase: np.ndarray
+    time: np.ndarray
+    flux: np.ndarray
+    col: np.ndarray
+    row: np.ndarray
+
+    @classmethod
+    def of(cls, time, flux, col, row, period: float, epoch: float) -> Folded:
+        phase = fold(time, period, epoch)
+        order = np.argsort(phase)  # ties cannot change a median, so any sort will do
+        return cls(phase[order], time[order], flux[order], col[order], row[order])
+
+
 def _views_of(phase, values, p: Preset, period, duration, fill):
     """Global and local binned views (un-normalised) of sorted folded values."""
     g, _ = binned_view(phase, values, p.global_view, period, duration, fill)
     loc, _ = binned_view(phase, values, p.local_view, period, duration, fill)
     return g, loc
-
-
-def _sorted_fold(time, values, period, epoch):
-    phase = fold(time, period, epoch)
-    order = np.argsort(phase, kind="stable")
-    return phase[order], values[order], order
 
 
 def tce_views(
@@ -285,59 +314,87 @@ def tce_views(
     if t.size < 2:
         raise InsufficientData("fewer than 2 cadences left after removing the other TCEs")
     P, D = tce.period, tce.duration
-    phase, fs, order = _sorted_fold(t, f, P, tce.epoch)
-    fill = float(np.median(fs))
-    gview, lview = _views_of(phase, fs, p, P, D, fill)
+    fo = Folded.of(t, f, col, row, P, tce.epoch)
+    fill = median(fo.flux)
+    gview, lview = _views_of(fo.phase, fo.flux, p, P, D, fill)
     gc, gs = normalisation(gview)
     lc_, ls = normalisation(lview)
     out: dict[str, np.ndarray | float | int | str] = {
         "global_view": scale_view(gview, gc, gs),
         "local_view": scale_view(lview, lc_, ls),
     }
-    odd = (np.floor((t - tce.epoch) / P + 0.5).astype(np.int64) % 2 == 0)[order]
-    for name, sel in (("odd_view", odd), ("even_view", ~odd)):
-        view = _partial_local(phase[sel], fs[sel], p, P, D, fill)
+    for name, view in _odd_even_views(fo, p, tce, fill).items():
         out[name] = scale_view(view, lc_, ls)
-    away = np.abs(phase) > 0.5 * MASK_DURATIONS * D
+    away = np.abs(fo.phase) > 0.5 * MASK_DURATIONS * D
     if secondary_phase is None:
-        secondary_phase = find_secondary_phase(phase[away], fs[away], P, D)
-    sph, sfs, _ = _sorted_fold(t[order][away], fs[away], P, tce.epoch + secondary_phase)
-    sview, _ = (
-        binned_view(sph, sfs, p.secondary_view, P, D, fill)
-        if sph.size >= 2
-        else (np.full(p.secondary_view.num_bins, fill), None)
-    )
+        secondary_phase = find_secondary_phase(fo.phase[away], fo.flux[away], P, D, presorted=True)
+    sview = _secondary_view(fo, away, p, tce, secondary_phase, fill)
     out["secondary_view"] = scale_view(sview, lc_, ls)
-    out.update(_centroid_views(t, col, row, p, tce))
+    out.update(_centroid_views(fo, p, tce))
     diag = tce_diagnostics(
-        t, f, P, tce.epoch, D, secondary_phase=secondary_phase, centroid_shift=(col, row)
+        fo.time,
+        fo.flux,
+        P,
+        tce.epoch,
+        D,
+        secondary_phase=secondary_phase,
+        centroid_shift=(fo.col, fo.row),
+        phase=fo.phase,
     )
     out.update(diag)
     out.update(preset=p.name, bkspace=flat.bkspace, n_points=int(t.size))
     return out
 
 
-def _partial_local(phase, values, p: Preset, period, duration, fill):
-    """Local view of a subset (odd or even events); all bins take ``fill`` when it is empty."""
-    if phase.size < 2:
-        return np.full(p.local_view.num_bins, fill)
-    view, _ = binned_view(phase, values, p.local_view, period, duration, fill)
+def _odd_even_views(fo: Folded, p: Preset, tce: Ephemeris, fill) -> dict[str, np.ndarray]:
+    """Local views of the odd and even events (un-normalised); all ``fill`` when a parity has
+    fewer than 2 cadences. Only the local view's span of the sorted series is split."""
+    span = view_span(fo.phase, p.local_view, tce.period, tce.duration)
+    odd = transit_numbers(fo.time[span], tce.period, tce.epoch) % 2 == 0
+    views = {}
+    for name, sel in (("odd_view", odd), ("even_view", ~odd)):
+        if sel.sum() < 2 and _parity_count(fo, tce, name == "odd_view") < 2:
+            views[name] = np.full(p.local_view.num_bins, fill)
+            continue
+        views[name], _ = bin_spec(
+            fo.phase[span][sel], fo.flux[span][sel], p.local_view, tce.period, tce.duration, fill
+        )
+    return views
+
+
+def _parity_count(fo: Folded, tce: Ephemeris, odd: bool) -> int:
+    """Cadences of odd (even transit number) or even events in the whole series."""
+    even_number = transit_numbers(fo.time, tce.period, tce.epoch) % 2 == 0
+    return int(even_number.sum() if odd else (~even_number).sum())
+
+
+def _secondary_view(fo: Folded, away, p: Preset, tce: Ephemeris, secondary_phase, fill):
+    """Local view (un-normalised) centred on the secondary, from the cadences away from the
+    primary; only those whose primary phase is near the secondary are folded again."""
+    spec = p.secondary_view
+    if away.sum() < 2:
+        return np.full(spec.num_bins, fill)
+    P, D = tce.period, tce.duration
+    width, lo, hi = spec.geometry(P, D)
+    offset = wrap_phase(fo.phase - (secondary_phase + (lo + hi) / 2), P)
+    near = np.flatnonzero(away & (np.abs(offset) <= (hi - lo) / 2 + width + 1e-9 * P))
+    sph = fold(fo.time[near], P, tce.epoch + secondary_phase)
+    order = np.argsort(sph)
+    view, _ = bin_spec(sph[order], fo.flux[near][order], spec, P, D, fill)
     return view
 
 
-def _centroid_views(t, col, row, p: Preset, tce: Ephemeris) -> dict[str, np.ndarray]:
+def _centroid_views(fo: Folded, p: Preset, tce: Ephemeris) -> dict[str, np.ndarray]:
     """Local and global views of the centroid shift hypot(dcol, drow), pixels, median 0."""
-    ok = np.isfinite(col) & np.isfinite(row)
+    ok = np.isfinite(fo.col) & np.isfinite(fo.row)
     if ok.sum() < 2:
         return {
             "centroid_local_view": np.zeros(p.local_view.num_bins),
             "centroid_global_view": np.zeros(p.global_view.num_bins),
         }
-    shift = np.hypot(col[ok], row[ok])
-    phase, vals, _ = _sorted_fold(t[ok], shift, tce.period, tce.epoch)
-    fill = float(np.median(vals))
-    g, loc = _views_of(phase, vals, p, tce.period, tce.duration, fill)
-    return {"centroid_local_view": loc - np.median(loc), "centroid_global_view": g - np.median(g)}
+    shift = np.hypot(fo.col[ok], fo.row[ok])
+    g, loc = _views_of(fo.phase[ok], shift, p, tce.period, tce.duration, median(shift))
+    return {"centroid_local_view": loc - median(loc), "centroid_global_view": g - median(g)}
 
 
 def search_transits(

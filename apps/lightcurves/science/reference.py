@@ -70,7 +70,7 @@ def choose_kepler_spline(all_time, all_flux, bkspaces, maxiter=5, penalty_coeff=
     diffs = np.concatenate([np.diff(f) / np.sqrt(2) for f in all_flux])
     sigma = np.median(np.abs(diffs)) * 1.48
     if not sigma > 0:
-        # Constant series: the same floor as the fast kernel (see _spline_kernels._sigma_floor).
+        # Constant series: the same floor as the fast kernel (see _spline_fast._sigma_floor).
         sigma = 1e-9 * max(1.0, max(float(np.max(np.abs(f))) for f in all_flux))
     best, best_bic, best_bk, bics = None, None, float("nan"), []
     for bkspace in bkspaces:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ._select import median_inplace
 from .errors import InsufficientData, InvalidInput
 
 
@@ -106,8 +107,19 @@ def get_preset(name: str) -> Preset:
 
 def fold(time: np.ndarray, period: float, epoch: float) -> np.ndarray:
     """Phase-fold times to ``[-P/2, P/2)`` days with the epoch at 0 (AstroNet's phase_fold_time)."""
+    t = np.ascontiguousarray(time, dtype=np.float64)
+    out = np.empty(t.shape)
+    fold_kernel(t.reshape(-1), float(period), float(epoch), out.reshape(-1))
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def fold_kernel(time, period, epoch, out):
+    """out = np.mod(time + (P/2 - epoch), P) - P/2, bit for bit (float % is numpy's mod)."""
     half = period / 2
-    return np.mod(time + (half - epoch), period) - half
+    shift = half - epoch
+    for k in range(time.shape[0]):
+        out[k] = (time[k] + shift) % period - half
 
 
 @njit(cache=True)
@@ -121,6 +133,7 @@ def bin_median(x, y, num_bins, bin_width, x_min, x_max):
     spacing = (x_max - x_min - bin_width) / (num_bins - 1)
     out = np.zeros(num_bins)
     counts = np.zeros(num_bins, dtype=np.int64)
+    buf = np.empty(n)  # one workspace for every bin's median (np.median would copy per bin)
     lo = x_min
     hi = x_min + bin_width
     j0 = 0
@@ -133,9 +146,12 @@ def bin_median(x, y, num_bins, bin_width, x_min, x_max):
             j0 += 1
         while j1 < n and x[j1] < hi:
             j1 += 1
-        if j1 > j0:
-            out[i] = np.median(y[j0:j1])
-            counts[i] = j1 - j0
+        m = j1 - j0
+        if m > 0:
+            w = buf[:m]
+            w[:] = y[j0:j1]
+            out[i] = median_inplace(w)
+            counts[i] = m
         lo += spacing
         hi += spacing
     return out, counts
@@ -158,11 +174,30 @@ def binned_view(
     """
     if phase.size < 2:
         raise InsufficientData("a view needs at least 2 folded points")
+    return bin_spec(phase, values, spec, period, duration, fill)
+
+
+def bin_spec(
+    phase: np.ndarray,
+    values: np.ndarray,
+    spec: ViewSpec,
+    period: float,
+    duration: float,
+    fill: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """binned_view without its minimum size: for a slice of a larger folded series."""
     width, lo, hi = spec.geometry(period, duration)
     if not (width > 0 and width < hi - lo):
         raise InvalidInput(f"bin width {width:.4g} d does not fit in the view span {hi - lo:.4g} d")
     view, counts = bin_median(phase, values, spec.num_bins, width, lo, hi)
     return np.where(counts > 0, view, fill), counts
+
+
+def view_span(phase: np.ndarray, spec: ViewSpec, period: float, duration: float) -> slice:
+    """The slice of sorted phases a view's bins can see (its span plus a bin width of margin)."""
+    width, lo, hi = spec.geometry(period, duration)
+    a, b = np.searchsorted(phase, [lo, hi + width])
+    return slice(int(a), int(b))
 
 
 def normalisation(view: np.ndarray) -> tuple[float, float]:

@@ -7,13 +7,20 @@ import pytest
 
 from apps.lightcurves.science import reference as ref
 from apps.lightcurves.science.detrend import BKSPACES
+from apps.lightcurves.science.diagnostics import transit_numbers
 from apps.lightcurves.science.errors import (
     BadEphemeris,
     InsufficientData,
     InvalidInput,
     LightCurveError,
 )
-from apps.lightcurves.science.pipeline import Ephemeris, prepare, tce_views
+from apps.lightcurves.science.pipeline import (
+    Ephemeris,
+    flatten_lightcurves,
+    prepare,
+    tce_views,
+)
+from apps.lightcurves.science.views import PRESETS, binned_view, fold, normalisation, scale_view
 
 from .conftest import KEPLER6_Q0, TRES2_Q0
 
@@ -37,6 +44,41 @@ def test_it_reproduces_astronets_views_number_for_number(eb_quarters):
     assert ours["bkspace"] == theirs["bkspace"] and ours["n_points"] == theirs["time"].size
     np.testing.assert_allclose(ours["global_view"], theirs["global_view"], atol=1e-9)
     np.testing.assert_allclose(ours["local_view"], theirs["local_view"], atol=1e-9)
+
+
+def _sorted(time, values, period, epoch):
+    phase = fold(time, period, epoch)
+    order = np.argsort(phase, kind="stable")
+    return phase[order], values[order], order
+
+
+@pytest.mark.parametrize("preset", ["gaia", "yu2019"])
+def test_it_builds_the_extra_views_from_one_sort_as_folding_each_anew_would(eb_quarters, preset):
+    curves, (period, epoch, hours) = eb_quarters[:5], EB_PRIMARY
+    ours = tce_views(curves, period, epoch, hours, preset=preset)
+    flat = flatten_lightcurves(curves, preset=preset, tces=[Ephemeris(period, epoch, hours)])
+    spec, dur = PRESETS[preset], hours / 24
+    phase, flux, order = _sorted(flat.time, flat.flux, period, epoch)
+    fill = np.median(flux)
+    center, scale = normalisation(binned_view(phase, flux, spec.local_view, period, dur, fill)[0])
+    odd = (transit_numbers(flat.time, period, epoch) % 2 == 0)[order]
+    for name, sel in (("odd_view", odd), ("even_view", ~odd)):
+        slow = binned_view(phase[sel], flux[sel], spec.local_view, period, dur, fill)[0]
+        np.testing.assert_array_equal(ours[name], scale_view(slow, center, scale))
+    away = np.abs(phase) > 1.5 * dur
+    secondary = ours["secondary_phase"]
+    sph, sflux, _ = _sorted(flat.time[order][away], flux[away], period, epoch + secondary)
+    slow = binned_view(sph, sflux, spec.secondary_view, period, dur, fill)[0]
+    np.testing.assert_array_equal(ours["secondary_view"], scale_view(slow, center, scale))
+    ok = np.isfinite(flat.centroid_col) & np.isfinite(flat.centroid_row)
+    shift = np.hypot(flat.centroid_col[ok], flat.centroid_row[ok])
+    cph, cval, _ = _sorted(flat.time[ok], shift, period, epoch)
+    for name, view_spec in (
+        ("centroid_global_view", spec.global_view),
+        ("centroid_local_view", spec.local_view),
+    ):
+        slow = binned_view(cph, cval, view_spec, period, dur, np.median(shift))[0]
+        np.testing.assert_array_equal(ours[name], slow - np.median(slow))
 
 
 @pytest.mark.parametrize(

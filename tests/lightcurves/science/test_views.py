@@ -12,6 +12,7 @@ from apps.lightcurves.science.views import (
     fold,
     get_preset,
     normalisation,
+    view_span,
 )
 
 RNG = np.random.default_rng(7)
@@ -21,6 +22,23 @@ def test_it_folds_the_epoch_to_zero_within_half_a_period():
     phase = fold(np.array([10.0, 12.4, 12.6, 15.0]), 5.0, 10.0)
     np.testing.assert_allclose(phase, [0.0, 2.4, -2.4, 0.0])
     assert phase.min() >= -2.5 and phase.max() < 2.5
+
+
+def test_it_folds_exactly_as_numpys_mod_does():
+    t = np.concatenate((RNG.uniform(-50, 1600, 20000), [138.731, 138.731 + 10.3071 / 2]))
+    for period, epoch in ((10.3071, 138.731), (0.5, 1400.0), (3.2, -7.0)):
+        expected = np.mod(t + (period / 2 - epoch), period) - period / 2
+        np.testing.assert_array_equal(fold(t, period, epoch), expected)
+
+
+def test_it_slices_every_point_a_views_bins_can_see():
+    phase = np.sort(RNG.uniform(-5, 5, 4000))
+    spec = PRESETS["gaia"].local_view
+    span = view_span(phase, spec, 10.0, 0.4)
+    _, counts = bin_median(phase, phase, spec.num_bins, 0.4 * 0.16, -1.6, 1.6)
+    _, inside = bin_median(phase[span], phase[span], spec.num_bins, 0.4 * 0.16, -1.6, 1.6)
+    np.testing.assert_array_equal(inside, counts)
+    assert phase[span].min() >= -1.6 and span.stop - span.start < phase.size / 2
 
 
 @pytest.mark.parametrize(
