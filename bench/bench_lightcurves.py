@@ -423,8 +423,9 @@ def render(m, jit, whole, refr, blsr, bw, fb, pyd, args) -> str:
         f"of pydl): chosen bkspace {refr['bkspace_ours']:.3f} d vs {refr['bkspace_ref']:.3f} d, {refr['n']} points, "
         f"max |difference| global view {refr['global_maxdiff']:.1e}, local view {refr['local_maxdiff']:.1e}. "
         "Compared: gap split, BIC spacing choice, the iterative spline, flux/spline, phase fold, median binning, "
-        "empty-bin fill, normalisation. Not compared: TensorFlow's own output (TensorFlow is not installable here) "
-        "and pydl itself (its float32 breakpoints under numpy 1.x differ from ours by ~1e-7 of a segment).",
+        "empty-bin fill, normalisation. The spline is also checked against AstroNet's algorithm on pydl's own "
+        "`bspline.iterfit` (row above, when pydl is installed). Not compared: TensorFlow's own output "
+        "(TensorFlow is not installable here, so AstroNet's TFRecords cannot be produced).",
         "",
         "Goals (issue 4):",
         f"- whole path <= 0.1 s on one core after JIT: {'met' if whole['gaia_cpu'] <= 0.1 and whole['astronet_cpu'] <= 0.1 else 'not met'} "
