@@ -15,7 +15,7 @@ from apps.ml.services import modelversion_register_shipped, tces_score
 
 def process_and_score_demo(demo_dir: Path, ctx: JobContext) -> dict:
     versions = modelversion_register_shipped()
-    triage = next((v for v in versions if v.task == "triage"), None)
+    triage = next((v for v in versions if v.task == "triage" and v.is_default), None)
     targets = [
         t for t in Target.objects.filter(lightcurves__isnull=False).distinct()
         if (t.mission, t.identifier) in DEMO_NAMES

@@ -101,13 +101,21 @@ def validation_curves(loaded: LoadedModel) -> dict:
 
 
 def modelversion_register_shipped() -> list[ModelVersion]:
-    """Register the trained models shipped in apps/ml/default_models as the default of their task."""
-    versions = []
-    for task, name in DEFAULT_MODEL_NAMES.items():
-        manifest_path = DEFAULT_MODELS_DIR / f"{name}.json"
-        if manifest_path.exists():
-            versions.append(modelversion_register(manifest_path=manifest_path, make_default=True))
-        del task
+    """Register every trained model shipped in apps/ml/default_models.
+
+    The task defaults (``DEFAULT_MODEL_NAMES``) become the default of their task; the others (e.g. the
+    TESS-only ``yu2019_triage_scalars``) are registered so their card is visible and they can be chosen
+    by name, without replacing a default.
+    """
+    default_paths = [DEFAULT_MODELS_DIR / f"{name}.json" for name in DEFAULT_MODEL_NAMES.values()]
+    versions = [
+        modelversion_register(manifest_path=path, make_default=True)
+        for path in default_paths
+        if path.exists()
+    ]
+    for path in sorted(DEFAULT_MODELS_DIR.glob("*.json")):
+        if path not in default_paths:
+            versions.append(modelversion_register(manifest_path=path, make_default=False))
     return versions
 
 
@@ -140,20 +148,48 @@ def _loaded(version_id: int, sha256: str) -> LoadedModel:
         raise InvalidInput(f"model version {version} cannot be loaded: {exc}") from exc
 
 
-def _scalars_for(version: ModelVersion, diagnostics: list[dict]) -> np.ndarray | None:
-    """The scalar features a model needs; the pipeline provides none yet, so such models are refused.
+# Scalar features a model may read, from TCE columns, in the units of the Yu et al. 2019 TFRecords
+# the models were trained on: Period [d], Duration [d] (QLP durations; ours are in hours),
+# Transit_Depth [ppm], SN (transit signal-to-noise; QLP's BLS SNR, the catalogue's model SNR here).
+TCE_SCALARS: dict[str, tuple[str, Callable[[TCE], float | None]]] = {
+    "Period": ("period_days", lambda t: t.period_days),
+    "Duration": (
+        "duration_hours",
+        lambda t: None if t.duration_hours is None else t.duration_hours / 24.0,
+    ),
+    "Transit_Depth": ("depth_ppm", lambda t: t.depth_ppm),
+    "SN": ("snr", lambda t: t.snr),
+}
+
+
+def _scalar_names(version: ModelVersion) -> list[str]:
+    """The scalar features a model needs; refuses features no TCE column provides.
 
     e.g. Yu et al.'s ``depth_change`` (large- minus small-aperture depth over the scatter) needs
     photometry in several apertures, which Kepler/TESS light-curve files do not carry. Refusing is
     better than feeding a look-alike and returning a silently wrong score.
     """
     names = version.manifest.get("config", {}).get("scalar_names", [])
-    if not names:
-        return None
-    raise InvalidInput(
-        f"model {version.name} needs the scalar feature(s) {names} (first: {names[0]!r}), which the "
-        "light-curve pipeline does not compute; score with a views-only model (the triage default)"
-    )
+    unknown = [n for n in names if n not in TCE_SCALARS]
+    if unknown:
+        raise InvalidInput(
+            f"model {version.name} needs the scalar feature(s) {unknown} (first: {unknown[0]!r}), "
+            "which the light-curve pipeline does not compute; score with a views-only model "
+            "(the triage default)"
+        )
+    return names
+
+
+def _tce_scalars(tce: TCE, names: list[str]) -> tuple[list[float], str]:
+    """A TCE's values of ``names`` (see TCE_SCALARS), or ([], why not) when a column is empty."""
+    values = []
+    for name in names:
+        column, read = TCE_SCALARS[name]
+        value = read(tce)
+        if value is None or not np.isfinite(value):
+            return [], f"the model needs {name}, but the TCE has no {column}"
+        values.append(float(value))
+    return values, ""
 
 
 def tces_score(
@@ -167,14 +203,19 @@ def tces_score(
     """Score TCEs that have views for the model's view preset; others are reported as skipped."""
     loaded = _loaded(version.pk, version.weights_sha256)
     branch_names = [b["view"] for b in version.manifest.get("config", {}).get("branches", [])]
+    scalar_names = _scalar_names(version)
     tce_list = list(tces)
     total, done, scored = len(tce_list), 0, 0
     skipped: dict[str, str] = {}
     for start in range(0, total, BATCH):
         if check_cancelled:
             check_cancelled()
-        batch, views, diags, versions = [], {name: [] for name in branch_names}, [], []
+        batch, views, scalars, versions = [], {name: [] for name in branch_names}, [], []
         for tce in tce_list[start : start + BATCH]:
+            row, why = _tce_scalars(tce, scalar_names)
+            if why:
+                skipped[tce.label] = why
+                continue
             latest = tce_views_latest(tce_id=tce.pk, preset=version.view_preset)
             if latest is None:
                 skipped[tce.label] = f"no {version.view_preset} views: process the target first"
@@ -186,13 +227,14 @@ def tces_score(
                 continue
             batch.append(tce)
             versions.append(artifact.version)
-            diags.append(artifact.meta.get("diagnostics", {}))
+            scalars.append(row)
             for name in branch_names:
                 views[name].append(arrays[name])
         if batch:
             try:
                 scores = score(
-                    loaded.model, {k: np.stack(v) for k, v in views.items()}, _scalars_for(version, diags),
+                    loaded.model, {k: np.stack(v) for k, v in views.items()},
+                    np.array(scalars, dtype=np.float32).reshape(len(batch), len(scalar_names)),
                     temperature=version.temperature,
                 )
             except MLError as exc:

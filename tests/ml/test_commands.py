@@ -142,6 +142,13 @@ def test_it_trains_on_a_view_folder_split_by_star(tmp_path) -> None:
         "kepler",
     )
     assert "saved" in log
+    recorded = json.loads((tmp_path / "models/kepler.json").read_text())["training"]["data"][
+        "views"
+    ]
+    assert (
+        recorded[0]["file"] == f"{views.name}/*.npz (120 files)"
+        and len(recorded[0]["sha256"]) == 64
+    )
     metrics = json.loads(
         _run(
             "evaluate_model",
@@ -154,3 +161,59 @@ def test_it_trains_on_a_view_folder_split_by_star(tmp_path) -> None:
         )
     )
     assert metrics["n"] == 120
+    parts = [
+        json.loads(
+            _run(
+                "evaluate_model",
+                "--model",
+                str(tmp_path / "models/kepler.json"),
+                "--views",
+                str(views),
+                "--task",
+                "triage",
+                "--split",
+                split,
+            )
+        )["n"]
+        for split in ("train", "val", "test")
+    ]
+    assert sum(parts) == 120 and parts[0] > parts[1] > 0 and parts[2] > 0
+    with pytest.raises(CommandError, match="--split needs --views"):
+        _run("evaluate_model", "--tfrecords", str(views), "--task", "triage", "--split", "test")
+
+
+def test_it_builds_training_views_that_the_model_commands_read(demo_data, tmp_path) -> None:
+    log = _run(
+        "build_training_views",
+        "--out",
+        str(tmp_path),
+        "--injections",
+        "6",
+        "--preset",
+        "yu2019",
+        "--seed",
+        "3",
+        "--demo-data",
+        str(demo_data),
+    )
+    assert (
+        "wrote 6 injections" in log
+        and "5 DR24 TCEs" in log
+        and "skipped DR24 TCE 11442793-01" in log
+    )
+    assert len(list((tmp_path / "injections").glob("*.npz"))) == 6
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["preset"] == "yu2019" and 2306740 in manifest["held_out_stars"]
+    metrics = json.loads(
+        _run("evaluate_model", "--views", str(tmp_path / "dr24"), "--task", "triage")
+    )
+    assert metrics["n"] == 5
+
+
+def test_it_refuses_to_build_views_without_demo_data_or_over_old_ones(demo_data, tmp_path) -> None:
+    with pytest.raises(CommandError, match="does not exist"):
+        _run("build_training_views", "--out", str(tmp_path), "--demo-data", str(tmp_path / "no"))
+    (tmp_path / "injections").mkdir()
+    np.savez(tmp_path / "injections/old.npz", label=np.array(1))
+    with pytest.raises(CommandError, match="already holds 1 .npz"):
+        _run("build_training_views", "--out", str(tmp_path), "--demo-data", str(demo_data))

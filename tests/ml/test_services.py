@@ -97,8 +97,11 @@ def test_it_registers_the_shipped_models_with_validation_curves_on_their_card(se
     from apps.ml.services import modelversion_register_shipped
 
     settings.GAIA_DEMO_DATA = demo_data
-    versions = {v.task: v for v in modelversion_register_shipped()}
+    registered = modelversion_register_shipped()
+    versions = {v.task: v for v in registered if v.is_default}
     triage = versions["triage"]
+    assert {v.name for v in registered} >= {"yu2019_triage", "yu2019_vetting", "yu2019_triage_scalars"}
+    assert not next(v for v in registered if v.name == "yu2019_triage_scalars").is_default
     assert triage.is_default and triage.metrics["validation"]["average_precision"] > 0.9
     roc = triage.metrics["curves"]["roc"]
     assert roc["fpr"][0] == 0.0 and roc["tpr"][-1] == pytest.approx(1.0)
@@ -110,7 +113,53 @@ def test_it_refuses_to_score_with_a_model_needing_features_the_pipeline_lacks(se
     from apps.ml.services import modelversion_register_shipped
 
     settings.GAIA_DEMO_DATA = demo_data
-    vetting = next(v for v in modelversion_register_shipped() if v.task == "vetting")
+    vetting = next(v for v in modelversion_register_shipped() if v.task == "vetting" and v.is_default)
     with pytest.raises(InvalidInput, match="depth_change"):
         tces_score(tces=[processed_tce], version=vetting)
+    assert not Prediction.objects.exists()
+
+
+@pytest.fixture
+def tiny_scalar_model(tmp_path):
+    """A triage model reading Period, Duration, SN, Transit_Depth (TFRecord units: d, d, -, ppm)."""
+    torch.manual_seed(0)
+    names = ["Period", "Duration", "SN", "Transit_Depth"]
+    config = preset_config(
+        "yu2019_triage",
+        hidden_size=16,
+        hidden_layers=1,
+        scalar_names=names,
+        scalar_center=[1.0, 0.1, 3.0, 8.0],
+        scalar_scale=[1.0, 0.1, 1.0, 2.0],
+    )
+    model = build_model(config)
+    return save_model(model, tmp_path, "tiny_scalars", task="triage", dtype="float32")
+
+
+def test_it_feeds_scalar_models_tce_columns_in_training_units(tiny_scalar_model, processed_tce):
+    from apps.lightcurves.selectors import tce_views_latest
+    from apps.ml.science.inference import score
+    from apps.ml.science.registry import load_model
+
+    processed_tce.depth_ppm, processed_tce.snr = 9_000.0, 250.0
+    processed_tce.save()
+    version = modelversion_register(manifest_path=tiny_scalar_model)
+    report = tces_score(tces=[processed_tce], version=version)
+    assert report == {"model": str(version), "scored": 1, "skipped": {}}
+    arrays, _ = tce_views_latest(tce_id=processed_tce.pk, preset="yu2019")
+    views = {name: arrays[name] for name in ("global_view", "local_view")}
+    loaded = load_model(tiny_scalar_model)
+    # duration 3.584 h = 0.14933 d, the unit of the Yu et al. 2019 TFRecords' Duration
+    expected = score(loaded.model, views, [[3.2347, 3.584 / 24, 250.0, 9_000.0]]).raw[0]
+    wrong_unit = score(loaded.model, views, [[3.2347, 3.584, 250.0, 9_000.0]]).raw[0]
+    got = Prediction.objects.get(tce=processed_tce).raw_score
+    assert got == pytest.approx(expected, abs=1e-6) and expected != pytest.approx(wrong_unit, abs=1e-6)
+
+
+def test_it_skips_tces_lacking_a_scalar_the_model_needs(tiny_scalar_model, processed_tce):
+    processed_tce.depth_ppm, processed_tce.snr = 9_000.0, None
+    processed_tce.save()
+    version = modelversion_register(manifest_path=tiny_scalar_model)
+    report = tces_score(tces=[processed_tce], version=version)
+    assert report["scored"] == 0 and "no snr" in report["skipped"][processed_tce.label]
     assert not Prediction.objects.exists()

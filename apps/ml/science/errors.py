@@ -27,6 +27,10 @@ class InputValidationError(MLScienceError):
     """Inputs to scoring are unusable: missing views, wrong lengths, NaN or infinite values."""
 
 
+class EngineError(MLScienceError):
+    """An inference engine cannot run a model here: not installed, unsupported layer, or disagrees with torch."""
+
+
 class TrainingCancelled(MLScienceError):
     """Training stopped because ``should_cancel()`` returned True."""
 

@@ -2,29 +2,22 @@
 
 `score` is the one public boundary: it checks that every view the model needs is present, numeric,
 finite and of the right length, that all views and scalars agree on the number of TCEs, then runs
-the model in batches without gradients.
+the model in batches through an inference engine (`engines`: ONNX Runtime when installed, else
+TorchScript + oneDNN, else the torch model itself; each checked against torch when built).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .engines import ENGINES, PRECISIONS, engine_for
 from .errors import InputValidationError
 from .evaluation import sigmoid
 from .models import CandidateClassifier, ModelConfig
-
-PRECISIONS = ("float32", "bfloat16")
-
-
-def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    if precision == "bfloat16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 @dataclass
@@ -32,12 +25,14 @@ class Scores:
     """Per-TCE outputs, each float64 (n,).
 
     ``logits`` are the model's raw outputs, ``raw`` = sigmoid(logits) is the uncalibrated score and
-    ``calibrated`` = sigmoid(logits / temperature) the temperature-scaled probability.
+    ``calibrated`` = sigmoid(logits / temperature) the temperature-scaled probability; ``engine``
+    names the inference engine that computed them.
     """
 
     logits: np.ndarray
     raw: np.ndarray
     calibrated: np.ndarray
+    engine: str = "torch"
 
 
 def _as_rows(name: str, value: object, length: int) -> np.ndarray:
@@ -127,29 +122,39 @@ def score(
     batch_size: int = 512,
     device: torch.device | str | None = None,
     precision: str = "float32",
+    engine: str = "auto",
 ) -> Scores:
     """Score n TCEs in batches of ``batch_size``; see `validate_inputs` for the input forms.
 
-    ``precision="bfloat16"`` runs the network under bfloat16 autocast: about twice the throughput
-    on CPUs with AVX-512 BF16, probabilities within ~0.02 of float32 (validation AP of the shipped
-    models changed by <= 0.0012; see docs/bench/ml.md). Returns `Scores` with logits, raw sigmoid
-    scores and temperature-calibrated probabilities.
+    ``engine`` is one of `engines.ENGINES`: "auto" picks the fastest engine that runs the model here
+    (float32 on the CPU: onnxruntime, then torchscript, then torch; built once per model and
+    checked against torch). ``precision="bfloat16"`` runs the torch model under bfloat16 autocast:
+    faster only on CPUs with native bfloat16 (AVX512_BF16/AMX), probabilities within ~0.02 of
+    float32 (see docs/benchmarks.md). Returns `Scores` with logits, raw sigmoid scores and
+    temperature-calibrated probabilities.
     """
     if precision not in PRECISIONS:
         raise InputValidationError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if engine not in ENGINES:
+        raise InputValidationError(f"engine must be one of {ENGINES}, not {engine!r}")
     if not temperature > 0:
         raise InputValidationError(f"temperature must be positive, got {temperature}")
     if batch_size < 1:
         raise InputValidationError("batch_size must be at least 1")
     checked, matrix = validate_inputs(model.config, views, scalars)
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.eval()
+    if model.training:
+        model.eval()
+    runner = engine_for(model, engine=engine, precision=precision, device=device)
     n = matrix.shape[0]
     logits = np.empty(n, dtype=np.float64)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        batch = {k: torch.from_numpy(v[start:stop]).to(device) for k, v in checked.items()}
-        with _autocast(device, precision):
-            out = model(batch, torch.from_numpy(matrix[start:stop]).to(device))
-        logits[start:stop] = out.float().double().cpu().numpy()
-    return Scores(logits=logits, raw=sigmoid(logits), calibrated=sigmoid(logits / temperature))
+        batch = {k: v[start:stop] for k, v in checked.items()}
+        logits[start:stop] = runner.logits(model, batch, matrix[start:stop])
+    return Scores(
+        logits=logits,
+        raw=sigmoid(logits),
+        calibrated=sigmoid(logits / temperature),
+        engine=runner.name,
+    )

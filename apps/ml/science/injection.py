@@ -6,7 +6,8 @@
   unequal depth, plus an optional flat-bottomed secondary eclipse at phase 0.5.
 * `red_noise` / `simulated_light_curve` — white + AR(1) correlated noise + stellar variability +
   gaps; `kepler_noise_light_curves` — real Kepler PDCSAP flux from the demo data with the known
-  DR24 TCE events masked.
+  DR24 TCE events masked; `tess_noise_light_curves` — the two TESS demo stars with their hot
+  Jupiters masked (`deepest_epoch`), binned to Kepler long cadence (`bin_light_curve`).
 * `invert_light_curve` / `scramble_light_curve` — the DR25 INV and SCR null tests: flipping the
   flux turns dips into bumps; permuting blocks of data breaks any real periodicity.
 * `expected_mes` — the injected signal strength in Kepler MES-like units;
@@ -321,6 +322,76 @@ def kepler_noise_light_curves(demo_data: str | Path) -> list[tuple[str, np.ndarr
         flux = np.concatenate([f for _, f in parts])
         keep = mask_events(time, dr24_tces(root, kepid), width_factor=2.0)
         out.append((f"KIC {kepid}", time[keep], flux[keep]))
+    return out
+
+
+# The two TESS demo light curves are hot-Jupiter hosts: (file, period d, generous total duration h).
+# Periods from Maxted et al. 2016 (WASP-126 b) and Anderson et al. 2012 (WASP-46 b); the epoch is
+# found in the data (`deepest_epoch`), so only the period has to be right to mask every transit.
+TESS_NOISE_FILES = {
+    25155310: ("tess/tess2018206045859-s0001-0000000025155310-0120-s_lc.fits", 3.28880, 4.0),
+    231663901: ("tess/tess2018206045859-s0001-0000000231663901-0120-s_lc.fits", 1.43037, 2.0),
+}
+
+
+def deepest_epoch(
+    time: np.ndarray, flux: np.ndarray, period: float, duration_hours: float, *, n_trials: int = 400
+) -> float:
+    """Mid-time of the deepest box of ``duration_hours`` at a known ``period`` (a one-period BLS).
+
+    Trial epochs step through one period from ``time[0]``; each scores the mean flux of the points
+    within half a duration of it (folded). Returns the epoch with the lowest mean, in ``time``'s system.
+    """
+    time, flux = _clean_series(time, flux)
+    half = duration_hours / 24.0 / 2.0
+    best, best_mean = float(time[0]), np.inf
+    for epoch in time[0] + np.arange(n_trials) * period / n_trials:
+        inside = np.abs((time - epoch + period / 2) % period - period / 2) < half
+        if inside.sum() >= 3 and flux[inside].mean() < best_mean:
+            best, best_mean = float(epoch), float(flux[inside].mean())
+    return best
+
+
+def bin_light_curve(
+    time: np.ndarray, flux: np.ndarray, cadence_days: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Average a light curve into bins of ``cadence_days`` (e.g. TESS 2-min to Kepler 30-min).
+
+    Bins start at ``time[0]``; a bin is kept when it holds at least half the points a full bin
+    would (so bins cut by gaps do not carry extra noise). Returns (mean time (m,), mean flux (m,)).
+    """
+    time, flux = _clean_series(time, flux)
+    if not cadence_days > 0 or time.size < 2:
+        raise InjectionError("cadence_days must be positive and the light curve at least 2 points")
+    index = np.floor((time - time[0]) / cadence_days).astype(np.int64)
+    counts = np.bincount(index)
+    full = max(cadence_days / float(np.median(np.diff(time))), 1.0)
+    keep = counts >= 0.5 * full
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_time = np.bincount(index, weights=time) / counts
+        mean_flux = np.bincount(index, weights=flux) / counts
+    return mean_time[keep], mean_flux[keep]
+
+
+def tess_noise_light_curves(
+    demo_data: str | Path, *, cadence_days: float = KEPLER_LONG_CADENCE_DAYS
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Real TESS noise: (name, time BTJD, normalised PDCSAP flux) per star, binned to ``cadence_days``.
+
+    The host's hot Jupiter is masked (2 durations around each transit) before binning, so what is
+    left is the star's and the instrument's noise at Kepler long cadence.
+    """
+    root = Path(demo_data)
+    out = []
+    for tic, (name, period, hours) in TESS_NOISE_FILES.items():
+        path = root / name
+        if not path.is_file():
+            raise InjectionError(f"TESS noise file {path} is missing")
+        time, flux = _read_kepler_flux(path)
+        epoch = deepest_epoch(time, flux, period, hours)
+        keep = mask_events(time, [(period, epoch, hours)], width_factor=2.0)
+        time, flux = bin_light_curve(time[keep], flux[keep], cadence_days)
+        out.append((f"TIC {tic}", time, flux / np.median(flux)))
     return out
 
 

@@ -11,6 +11,8 @@ time-reversed views too). Presets:
                      local 201 (2 blocks, pool 7/2), 4 x 512 dense; 9,940,193 parameters.
 * ``yu2019_triage``  Yu et al. 2019 TESS triage: global 201, local 61, same columns, 4 x 512.
 * ``yu2019_vetting`` Yu et al. 2019 vetting: adds a secondary view (61) and ``depth_change``.
+* ``yu2019_triage_scalars``  ``yu2019_triage`` plus the TCE's period, duration, SNR and depth
+                     (``TRANSIT_SCALARS``, TFRecord units) appended to the dense input, dropout 0.2.
 * ``exominer_lite``  ExoMiner-style (Valizadegan et al. 2022) small branches: global/local flux,
                      odd/even, secondary, centroid views plus stellar and diagnostic scalars, PReLU.
 """
@@ -29,6 +31,9 @@ from .errors import ConfigError
 
 ACTIVATIONS = {"relu": nn.ReLU, "prelu": nn.PReLU}
 SCALAR_CLIP = 10.0  # transformed scalars are clipped to +-10 robust standard deviations
+# log() of scalars below this floor (e.g. SN = 0) is log(floor); clipping then bounds them too.
+SCALAR_LOG_FLOOR = 1e-6
+SCALAR_TRANSFORMS = ("asinh", "log")
 
 
 @dataclass
@@ -67,6 +72,11 @@ class ModelConfig:
 
     ``scalar_center``/``scalar_scale`` standardise ``asinh(scalar)`` (fitted on the training set by
     `fit_scalar_transform`), because raw features such as ``depth_change`` span 30 decades.
+    ``scalar_transform="log"`` uses ``log(max(scalar, SCALAR_LOG_FLOOR))`` instead: right for
+    positive quantities whose small values matter (durations of 0.001-3 d, where asinh is linear).
+    ``scalar_layers`` are the widths of dense layers (with the model's activation) that each member
+    applies to the standardised scalars before they join the view features; empty appends them
+    as they are.
     """
 
     preset: str
@@ -80,6 +90,8 @@ class ModelConfig:
     activation: str = "relu"
     ensemble_size: int = 1
     test_time_reversal: bool = False  # also score the time-reversed views and average the logits
+    scalar_transform: str = "asinh"
+    scalar_layers: list[int] = field(default_factory=list)
 
     def view_lengths(self) -> dict[str, int]:
         """View name -> required length in bins."""
@@ -107,6 +119,12 @@ class ModelConfig:
             raise ConfigError("scalar_center and scalar_scale need one value per scalar name")
         if any(s <= 0 for s in self.scalar_scale):
             raise ConfigError("scalar_scale values must be positive")
+        if self.scalar_transform not in SCALAR_TRANSFORMS:
+            raise ConfigError(f"scalar_transform must be one of {SCALAR_TRANSFORMS}")
+        if any(int(w) < 1 for w in self.scalar_layers):
+            raise ConfigError("scalar_layers widths must be positive")
+        if self.scalar_layers and not self.scalar_names:
+            raise ConfigError("scalar_layers need scalar_names")
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"activation must be one of {sorted(ACTIVATIONS)}")
         if self.hidden_layers < 0 or self.hidden_size < 1 or not 0 <= self.dropout < 1:
@@ -176,6 +194,9 @@ def _exominer_lite() -> ModelConfig:
     )
 
 
+# Yu et al. 2019 TFRecord names and units: period [d], duration [d], QLP BLS SNR, depth [ppm].
+TRANSIT_SCALARS = ["Period", "Duration", "SN", "Transit_Depth"]
+
 PRESETS = {
     "astronet": lambda: ModelConfig("astronet", _astronet_columns(2001, 201)),
     "yu2019_triage": lambda: ModelConfig("yu2019_triage", _astronet_columns(201, 61)),
@@ -188,6 +209,12 @@ PRESETS = {
         scalar_names=["depth_change"],
     ),
     "exominer_lite": _exominer_lite,
+    "yu2019_triage_scalars": lambda: ModelConfig(
+        "yu2019_triage_scalars",
+        _astronet_columns(201, 61),
+        scalar_names=list(TRANSIT_SCALARS),
+        dropout=0.2,
+    ),
 }
 
 
@@ -235,7 +262,15 @@ class MultiBranchCNN(nn.Module):
         self.columns = nn.ModuleDict(
             {b.view: ConvColumn(b, config.activation) for b in config.branches}
         )
-        width = sum(b.flat_size() for b in config.branches) + len(config.scalar_names)
+        scalar_width = len(config.scalar_names)
+        scalar_net: list[nn.Module] = []
+        for size in config.scalar_layers:
+            scalar_net += [nn.Linear(scalar_width, size), ACTIVATIONS[config.activation]()]
+            scalar_width = size
+        # Only models with scalar layers get this attribute, so older state dicts keep their keys.
+        if scalar_net:
+            self.scalar_net = nn.Sequential(*scalar_net)
+        width = sum(b.flat_size() for b in config.branches) + scalar_width
         layers: list[nn.Module] = []
         for _ in range(config.hidden_layers):
             layers += [nn.Linear(width, config.hidden_size), ACTIVATIONS[config.activation]()]
@@ -248,7 +283,8 @@ class MultiBranchCNN(nn.Module):
     def forward(self, views: Mapping[str, torch.Tensor], scalars: torch.Tensor) -> torch.Tensor:
         features = [self.columns[name](views[name]) for name in self.view_names]
         if scalars.shape[1]:
-            features.append(scalars)
+            net = getattr(self, "scalar_net", None)
+            features.append(scalars if net is None else net(scalars))
         return self.head(torch.cat(features, dim=1)).squeeze(1)
 
 
@@ -275,10 +311,14 @@ class CandidateClassifier(nn.Module):
         )
 
     def transform_scalars(self, scalars: torch.Tensor) -> torch.Tensor:
-        """asinh, standardise with the training-set center/scale, clip to +-SCALAR_CLIP."""
+        """asinh (or log), standardise with the training-set center/scale, clip to +-SCALAR_CLIP."""
         if scalars.shape[1] == 0:
             return scalars
-        z = (torch.asinh(scalars) - self.scalar_center) / self.scalar_scale
+        if self.config.scalar_transform == "log":
+            compressed = torch.log(scalars.clamp_min(SCALAR_LOG_FLOOR))
+        else:
+            compressed = torch.asinh(scalars)
+        z = (compressed - self.scalar_center) / self.scalar_scale
         return z.clamp(-SCALAR_CLIP, SCALAR_CLIP)
 
     def forward(
@@ -308,15 +348,19 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def fit_scalar_transform(
-    scalars: np.ndarray, names: Sequence[str]
+    scalars: np.ndarray, names: Sequence[str], transform: str = "asinh"
 ) -> tuple[list[float], list[float]]:
     """Median and robust scale (1.4826 MAD, at least 1e-3) of ``asinh(scalars)`` per column.
 
     ``scalars`` is an array (n, k) of training-set values; returns (center, scale) lists of length k.
+    ``transform="log"`` fits ``log(max(scalars, SCALAR_LOG_FLOOR))`` instead (see `ModelConfig`).
     """
     if not names:
         return [], []
-    values = np.arcsinh(np.asarray(scalars, dtype=np.float64).reshape(-1, len(names)))
+    if transform not in SCALAR_TRANSFORMS:
+        raise ConfigError(f"scalar_transform must be one of {SCALAR_TRANSFORMS}")
+    raw = np.asarray(scalars, dtype=np.float64).reshape(-1, len(names))
+    values = np.log(np.maximum(raw, SCALAR_LOG_FLOOR)) if transform == "log" else np.arcsinh(raw)
     if values.shape[0] == 0:
         return [0.0] * len(names), [1.0] * len(names)
     center = np.median(values, axis=0)

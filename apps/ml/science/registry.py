@@ -95,6 +95,23 @@ def data_manifest(paths: Iterable[str | Path]) -> list[dict]:
     ]
 
 
+def view_dir_manifest(directory: str | Path) -> list[dict]:
+    """One entry for a folder of per-TCE ``.npz`` views: file count, total bytes and one sha256 over
+    the sorted (name, sha256) pairs, so a model records exactly which views it saw without listing
+    thousands of files."""
+    files = sorted(Path(directory).glob("*.npz"))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.name}\0{sha256_file(path)}\n".encode())
+    return [
+        {
+            "file": f"{Path(directory).name}/*.npz ({len(files)} files)",
+            "bytes": sum(path.stat().st_size for path in files),
+            "sha256": digest.hexdigest(),
+        }
+    ]
+
+
 def select_device(preference: str = "auto") -> torch.device:
     """``"cpu"``, ``"cuda"`` (error if absent) or ``"auto"`` (CUDA when available, else CPU)."""
     if preference == "auto":

@@ -2,8 +2,10 @@
 
 Per member: AdamW with a cosine (or on-plateau) learning-rate decay, class-weighted binary cross-entropy, random time reversal of all views of an
 example with probability ``reverse_prob`` (AstroNet's only augmentation), early stopping on the
-validation average precision with ``patience`` epochs, best weights restored. Ensemble members
-differ only in their seed (``seed + member``); the model averages their logits.
+validation average precision with ``patience`` epochs, best weights restored. Optional: label
+smoothing, and an exponential moving average of the weights (``ema_decay``) that is what gets
+validated and kept. Ensemble members differ only in their seed (``seed + member``); the model
+averages their logits.
 
 The caller sees progress through ``on_progress(done, total, stage)`` (counted in batches over all
 members and epochs) and can stop training between batches through ``should_cancel()``, which makes
@@ -51,6 +53,9 @@ class TrainConfig:
     schedule: str = (
         "cosine"  # "cosine": anneal to 0 over ``epochs``; "plateau": halve after 2 stale epochs
     )
+    label_smoothing: float = 0.0  # targets become y (1 - s) + s / 2
+    ema_decay: float = 0.0  # > 0: select on (and keep) an exponential moving average of the weights
+    fused_optimizer: bool = False  # AdamW's fused kernel: same maths, ~15 % faster steps on CPU
 
     def validate(self) -> TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.patience < 1:
@@ -61,6 +66,8 @@ class TrainConfig:
             raise ConfigError(
                 "reverse_prob in [0, 1], ensemble_size >= 1 and num_threads >= 1 required"
             )
+        if not 0 <= self.label_smoothing < 1 or not 0 <= self.ema_decay < 1:
+            raise ConfigError("label_smoothing and ema_decay must be in [0, 1)")
         return self
 
     def to_dict(self) -> dict:
@@ -147,6 +154,32 @@ class _Member(nn.Module):
         return self.model.members[self.index](views, self.model.transform_scalars(scalars))
 
 
+class WeightAverage:
+    """Exponential moving average of a network's parameters (Polyak averaging).
+
+    Late in training the weights jitter around a minimum; their average usually generalises
+    better than any single step and makes the per-epoch validation AP less noisy.
+    """
+
+    def __init__(self, net: nn.Module, decay: float) -> None:
+        self.net, self.decay = net, decay
+        self.params = [p.detach().clone() for p in net.parameters()]
+
+    def update(self) -> None:
+        """Move the average a fraction (1 - decay) of the way to the current weights."""
+        torch._foreach_lerp_(
+            self.params, [p.detach() for p in self.net.parameters()], 1 - self.decay
+        )
+
+    def swap(self) -> None:
+        """Exchange the network's weights and the averaged ones (call twice to undo)."""
+        with torch.no_grad():
+            for p, a in zip(self.net.parameters(), self.params, strict=True):
+                current = p.detach().clone()
+                p.copy_(a)
+                a.copy_(current)
+
+
 def _run_epoch(
     member: _Member,
     optimizer: torch.optim.Optimizer,
@@ -155,12 +188,13 @@ def _run_epoch(
     order: torch.Tensor,
     flips: torch.Tensor,
     weights: tuple[float, float],
-    batch_size: int,
+    tc: TrainConfig,
     after_batch: Callable[[], None],
+    average: WeightAverage | None = None,
 ) -> float:
     """One pass over the training set in ``order``; returns the mean (weighted) training loss."""
     views, scalars, labels = train
-    total = 0.0
+    total, batch_size = 0.0, tc.batch_size
     for start in range(0, labels.shape[0], batch_size):
         idx = order[start : start + batch_size]
         y = labels[idx]
@@ -168,12 +202,15 @@ def _run_epoch(
             reverse_time({k: v[idx] for k, v in views.items()}, flips[idx]), scalars[idx]
         )
         weight = torch.where(y > 0.5, weights[1], weights[0])
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight=weight)
+        target = y * (1 - tc.label_smoothing) + 0.5 * tc.label_smoothing
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
+        if average is not None:
+            average.update()
         total += float(loss.detach()) * idx.shape[0]
         after_batch()
     return total / labels.shape[0]
@@ -197,8 +234,12 @@ def _train_member(
     val_views, val_scalars, val_labels = val
     w_neg, w_pos = class_weights(labels.cpu().numpy()) if tc.class_weighting else (1.0, 1.0)
     optimizer = torch.optim.AdamW(
-        net.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay
+        net.parameters(),
+        lr=tc.learning_rate,
+        weight_decay=tc.weight_decay,
+        **({"fused": True} if tc.fused_optimizer else {}),
     )
+    average = WeightAverage(net, tc.ema_decay) if tc.ema_decay > 0 else None
     n = labels.shape[0]
     steps = tc.epochs * math.ceil(n / tc.batch_size)
     scheduler = (
@@ -224,14 +265,22 @@ def _train_member(
             order,
             flips,
             (w_neg, w_pos),
-            tc.batch_size,
+            tc,
             functools.partial(report, stage),
+            average,
         )
+        if average is not None:
+            average.swap()  # validate (and possibly keep) the averaged weights
         val_logits = predict_logits(member, val_views, val_scalars)
         val_ap = average_precision(val_labels, val_logits)
         history.append({"epoch": epoch, "train_loss": mean_loss, "val_average_precision": val_ap})
-        if val_ap > best[0]:
-            best, stale = (val_ap, copy.deepcopy(net.state_dict()), epoch), 0
+        improved = val_ap > best[0]
+        if improved:
+            best = (val_ap, copy.deepcopy(net.state_dict()), epoch)
+        if average is not None:
+            average.swap()
+        if improved:
+            stale = 0
         else:
             stale += 1
             if scheduler is None and stale % 2 == 0:
@@ -273,7 +322,7 @@ def train_model(
         train.scalar_names.index(n) for n in config.scalar_names if n in train.scalar_names
     ]
     config.scalar_center, config.scalar_scale = fit_scalar_transform(
-        train.scalars[:, scalar_columns], config.scalar_names
+        train.scalars[:, scalar_columns], config.scalar_names, config.scalar_transform
     )
     set_seed(tc.seed)
     model = build_model(config.validate()).to(device)

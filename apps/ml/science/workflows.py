@@ -108,6 +108,7 @@ def train_and_save(
     name: str,
     task: str,
     data_files: dict[str, Sequence[str | Path]] | None = None,
+    data_entries: dict[str, list[dict]] | None = None,
     dtype: str = "float16",
     auto_reversal: bool = True,
     on_progress: ProgressFn | None = None,
@@ -118,7 +119,8 @@ def train_and_save(
     With ``auto_reversal`` the saved model also averages over time-reversed views
     (``test_time_reversal``) when that scores a higher validation AP (a selection on validation,
     recorded in the manifest). ``data_files`` maps a split name ("train", "validation") to the files it came from; their names,
-    sizes and sha256 go into the manifest.
+    sizes and sha256 go into the manifest. ``data_entries`` adds ready-made entries (e.g.
+    ``registry.view_dir_manifest`` for a folder of views).
     """
     result = train_model(
         model_config, train, val, train_config, on_progress=on_progress, should_cancel=should_cancel
@@ -143,7 +145,10 @@ def train_and_save(
         "n_validation": len(val),
         "positives_train": int(train.labels.sum()),
         "positives_validation": int(val.labels.sum()),
-        "data": {split: data_manifest(files) for split, files in (data_files or {}).items()},
+        "data": {
+            **{split: data_manifest(files) for split, files in (data_files or {}).items()},
+            **(data_entries or {}),
+        },
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from apps.ml.science.errors import DatasetError, TrainingCancelled
+from apps.ml.science.errors import ConfigError, DatasetError, TrainingCancelled
 from apps.ml.science.evaluation import average_precision
 from apps.ml.science.training import (
     TrainConfig,
+    WeightAverage,
     class_weights,
     predict_logits,
     reverse_time,
@@ -94,3 +95,53 @@ def test_it_fits_the_scalar_transform_on_the_training_set_only() -> None:
     config = tiny_config(scalar_names=["depth_change"])
     result = train_model(config, train, val, fast(epochs=1))
     assert abs(result.model.config.scalar_center[0]) < 1.0
+
+
+def test_it_moves_the_weight_average_a_fraction_of_the_way_and_swaps_back() -> None:
+    net = torch.nn.Linear(3, 1)
+    average = WeightAverage(net, decay=0.75)
+    start = [p.detach().clone() for p in net.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(4.0)
+    average.update()
+    for a, s in zip(average.params, start, strict=True):
+        torch.testing.assert_close(a, s + 0.25 * 4.0)  # reference: a + (1 - decay) (p - a)
+    average.swap()
+    torch.testing.assert_close(net.weight.detach(), start[0] + 1.0)
+    average.swap()
+    torch.testing.assert_close(net.weight.detach(), start[0] + 4.0)
+
+
+def test_it_learns_with_smoothed_labels_and_averaged_fused_weights() -> None:
+    train, val = planted_views(300, 0), planted_views(100, 1)
+    tc = fast(seed=3, epochs=6, label_smoothing=0.1, ema_decay=0.8, fused_optimizer=True)
+    result = train_model(tiny_config(), train, val, tc)
+    views, scalars = to_tensors(val, result.model.config, torch.device("cpu"))
+    assert average_precision(val.labels, predict_logits(result.model, views, scalars)) > 0.9
+
+
+def test_it_keeps_the_averaged_weights_it_selected_on() -> None:
+    train, val = planted_views(120, 0), planted_views(40, 1)
+    result = train_model(tiny_config(), train, val, fast(epochs=2, ema_decay=0.5))
+    views, scalars = to_tensors(val, result.model.config, torch.device("cpu"))
+    ap = average_precision(val.labels, predict_logits(result.model, views, scalars))
+    best = max(h["val_average_precision"] for h in result.history[0])
+    assert ap == pytest.approx(best)
+
+
+def test_it_rejects_smoothing_or_decay_outside_zero_to_one() -> None:
+    with pytest.raises(ConfigError, match="label_smoothing"):
+        TrainConfig(label_smoothing=1.0).validate()
+    with pytest.raises(ConfigError, match="ema_decay"):
+        TrainConfig(ema_decay=-0.1).validate()
+
+
+def test_it_fits_a_log_scalar_transform_when_the_config_asks() -> None:
+    train, val = planted_views(64, 0), planted_views(32, 1)
+    for data in (train, val):
+        data.scalars = np.full((len(data), 1), 0.01, np.float32)
+        data.scalar_names = ("duration",)
+    config = tiny_config(scalar_names=["duration"], scalar_transform="log")
+    result = train_model(config, train, val, fast(epochs=1))
+    assert result.model.config.scalar_center == pytest.approx([np.log(0.01)])

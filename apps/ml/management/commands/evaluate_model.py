@@ -5,6 +5,8 @@
 prints ``{"n": ..., "average_precision": ..., "accuracy": ..., "roc_auc": ..., "precision": ...,
 "recall": ..., "threshold": 0.5}`` (plus "model"). Without ``--model`` the shipped default model of
 the task is used; ``--model`` takes a manifest path, a folder or a shipped model name.
+``--views DIR --split test --seed S`` scores only the held-out part of the by-star split that
+``train_model --views DIR --seed S`` made.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import math
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.ml.science.datasets import split_by_star
 from apps.ml.science.errors import MLScienceError
 from apps.ml.science.registry import load_model
+from apps.ml.science.training import TrainConfig
 from apps.ml.science.workflows import evaluate_model, load_labelled
+
+SPLITS = ("train", "val", "test")  # the order of workflows.split_view_dir
 
 
 class Command(BaseCommand):
@@ -31,12 +37,25 @@ class Command(BaseCommand):
         source.add_argument("--tfrecords", nargs="+", metavar="FILE", help="Yu 2019 TFRecord files")
         source.add_argument("--views", metavar="DIR", help="folder of per-TCE .npz view files")
         parser.add_argument("--task", choices=["triage", "vetting"], required=True)
+        parser.add_argument(
+            "--split",
+            choices=list(SPLITS),
+            help="with --views: score only this part of train_model's 80/10/10 split by star",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=TrainConfig.seed,
+            help="with --split: the --seed train_model was given (it seeds the split)",
+        )
         parser.add_argument("--threshold", type=float, default=0.5)
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
 
     def handle(self, *args, **opts) -> None:
         if not 0.0 <= opts["threshold"] <= 1.0:
             raise CommandError("--threshold must be in [0, 1]")
+        if opts["split"] and not opts["views"]:
+            raise CommandError("--split needs --views (TFRecord shards are already split)")
         try:
             loaded = load_model(opts["model"], task=opts["task"], device=opts["device"])
             data = load_labelled(
@@ -45,6 +64,9 @@ class Command(BaseCommand):
                 tfrecords=opts["tfrecords"] or (),
                 views_dir=opts["views"],
             )
+            if opts["split"]:
+                parts = split_by_star(data.star_ids, seed=opts["seed"])
+                data = data.subset(parts[SPLITS.index(opts["split"])])
             metrics = evaluate_model(loaded, data, threshold=opts["threshold"])
         except MLScienceError as exc:
             raise CommandError(str(exc)) from exc

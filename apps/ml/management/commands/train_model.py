@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.ml.science.datasets import yu2019_files
 from apps.ml.science.errors import MLScienceError
 from apps.ml.science.models import PRESETS, preset_config
-from apps.ml.science.registry import DEFAULT_MODEL_NAMES, ModelManifest
+from apps.ml.science.registry import DEFAULT_MODEL_NAMES, ModelManifest, view_dir_manifest
 from apps.ml.science.training import TrainConfig
 from apps.ml.science.workflows import load_labelled, split_view_dir, train_and_save
 
@@ -51,7 +51,28 @@ class Command(BaseCommand):
             "--schedule", choices=["cosine", "plateau"], default=TrainConfig.schedule
         )
         parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+        parser.add_argument(
+            "--label-smoothing",
+            type=float,
+            default=TrainConfig.label_smoothing,
+            help="train on targets y (1 - s) + s / 2",
+        )
+        parser.add_argument(
+            "--ema-decay",
+            type=float,
+            default=TrainConfig.ema_decay,
+            help="select on and keep a moving average of the weights (e.g. 0.995 per batch)",
+        )
+        parser.add_argument(
+            "--fused-optimizer", action="store_true", help="AdamW's fused kernel (faster on CPU)"
+        )
         parser.add_argument("--ensemble", type=int, default=TrainConfig.ensemble_size)
+        parser.add_argument(
+            "--dropout",
+            type=float,
+            default=None,
+            help="dense-layer dropout (default: the preset's)",
+        )
         parser.add_argument("--threads", type=int, default=TrainConfig.num_threads)
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
         parser.add_argument(
@@ -66,7 +87,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts) -> None:
         task = opts["task"]
-        config = preset_config(opts["preset"] or DEFAULT_PRESETS[task])
+        overrides = {} if opts["dropout"] is None else {"dropout": opts["dropout"]}
+        config = preset_config(opts["preset"] or DEFAULT_PRESETS[task], **overrides)
         train_config = TrainConfig(
             epochs=opts["epochs"],
             batch_size=opts["batch_size"],
@@ -79,6 +101,9 @@ class Command(BaseCommand):
             num_threads=opts["threads"],
             device=opts["device"],
             class_weighting=opts["class_weights"],
+            label_smoothing=opts["label_smoothing"],
+            ema_decay=opts["ema_decay"],
+            fused_optimizer=opts["fused_optimizer"],
         )
         name = opts["name"] or (
             DEFAULT_MODEL_NAMES[task] if opts["preset"] is None else opts["preset"]
@@ -86,6 +111,7 @@ class Command(BaseCommand):
         out = opts["out"] or settings.DATA_ROOT / "models"
         try:
             train, val, files = self._data(config, task, opts)
+            entries = {"views": view_dir_manifest(opts["views"])} if opts["views"] else None
             self.stdout.write(
                 f"training {name} ({config.preset}) on {len(train)} TCEs ({int(train.labels.sum())} positive), "
                 f"selecting on {len(val)} ({int(val.labels.sum())} positive)"
@@ -99,6 +125,7 @@ class Command(BaseCommand):
                 name=name,
                 task=task,
                 data_files=files,
+                data_entries=entries,
                 dtype=opts["dtype"],
                 auto_reversal=not opts["no_reversal_choice"],
                 on_progress=_TerminalProgress(self.stdout),
