@@ -8,16 +8,21 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install services stop bench lint browser clean-var
+.PHONY: run test install warm services stop bench lint browser clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q "torch==2.13.0"
 	$(PIP) install -q -e ".[dev]"
+	$(PY) manage.py warm_kernels
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Compile the numba kernels into the cache (var/numba-cache) so the first job does not (~15 s).
+warm: $(STAMP)
+	$(PY) manage.py warm_kernels
 
 ## Start the project-local PostgreSQL and Redis (run profile) and print export lines to eval.
 services: $(STAMP)

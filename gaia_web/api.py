@@ -5,15 +5,17 @@ from __future__ import annotations
 import importlib
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
 
-from apps.core.errors import GaiaError
+from apps.accounts.auth import GaiaNinjaAPI, apply_permission_table
+from apps.core.errors import GaiaError, RateLimited
 
-api = NinjaAPI(
+api = GaiaNinjaAPI(
     title="GAIA web API",
     version="1",
     description="Targets, TCEs, light curves, jobs, GALEX eclipses and model scores. "
-    "Lists are paginated with `limit` (max 500) and `offset`.",
+    "Lists are paginated with `limit` (max 500) and `offset`. Scripts authenticate with "
+    "`Authorization: Bearer <token>` (see /account/tokens/); browsers with their session and CSRF token. "
+    "What each role may call is the permission table in the README (\"Access and roles\").",
     docs_url="/docs",
 )
 
@@ -23,7 +25,10 @@ def handle_gaia_error(request: HttpRequest, exc: GaiaError):
     body = {"detail": exc.message, "code": exc.code}
     if exc.details:
         body["details"] = exc.details
-    return api.create_response(request, body, status=exc.status_code)
+    response = api.create_response(request, body, status=exc.status_code)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 #: (url prefix, module holding ``router``); apps whose api module is absent are skipped.
@@ -33,6 +38,7 @@ ROUTERS = [
     ("/archive/", "apps.archive.api"),
     ("/lightcurves/", "apps.lightcurves.api"),
     ("/galex/", "apps.galex.api"),
+    ("/", "apps.galex.target_api"),  # /targets/{id}/galex
     ("/ml/", "apps.ml.api"),
     ("/vetting/", "apps.vetting.api"),
 ]
@@ -45,3 +51,6 @@ for prefix, module_name in ROUTERS:
             raise
         continue
     api.add_router(prefix, module.router)
+
+# Every operation gets its gate from the one permission table (apps/accounts/permissions.py).
+apply_permission_table(api)

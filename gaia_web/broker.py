@@ -28,10 +28,33 @@ class DjangoDbConnections(Middleware):
     after_skip_message = after_process_message
 
 
+class Reconciler(Middleware):
+    """Every worker process runs the job reconciler in a thread (apps/jobs/reconcile.py)."""
+
+    def __init__(self) -> None:
+        self.thread = None
+
+    def after_worker_boot(self, broker, worker):  # noqa: ANN001 - dramatiq's signature
+        interval = settings.GAIA_RECONCILE_SECONDS
+        if interval <= 0:
+            return
+        from apps.jobs.reconcile import ReconcilerThread
+
+        self.thread = ReconcilerThread(interval)
+        self.thread.start()
+
+    def before_worker_shutdown(self, broker, worker):  # noqa: ANN001
+        if self.thread is not None:
+            self.thread.stop()
+            self.thread.join(timeout=5)
+            self.thread = None
+
+
 def build_broker(url: str | None = None) -> RedisBroker:
     broker = RedisBroker(url=url or settings.REDIS_URL, namespace="gaia")
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(DjangoDbConnections())
+    broker.add_middleware(Reconciler())
     for queue in QUEUES:
         broker.declare_queue(queue)
     return broker

@@ -12,3 +12,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 GAIA_PROGRESS_MAX_PER_SECOND = 20
+# Axes stays on; only Client.login() (no request, so nothing to key a lockout on) skips its check.
+AUTHENTICATION_BACKENDS = [  # noqa: F405
+    "tests.axes_backend.AxesStandaloneBackendForTests" if backend == "axes.backends.AxesStandaloneBackend"
+    else backend
+    for backend in AUTHENTICATION_BACKENDS  # noqa: F405
+]
+GAIA_RECONCILE_SECONDS = 0  # workers in tests reconcile only where a test asks for it

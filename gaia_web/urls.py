@@ -4,22 +4,18 @@ import importlib
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
 from django.urls import include, path
 
 from gaia_web.api import api
-
-
-def healthz(request):  # noqa: ANN001, ANN201 - used by the container healthcheck
-    return HttpResponse("ok", content_type="text/plain")
-
+from gaia_web.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),  # answered first by HealthzMiddleware; kept for reverse()
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("apps.accounts.urls")),
     path("", include("apps.jobs.urls")),
 ]
 

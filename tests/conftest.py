@@ -38,11 +38,50 @@ def _isolated_data_root(request, tmp_path_factory):
     yield
 
 
+def make_user(django_user_model, username: str, role: str | None):
+    """A user with a password and ``role`` (None: no role at all)."""
+    from apps.accounts.roles import set_role
+
+    made = django_user_model.objects.create_user(username=username, password="s3cret-pass")
+    if role is None:
+        made.groups.clear()
+    else:
+        set_role(made, role)
+    return made
+
+
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="s3cret-pass")
+    """Alice, an operator: she may queue processing of given targets (most tests' actor)."""
+    return make_user(django_user_model, "alice", "operator")
 
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user(username="sam", password="s3cret-pass", is_staff=True)
+    """Sam, an admin (Django staff): everything, including training and the admin site."""
+    return make_user(django_user_model, "sam", "admin")
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    return make_user(django_user_model, "vic", "viewer")
+
+
+@pytest.fixture
+def vetter(django_user_model):
+    return make_user(django_user_model, "vera", "vetter")
+
+
+@pytest.fixture
+def adjudicator(django_user_model):
+    return make_user(django_user_model, "ada", "adjudicator")
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return make_user(django_user_model, "otto", "operator")
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return make_user(django_user_model, "root", "admin")

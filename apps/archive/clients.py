@@ -57,16 +57,25 @@ def fetch_policy(*, concurrency: int | None = None, **overrides: float) -> Fetch
     return FetchPolicy(concurrency=concurrency, **overrides)
 
 
+def mirror_root_for(mirror_root: str | Path | None = None) -> str | Path | None:
+    """The mirror folder to read: the one given (command line, tests) or GAIA_ARCHIVE_MIRROR_ROOT."""
+    return mirror_root or settings.GAIA_ARCHIVE_MIRROR_ROOT or None
+
+
 def transport_for(
     *, source: str = "mast", mirror_root: str | Path | None = None
 ) -> Transport | None:
-    """None for the real archive; a :class:`MirrorTransport` for ``source="mirror"``."""
+    """None for the real archive; a :class:`MirrorTransport` for ``source="mirror"``.
+
+    Job parameters never carry a folder: jobs pass no ``mirror_root`` and read the setting.
+    """
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     if source == "mast":
         return None
+    mirror_root = mirror_root_for(mirror_root)
     if not mirror_root:
-        raise InvalidInput("source 'mirror' needs a mirror folder")
+        raise InvalidInput("source 'mirror' needs a mirror folder: set GAIA_ARCHIVE_MIRROR_ROOT")
     try:
         return MirrorTransport(Path(mirror_root))
     except FileNotFoundError as exc:

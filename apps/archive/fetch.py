@@ -17,8 +17,13 @@ ORM while up to ``concurrency`` requests stream in the background. For every fil
 * timeouts, connection errors, 5xx, 408 and 429 are retried with exponential backoff and jitter,
   honouring ``Retry-After``; 404 is reported as ``missing`` and not retried; other 4xx fail at once.
 
-One file's failure never stops the others: each ends with exactly one ``done``, ``missing`` or
-``failed`` event (unless the run is cancelled, which leaves ``.part`` files for the next run).
+One file's failure never stops the others: each ends with exactly one ``done``, ``missing``,
+``failed`` or ``busy`` event (unless the run is cancelled, which leaves ``.part`` files for the next
+run). Each step of a transfer is an :class:`_Engine` method (``claim``, ``receive``, ``write``,
+``verify``, ``publish``) called through one guard, so an unexpected exception in any of them (a
+database restart under the claim, a full disk under the write, a bug) ends that file with a
+``failed`` event naming the step and the error, never silently; a failed file's ``.part`` is
+deleted (it would only hold stale bytes and disk space).
 
 aiohttp rather than httpx: on the local benchmark httpx spent ~1.9 ms of CPU per 460 kB file just
 receiving it (pure-Python HTTP parsing and stream layers), aiohttp ~0.45 ms, so with httpx the
@@ -31,6 +36,7 @@ import asyncio
 import contextlib
 import email.utils
 import hashlib
+import logging
 import os
 import queue
 import random
@@ -49,6 +55,7 @@ import certifi
 
 from apps.archive.durable import BatchPublisher
 
+logger = logging.getLogger(__name__)
 USER_AGENT = "gaia-web-archive/0.1 (+https://github.com/; aiohttp)"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 FILE_THREADS = 3
@@ -181,6 +188,10 @@ class _Cancelled(Exception):
     pass
 
 
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc or 'no detail'}"
+
+
 def part_path(dest: Path) -> Path:
     """Where a partial download of ``dest`` lives between runs (resumed with HTTP Range)."""
     return dest.with_name(dest.name + ".part")
@@ -287,11 +298,8 @@ class _PartFile:
                 self.size += len(block)
         self.mode = "ab"
 
-    def finish(
-        self, blocks: list[bytes], announced: int | None, verify: Callable[[Path], None] | None
-    ) -> None:
-        """Write the last blocks, then check the length and the content."""
-        self.write(blocks)
+    def check(self, announced: int | None, verify: Callable[[Path], None] | None) -> None:
+        """Check the length received and the content."""
         if announced is not None and self.size != announced:
             raise _FetchError(f"body ended after {self.size} of {announced} bytes", retryable=True)
         if verify is not None:
@@ -303,12 +311,21 @@ class _PartFile:
                 ) from exc
 
 
+#: Exceptions a step raises on purpose (network errors are retried); anything else is wrapped
+#: by :meth:`_Engine.step` into a final error that names the step.
+_EXPECTED = (_FetchError, _Missing, _Cancelled, aiohttp.ClientError, TimeoutError, ConnectionError)
+
+
 class _Engine:
     """The asyncio side of :func:`fetch_files` (runs in its own thread and event loop).
 
     Workers own the connections: each takes the next request, receives and verifies it, hands
     the verified ``.part`` to a settling task (durable rename, ``done`` event, claim release)
     and goes on at once, so waiting for a filesystem sync never leaves a connection idle.
+
+    The steps of a transfer are the methods :meth:`claim`, :meth:`receive`, :meth:`write`,
+    :meth:`verify` and :meth:`publish`, always called through :meth:`step` (fault-injection tests
+    replace one of them with a function that raises).
     """
 
     def __init__(
@@ -392,18 +409,61 @@ class _Engine:
         for task in workers:  # files already verified still get published (a sync's wait)
             task.cancel()
 
+    # -- the steps of a transfer ------------------------------------------------------------------
+    async def step(self, name: str, function: Callable, *args: object) -> object:
+        """Run one step; an exception it did not mean to raise becomes a final ``_FetchError``
+        that names the step, so the file ends ``failed`` with the reason instead of vanishing."""
+        try:
+            return await function(*args)
+        except _EXPECTED:
+            raise
+        except OSError as exc:  # the disk, not the network (ConnectionError is expected above)
+            raise _FetchError(f"local file error in {name}: {exc}", retryable=False) from exc
+        except Exception as exc:  # noqa: BLE001 - any surprise ends this file, not the run
+            raise _FetchError(f"{name} failed: {_describe(exc)}", retryable=False) from exc
+
+    async def claim(self, request: FetchRequest) -> bool:
+        """Take the cross-process claim of a file (True), or see that another run holds it."""
+        if self.claims is None:
+            return True
+        return await asyncio.to_thread(self.claims.acquire, request.key)
+
+    async def write(self, sink: _PartFile, blocks: list[bytes]) -> None:
+        """Append blocks to the ``.part`` file and the running sha256 (in a file thread)."""
+        await self._in_thread(sink.write, blocks)
+
+    async def verify(
+        self, sink: _PartFile, announced: int | None, verify: Callable[[Path], None] | None
+    ) -> None:
+        """Check the received length and the content (in a file thread)."""
+        await self._in_thread(sink.check, announced, verify)
+
+    async def publish(self, request: FetchRequest) -> None:
+        """Make the verified ``.part`` durable and rename it to its final name."""
+        await self.publisher.submit(part_path(request.dest), request.dest)
+
+    # -- one file ----------------------------------------------------------------------------------
     async def _worker(self, transport: Transport, pending: asyncio.Queue[FetchRequest]) -> None:
         while not self.cancelled.is_set():
             try:
                 request = pending.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            await self._fetch_one(transport, request)
+            try:
+                await self._fetch_one(transport, request)
+            except Exception as exc:  # noqa: BLE001 - last line of defence: report, go on
+                logger.exception("download of %s failed unexpectedly", request.url)
+                self.emit(
+                    FetchEvent(request.key, "failed", error=f"unexpected error: {_describe(exc)}")
+                )
 
     async def _fetch_one(self, transport: Transport, request: FetchRequest) -> None:
-        if self.claims is not None and not await asyncio.to_thread(
-            self.claims.acquire, request.key
-        ):
+        try:
+            claimed = await self.step("claim", self.claim, request)
+        except Exception as exc:  # noqa: BLE001 - not ours: its .part may be another run's
+            self.emit(FetchEvent(request.key, "failed", error=str(_as_fetch_error(exc, "claim"))))
+            return
+        if not claimed:
             self.emit(FetchEvent(request.key, "busy"))
             return
         handed_over = False
@@ -420,22 +480,21 @@ class _Engine:
                 await self._release(request)
 
     async def _release(self, request: FetchRequest) -> None:
-        if self.claims is not None:
+        if self.claims is None:
+            return
+        try:
             await asyncio.to_thread(self.claims.release, request.key)
+        except Exception:  # noqa: BLE001 - a lost connection has released its locks already
+            logger.warning("could not release the claim of %s", request.url, exc_info=True)
 
     async def _settle(self, request: FetchRequest, verified: FetchEvent) -> None:
         """Make a verified file durable under its final name, then report it ``done``."""
         try:
-            await self.publisher.submit(part_path(request.dest), request.dest)
-        except OSError as exc:
-            self.emit(
-                FetchEvent(
-                    request.key,
-                    "failed",
-                    attempt=verified.attempt,
-                    error=f"local file error: {exc}",
-                )
-            )
+            await self.step("publish", self.publish, request)
+        except Exception as exc:  # noqa: BLE001 - every file ends with an event
+            part_path(request.dest).unlink(missing_ok=True)
+            error = _as_fetch_error(exc, "publish")
+            self.emit(FetchEvent(request.key, "failed", attempt=verified.attempt, error=str(error)))
         else:
             self.emit(verified)
         finally:
@@ -456,17 +515,14 @@ class _Engine:
                 return None
             except _Cancelled:
                 return None
-            except _FetchError as exc:
-                error = exc
-            except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-                error = _network_error(exc, self.policy)
-            except OSError as exc:
-                error = _FetchError(f"local file error: {exc}", retryable=False)
+            except Exception as exc:  # noqa: BLE001 - every error ends as a retry or a failure
+                error = _as_fetch_error(exc, "transfer", self.policy)
             else:
                 return FetchEvent(request.key, "done", attempt, size, sha256, resumed_from=resumed)
-            if error.restart:
+            final = not error.retryable or attempt == self.policy.max_attempts
+            if error.restart or final:
                 part_path(request.dest).unlink(missing_ok=True)
-            if not error.retryable or attempt == self.policy.max_attempts:
+            if final:
                 suffix = f" (after {attempt} attempts)" if error.retryable else ""
                 self.emit(
                     FetchEvent(request.key, "failed", attempt=attempt, error=f"{error}{suffix}")
@@ -504,10 +560,11 @@ class _Engine:
             else:
                 sink, offset = await self._open_part(reply, part, offset)
                 announced = _length(reply.headers.get("Content-Length"))
-                tail = await self._receive(reply, sink, request.key)
+                tail = await self.step("receive", self.receive, reply, sink, request.key)
         if tail:
+            await self.step("write", self.write, sink, tail)
             self.emit(FetchEvent(request.key, "progress", nbytes=sum(map(len, tail))))
-        await self._in_thread(sink.finish, tail, announced, request.verify)
+        await self.step("verify", self.verify, sink, announced, request.verify)
         return offset + sink.size, sink.digest.hexdigest(), offset
 
     async def _open_part(self, reply: Reply, part: Path, offset: int) -> tuple[_PartFile, int]:
@@ -522,7 +579,7 @@ class _Engine:
             )
         return _PartFile(part, await self._in_thread(_hash_prefix, part), append=True), offset
 
-    async def _receive(self, reply: Reply, sink: _PartFile, key: int) -> list[bytes]:
+    async def receive(self, reply: Reply, sink: _PartFile, key: int) -> list[bytes]:
         """Read the body, handing each full block to a file thread; return the unwritten tail.
 
         If the body breaks off (or the run is cancelled), what arrived is written before the
@@ -541,7 +598,7 @@ class _Engine:
                     raise _Cancelled()
                 if size >= block_bytes or loop.time() >= flush_at:
                     handed, blocks, size = blocks, [], 0
-                    await self._in_thread(sink.write, handed)
+                    await self.step("write", self.write, sink, handed)
                     self.emit(FetchEvent(key, "progress", nbytes=sum(map(len, handed))))
                     flush_at = loop.time() + self.policy.flush_interval_s
         except BaseException:
@@ -553,6 +610,20 @@ class _Engine:
                     self.emit(FetchEvent(key, "progress", nbytes=size))
             raise
         return blocks
+
+
+def _as_fetch_error(
+    exc: BaseException, step: str, policy: FetchPolicy | None = None
+) -> _FetchError:
+    """Any exception of a transfer as a ``_FetchError``: network errors are retried, local file
+    errors (a full disk) and surprises are final, with a message that says what happened."""
+    if isinstance(exc, _FetchError):
+        return exc
+    if isinstance(exc, (aiohttp.ClientError, TimeoutError, ConnectionError)):
+        return _network_error(exc, policy or FetchPolicy())
+    if isinstance(exc, OSError):
+        return _FetchError(f"local file error: {exc}", retryable=False)
+    return _FetchError(f"{step} failed: {_describe(exc)}", retryable=False)
 
 
 def _length(value: str | None) -> int | None:

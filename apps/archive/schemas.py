@@ -8,21 +8,34 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from apps.archive.params import (
+    MAX_CATALOG_HOSTS,
+    MAX_IDENTIFIERS,
+    MAX_SEASONS,
+    MAX_TABLE_ROWS,
+    Season,
+)
+from apps.core.bounds import DbId, Text
+
 
 class DownloadIn(Schema):
     """A download request: identifiers of one mission, or the hosts of a catalogue."""
 
     mission: Literal["kepler", "k2", "tess"] = "kepler"
-    identifiers: list[str] = Field(
-        default_factory=list, max_length=10000, description="KIC/EPIC/TIC numbers"
+    identifiers: list[Text] = Field(
+        default_factory=list, max_length=MAX_IDENTIFIERS, description="KIC/EPIC/TIC numbers"
     )
-    target_ids: list[int] = Field(
-        default_factory=list, max_length=10000, description="Target primary keys"
+    target_ids: list[DbId] = Field(
+        default_factory=list, max_length=MAX_IDENTIFIERS, description="Target primary keys"
     )
     catalog: Literal["dr24", "dr25", "koi", "toi"] | None = None
-    limit: int | None = Field(default=None, ge=1, le=300000, description="catalogue hosts to take")
+    limit: int | None = Field(
+        default=None, ge=1, le=MAX_CATALOG_HOSTS, description="catalogue hosts to take"
+    )
     cadence: Literal["long", "short"] = "long"
-    seasons: list[int] | None = Field(default=None, description="quarters, campaigns or sectors")
+    seasons: list[Season] | None = Field(
+        default=None, max_length=MAX_SEASONS, description="quarters, campaigns or sectors"
+    )
     ingest: bool = True
 
 
@@ -61,4 +74,4 @@ class TablesIn(Schema):
         default_factory=lambda: ["dr24_tce", "dr25_tce", "koi"], min_length=1
     )
     source: Literal["tap", "local"] = "tap"
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1, le=MAX_TABLE_ROWS)

@@ -16,11 +16,19 @@ from apps.archive.services import (
     ingest_enqueue,
     ledger_ingest,
 )
+from apps.archive.services.jobs import (
+    download_params_validate,
+    ingest_params_validate,
+    tables_params_validate,
+)
 from apps.jobs.models import Job
 from apps.jobs.runner import JobContext, TransientJobError, job_actor
 
 
-@job_actor(kind="archive_download", queue_name="downloads", max_retries=3, time_limit_s=48 * 3600)
+@job_actor(
+    kind="archive_download", queue_name="downloads", max_retries=3, time_limit_s=48 * 3600,
+    validate_params=download_params_validate,
+)
 def archive_download(job: Job, ctx: JobContext) -> dict:
     """Fetch and verify the files of a DownloadSpec, then queue their ingest on the cpu queue."""
     spec = DownloadSpec.from_params(job.params)
@@ -48,7 +56,10 @@ def archive_download(job: Job, ctx: JobContext) -> dict:
     return report
 
 
-@job_actor(kind="archive_ingest", queue_name="cpu", max_retries=1, time_limit_s=12 * 3600)
+@job_actor(
+    kind="archive_ingest", queue_name="cpu", max_retries=1, time_limit_s=12 * 3600,
+    validate_params=ingest_params_validate,
+)
 def archive_ingest(job: Job, ctx: JobContext) -> dict:
     """Ingest verified ledger files (FITS -> Parquet + LightCurve rows), each on its own."""
     ctx.stage("ingesting")
@@ -61,14 +72,15 @@ def archive_ingest(job: Job, ctx: JobContext) -> dict:
 
 
 @job_actor(
-    kind="archive_import_tables", queue_name="downloads", max_retries=2, time_limit_s=3 * 3600
+    kind="archive_import_tables", queue_name="downloads", max_retries=2, time_limit_s=3 * 3600,
+    validate_params=tables_params_validate,
 )
 def archive_import_tables(job: Job, ctx: JobContext) -> dict:
     """Import catalogue tables from the Exoplanet Archive (TAP) or the local demo exports."""
     ctx.stage("importing tables")
     progress = lambda done, total: ctx.progress(done, total, unit="tables")  # noqa: E731
     if job.params.get("source") == "local":
-        demo_dir = Path(job.params.get("demo_dir") or settings.GAIA_DEMO_DATA)
+        demo_dir = Path(settings.GAIA_DEMO_DATA)  # a folder is never taken from a request
         return catalog_import_local_tables(
             demo_dir=demo_dir, job=job, on_progress=progress, names=job.params.get("names")
         )

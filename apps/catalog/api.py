@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from apps.catalog import selectors
 from apps.catalog.schemas import (
@@ -15,6 +15,7 @@ from apps.catalog.schemas import (
     TCEFilters,
     TCEOut,
 )
+from apps.core.pagination import LimitOffsetPagination
 from apps.lightcurves.selectors import lightcurve_series
 
 router = Router(tags=["catalog"])

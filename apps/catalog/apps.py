@@ -7,3 +7,8 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.catalog import demo_steps  # noqa: F401 - registers the demo steps
+        from apps.catalog.report_links import target_links, tce_links
+        from apps.jobs.report import register_report_link
+
+        register_report_link("target", "Targets", target_links)
+        register_report_link("tce", "TCEs", tce_links)

@@ -1,4 +1,4 @@
-"""Demo data: the real Kepler/TESS files and catalogue tables in GAIA_DEMO_DATA (../shared/data)."""
+"""Demo data: real Kepler/K2/TESS files and catalogue tables in GAIA_DEMO_DATA (../shared/data)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,13 @@ DEMO_NAMES: dict[tuple[str, str], tuple[str, list[str]]] = {
 }
 
 
+#: Folders of the demo light curves, one per mission (the layout of the demo MANIFEST.md).
+DEMO_LIGHTCURVE_FOLDERS = ("kepler", "k2", "tess")
+
+
 def demo_fits_files(demo_dir: Path) -> list[Path]:
-    files = sorted((demo_dir / "kepler").glob("*.fits")) + sorted((demo_dir / "tess").glob("*.fits"))
-    return files
+    """Every Kepler, K2 and TESS light-curve file of the demo folder, by folder then name."""
+    return [p for folder in DEMO_LIGHTCURVE_FOLDERS for p in sorted((demo_dir / folder).glob("*.fits"))]
 
 
 def demo_names_apply() -> int:

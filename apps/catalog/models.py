@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 
 from apps.core.models import TimeStampedModel
 
@@ -46,6 +48,11 @@ class Target(TimeStampedModel):
     mass = models.FloatField(null=True, blank=True, help_text="M_sun")
     metallicity = models.FloatField(null=True, blank=True, help_text="[Fe/H] dex")
     stellar_source = models.CharField(max_length=64, blank=True, help_text="where the parameters came from")
+    # Kept by database triggers on catalog_tce / catalog_lightcurve (migration 0002), so every write
+    # path (COPY upserts, the ORM, cascades) keeps them exact and lists can sort by them with an index.
+    n_tces = models.PositiveIntegerField(default=0, db_default=0, editable=False, help_text="TCEs of this target")
+    n_lightcurves = models.PositiveIntegerField(default=0, db_default=0, editable=False,
+                                                help_text="light curves of this target")
 
     class Meta:
         ordering = ["mission", "identifier"]
@@ -62,8 +69,18 @@ class Target(TimeStampedModel):
         ]
         indexes = [
             GinIndex(fields=["search_names"], name="target_search_names_gin"),
+            # name__icontains (UPPER(name) LIKE '%...%') through trigrams (pg_trgm)
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="target_name_trgm"),
             models.Index(fields=["magnitude"]),
             models.Index(fields=["teff"]),
+            # Lists sort "missing last" in both directions (selectors._order): one index per direction.
+            models.Index("identifier", name="target_identifier"),
+            models.Index(F("magnitude").desc(nulls_last=True), "id", name="target_magnitude_desc"),
+            models.Index(F("teff").desc(nulls_last=True), "id", name="target_teff_desc"),
+            models.Index("name", "id", name="target_name_asc"),
+            models.Index(F("name").desc(nulls_last=True), "id", name="target_name_desc"),
+            models.Index("n_tces", "id", name="target_n_tces_asc"),
+            models.Index(F("n_tces").desc(nulls_last=True), "id", name="target_n_tces_desc"),
         ]
 
     def __str__(self) -> str:
@@ -125,6 +142,10 @@ class TCE(TimeStampedModel):
     release = models.CharField(max_length=32, help_text="catalogue release, e.g. DR24, or search version")
     disposition = models.CharField(max_length=4, choices=Disposition.choices, default=Disposition.UNK)
     extra = models.JSONField(default=dict, blank=True, help_text="other catalogue columns")
+    score = models.FloatField(
+        null=True, blank=True, editable=False,
+        help_text="the default triage model's newest calibrated probability (copied by apps.ml.services)",
+    )
 
     class Meta:
         ordering = ["target_id", "tce_number"]
@@ -141,6 +162,13 @@ class TCE(TimeStampedModel):
             models.Index(fields=["snr"]),
             models.Index(fields=["depth_ppm"]),
             models.Index(fields=["disposition"]),
+            # "targets with a TCE of this disposition" probes by target
+            models.Index(fields=["target", "disposition"], name="tce_target_disposition"),
+            models.Index("score", "id", name="tce_score_asc"),
+            models.Index(F("score").desc(nulls_last=True), "id", name="tce_score_desc"),
+            models.Index(F("period_days").desc(nulls_last=True), "id", name="tce_period_desc"),
+            models.Index(F("snr").desc(nulls_last=True), "id", name="tce_snr_desc"),
+            models.Index(F("depth_ppm").desc(nulls_last=True), "id", name="tce_depth_desc"),
         ]
 
     def __str__(self) -> str:
@@ -186,3 +214,19 @@ class LightCurve(TimeStampedModel):
     @property
     def season_label(self) -> str:
         return {Mission.KEPLER: "quarter", Mission.K2: "campaign"}.get(self.mission, "sector")
+
+
+class CatalogSummary(models.Model):
+    """The dashboard's numbers (counts, disposition breakdown, period/duration histograms), computed at
+    most every few seconds instead of on every view: at 500k TCEs they read the whole table.
+
+    ``marks`` are the highest target, TCE and light-curve ids when computed: new rows make it stale at once.
+    """
+
+    name = models.CharField(max_length=16, primary_key=True)
+    data = models.JSONField(default=dict)
+    marks = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.computed_at:%Y-%m-%d %H:%M:%S}"

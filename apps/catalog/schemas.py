@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
+from apps.core.bounds import DbId, FiniteFloat, Text
+
 
 class TargetOut(Schema):
     id: int
@@ -26,16 +28,16 @@ class TargetOut(Schema):
 
 
 class TargetFilters(Schema):
-    q: str | None = Field(None, description='identifier or name, e.g. "KIC 11442793", "Kepler-90"')
-    mission: str | None = None
-    mag_min: float | None = None
-    mag_max: float | None = None
-    teff_min: float | None = None
-    teff_max: float | None = None
+    q: Text | None = Field(None, description='identifier or name, e.g. "KIC 11442793", "Kepler-90"')
+    mission: Text | None = None
+    mag_min: FiniteFloat | None = None
+    mag_max: FiniteFloat | None = None
+    teff_min: FiniteFloat | None = None
+    teff_max: FiniteFloat | None = None
     has_tces: bool | None = None
     has_lightcurves: bool | None = None
-    disposition: str | None = None
-    sort: str | None = Field(None, description="identifier, name, magnitude, teff, tces; prefix - for descending")
+    disposition: Text | None = None
+    sort: Text | None = Field(None, description="identifier, name, magnitude, teff, tces; prefix - for descending")
 
 
 class TCEOut(Schema):
@@ -58,17 +60,17 @@ class TCEOut(Schema):
 
 
 class TCEFilters(Schema):
-    target_id: int | None = None
-    mission: str | None = None
-    source: str | None = None
-    disposition: str | None = None
-    period_min: float | None = Field(None, description="d")
-    period_max: float | None = Field(None, description="d")
-    snr_min: float | None = None
-    score_min: float | None = Field(None, ge=0, le=1)
-    score_max: float | None = Field(None, ge=0, le=1)
-    q: str | None = None
-    sort: str | None = Field(None, description="score, period, snr, depth, duration, target, epoch; - for descending")
+    target_id: DbId | None = None
+    mission: Text | None = None
+    source: Text | None = None
+    disposition: Text | None = None
+    period_min: FiniteFloat | None = Field(None, description="d")
+    period_max: FiniteFloat | None = Field(None, description="d")
+    snr_min: FiniteFloat | None = None
+    score_min: FiniteFloat | None = Field(None, ge=0, le=1)
+    score_max: FiniteFloat | None = Field(None, ge=0, le=1)
+    q: Text | None = None
+    sort: Text | None = Field(None, description="score, period, snr, depth, duration, target, epoch; - for descending")
 
 
 class LightCurveOut(Schema):

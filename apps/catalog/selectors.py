@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from apps.catalog.models import TCE, LightCurve, Mission, Target
+from apps.core.bounds import MAX_TEXT, text_check
 from apps.core.errors import InvalidInput, NotFound
 
-_PREFIXED_ID = re.compile(r"^\s*(kic|kplr|tic|epic|ktwo)\s*[-_ ]?\s*(\d+)\s*$", re.IGNORECASE)
 _PREFIX_MISSION = {"kic": Mission.KEPLER, "kplr": Mission.KEPLER, "tic": Mission.TESS, "epic": Mission.K2, "ktwo": Mission.K2}
+#: Longest search string: identifiers and names are far shorter; longer input is refused (422).
+MAX_QUERY_LENGTH = MAX_TEXT
+#: A name search lists at most this many targets (refine the text for more).
+MAX_SEARCH_MATCHES = 10_000
 
 TARGET_ORDERINGS = {
     "identifier": ("mission", "identifier"),
@@ -38,14 +41,40 @@ class ParsedQuery:
     text: str
 
 
+def _ascii_number(text: str) -> str | None:
+    """``text`` as a canonical decimal string when it is ASCII digits only ("00123" -> "123")."""
+    if text and text.isascii() and text.isdigit():
+        return text.lstrip("0") or "0"
+    return None
+
+
+def split_prefixed_id(text: str) -> tuple[str, str] | None:
+    """("kic", "11442793") for "KIC 11442793", "kplr-11442793", "tic_25155310"; None otherwise.
+
+    One left-to-right pass of string methods (no regular expression, nothing to backtrack): the
+    cost is linear in the length of ``text`` whatever it holds.
+    """
+    head = text[:4].lower()
+    prefix = next((p for p in _PREFIX_MISSION if head.startswith(p)), None)
+    if prefix is None:
+        return None
+    rest = text[len(prefix) :].lstrip()
+    if rest[:1] in ("-", "_"):
+        rest = rest[1:].lstrip()
+    number = _ascii_number(rest.rstrip())
+    return (prefix, number) if number is not None else None
+
+
 def parse_target_query(query: str) -> ParsedQuery:
     """Understand "KIC 11442793", "TIC 25155310", "11442793" and names such as "Kepler-90"."""
+    text_check(query, name="the search text", max_length=MAX_QUERY_LENGTH)
     text = query.strip()
-    match = _PREFIXED_ID.match(text)
-    if match:
-        return ParsedQuery(_PREFIX_MISSION[match.group(1).lower()], str(int(match.group(2))), text)
-    if text.isdigit():
-        return ParsedQuery(None, str(int(text)), text)
+    prefixed = split_prefixed_id(text)
+    if prefixed:
+        return ParsedQuery(_PREFIX_MISSION[prefixed[0]], prefixed[1], text)
+    number = _ascii_number(text)
+    if number is not None:
+        return ParsedQuery(None, number, text)
     return ParsedQuery(None, None, text)
 
 
@@ -75,10 +104,8 @@ def target_list(
     disposition: str | None = None,
     sort: str | None = None,
 ) -> QuerySet[Target]:
-    """Targets matching every filter given, with TCE and light-curve counts annotated."""
-    targets = Target.objects.annotate(
-        n_tces=Count("tces", distinct=True), n_lightcurves=Count("lightcurves", distinct=True)
-    )
+    """Targets matching every filter given (``n_tces``/``n_lightcurves`` are columns kept by the database)."""
+    targets = Target.objects.all()
     if mission:
         if mission not in Mission.values:
             raise InvalidInput(f"unknown mission {mission!r}; choose from {Mission.values}")
@@ -91,9 +118,12 @@ def target_list(
                 targets = targets.filter(mission=parsed.mission)
         else:
             lowered = parsed.text.lower()
-            targets = targets.filter(
-                Q(search_names__contains=[lowered]) | Q(name__icontains=parsed.text)
-            )
+            # The matches first (GIN indexes on search_names and on the name's trigrams), fetched, then
+            # the list's order over those ids: as one statement the planner, unable to tell how few names
+            # contain the text, walks the whole ordered table testing each row against the matches.
+            matches = Target.objects.filter(Q(search_names__contains=[lowered]) | Q(name__icontains=parsed.text))
+            ids = list(matches.order_by().values_list("pk", flat=True)[:MAX_SEARCH_MATCHES])
+            targets = targets.filter(pk__in=ids)
     for field, low, high in (("magnitude", mag_min, mag_max), ("teff", teff_min, teff_max)):
         if low is not None and high is not None and low > high:
             raise InvalidInput(f"{field} range is empty: minimum {low} > maximum {high}")
@@ -141,10 +171,8 @@ def tce_list(
     q: str | None = None,
     sort: str | None = None,
 ) -> QuerySet[TCE]:
-    """TCEs matching every filter, annotated with ``score``: the default triage model's probability."""
-    from apps.ml.selectors import default_version, latest_score_subquery
-
-    tces = TCE.objects.select_related("target").annotate(score=latest_score_subquery(default_version()))
+    """TCEs matching every filter; ``score`` is the default triage model's probability (a column the ml app keeps)."""
+    tces = TCE.objects.select_related("target")
     if score_min is not None:
         tces = tces.filter(score__gte=score_min)
     if score_max is not None:
@@ -191,17 +219,3 @@ def lightcurve_get(*, lightcurve_id: int) -> LightCurve:
         return LightCurve.objects.select_related("target").get(pk=lightcurve_id)
     except LightCurve.DoesNotExist as exc:
         raise NotFound(f"light curve {lightcurve_id} does not exist") from exc
-
-
-def catalog_counts() -> dict[str, int]:
-    return {
-        "targets": Target.objects.count(),
-        "tces": TCE.objects.count(),
-        "lightcurves": LightCurve.objects.count(),
-    }
-
-
-def disposition_breakdown() -> list[dict]:
-    return list(
-        TCE.objects.values("source", "disposition").annotate(n=Count("id")).order_by("source", "disposition")
-    )

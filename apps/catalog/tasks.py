@@ -7,6 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.catalog.params import LoadDemoParams
+from apps.core.bounds import params_validate
 from apps.core.demo import demo_steps
 from apps.core.errors import InvalidInput
 from apps.jobs.models import Job
@@ -16,16 +18,19 @@ logger = logging.getLogger(__name__)
 
 
 def _validate_demo(params: dict) -> dict:
-    demo_dir = Path(params.get("demo_dir") or settings.GAIA_DEMO_DATA)
-    if not demo_dir.is_dir():
-        raise InvalidInput(f"demo folder {demo_dir} does not exist (set GAIA_DEMO_DATA)")
-    skip = [str(s) for s in params.get("skip", [])]
-    return {"demo_dir": str(demo_dir), "skip": skip}
+    clean = params_validate(LoadDemoParams, params, what="load_demo")
+    known = [step.name for step in demo_steps()]
+    unknown = [name for name in clean.skip if name not in known]
+    if unknown:
+        raise InvalidInput(f"unknown demo step(s) {unknown}; the steps are {known}")
+    if not Path(settings.GAIA_DEMO_DATA).is_dir():
+        raise InvalidInput(f"demo folder {settings.GAIA_DEMO_DATA} does not exist (set GAIA_DEMO_DATA)")
+    return clean.model_dump()
 
 
 @job_actor(kind="load_demo", queue_name="cpu", max_retries=0, time_limit_s=3600, validate_params=_validate_demo)
 def load_demo(job: Job, ctx: JobContext) -> dict:
-    demo_dir = Path(job.params["demo_dir"])
+    demo_dir = Path(settings.GAIA_DEMO_DATA)  # a folder is never taken from a request
     report: dict = {}
     errors: dict[str, str] = {}
     for step in demo_steps():

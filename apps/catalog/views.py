@@ -4,46 +4,79 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh.embed import components
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.catalog import selectors
 from apps.catalog.forms import TargetFilterForm, TCEFilterForm
-from apps.catalog.models import TCE, Disposition, Mission
+from apps.catalog.models import Disposition, Mission
+from apps.catalog.services import catalog_summary
 from apps.core.errors import GaiaError, NotFound
 from apps.core.http import not_found
+from apps.core.pagination import CappedPaginator, capped_count
 from apps.jobs.selectors import job_list
-from apps.lightcurves.selectors import lightcurve_series, transit_times
-from apps.plots.figures import Segment, bar_figure, histogram_figure, lightcurve_figure
+from apps.lightcurves.selectors import (
+    centroid_series,
+    lightcurve_series,
+    tce_measures,
+    transit_times,
+)
+from apps.plots.figures import (
+    MAX_TRANSIT_SETS,
+    CentroidSegment,
+    Segment,
+    bar_figure,
+    binned_histogram_figure,
+    centroid_figure,
+    lightcurve_figure,
+)
 
 PAGE_SIZE = 50
 PLOT_POINTS_PER_SEGMENT = 4000
 
 
 def _page(request: HttpRequest, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator = CappedPaginator(queryset, PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))
 
 
+#: The dashboard's rendered figures (script, divs) of the summary computed at a given time, per process:
+#: building three Bokeh figures costs more than everything else on the page.
+_DASHBOARD_FIGURES: dict[str, tuple[str, dict]] = {}
+
+
+def _dashboard_figures(summary) -> tuple[str, dict]:  # noqa: ANN001 - a CatalogSummary
+    key = summary.computed_at.isoformat()
+    rendered = _DASHBOARD_FIGURES.get(key)
+    if rendered is None:
+        data = summary.data
+        by_disposition: dict[str, int] = {}
+        for row in data["breakdown"]:
+            by_disposition[row["disposition"]] = by_disposition.get(row["disposition"], 0) + row["n"]
+        periods, durations = data["periods"], data["durations"]
+        figures = {
+            "periods": binned_histogram_figure(periods["edges"], periods["counts"], title="TCE periods",
+                                               x_label="period (d)", log_x=True),
+            "durations": binned_histogram_figure(durations["edges"], durations["counts"], title="TCE durations",
+                                                 x_label="duration (h)", log_x=True),
+            "dispositions": bar_figure(list(by_disposition), list(by_disposition.values()),
+                                       title="Catalogue dispositions"),
+        }
+        rendered = components(figures)
+        _DASHBOARD_FIGURES.clear()
+        _DASHBOARD_FIGURES[key] = rendered
+    return rendered
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    counts = selectors.catalog_counts()
-    counts["jobs"] = job_list().count()
-    breakdown = selectors.disposition_breakdown()
-    periods = np.fromiter(TCE.objects.values_list("period_days", flat=True), dtype=float)
-    durations = np.fromiter(TCE.objects.values_list("duration_hours", flat=True), dtype=float)
-    by_disposition: dict[str, int] = {}
-    for row in breakdown:
-        by_disposition[row["disposition"]] = by_disposition.get(row["disposition"], 0) + row["n"]
-    figures = {
-        "periods": histogram_figure(periods, title="TCE periods", x_label="period (d)", log_x=True),
-        "durations": histogram_figure(durations, title="TCE durations", x_label="duration (h)", log_x=True),
-        "dispositions": bar_figure(list(by_disposition), list(by_disposition.values()), title="Catalogue dispositions"),
-    }
-    script, divs = components(figures)
+    summary = catalog_summary()
+    counts = dict(summary.data["counts"])
+    counts["jobs"], jobs_capped = capped_count(job_list())
+    script, divs = _dashboard_figures(summary)
     context = {
         "counts": counts,
-        "breakdown": breakdown,
+        "jobs_capped": jobs_capped,
+        "breakdown": summary.data["breakdown"],
         "dispositions": Disposition,
         "bokeh": True,
         "plot_script": script,
@@ -66,15 +99,17 @@ def target_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/target_list.html", context)
 
 
-def _lightcurve_plot(target) -> tuple[str, str] | None:
+def _lightcurve_plot(target) -> tuple[str, dict[str, str]] | None:
+    """Script and divs (``lightcurve``, ``centroid`` when there are centroids) of the target's light curve."""
     curves = list(selectors.lightcurve_list(target_id=target.pk))
     if not curves:
         return None
-    segments = []
+    segments, centroids = [], []
     t_min, t_max = np.inf, -np.inf
     for curve in curves:
         try:
             series = lightcurve_series(lightcurve=curve, max_points=PLOT_POINTS_PER_SEGMENT)
+            centroid = centroid_series(lightcurve=curve, max_points=PLOT_POINTS_PER_SEGMENT)
         except NotFound:
             continue
         if series.time.size == 0:
@@ -82,18 +117,25 @@ def _lightcurve_plot(target) -> tuple[str, str] | None:
         t_min, t_max = min(t_min, series.time.min()), max(t_max, series.time.max())
         label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
         segments.append(Segment(label, series.time, series.flux, series.flagged))
+        centroids.append(CentroidSegment(label, centroid.time, centroid.column, centroid.row))
     if not segments:
         return None
     markers = [
         (tce.label, transit_times(period=tce.period_days, epoch=tce.epoch, t_min=t_min, t_max=t_max, limit=400))
         for tce in selectors.tce_list(target_id=target.pk)
         if tce.epoch_system == target.time_system
-    ]
+    ][:MAX_TRANSIT_SETS]
+    time_label = f"time ({target.time_system})"
+    words = f"{len(segments)} {curves[0].season_label}{'s' if len(segments) > 1 else ''}"
     fig = lightcurve_figure(
-        segments, time_label=f"time ({target.time_system})", transit_times=markers[:6],
+        segments, time_label=time_label, transit_times=markers,
         title=f"{target} — normalised PDCSAP flux",
+        segments_label=f"{segments[0].label}–{segments[-1].label} ({words})" if len(segments) > 1 else segments[0].label,
     )
-    return components(fig)
+    figures = {"lightcurve": fig}
+    if any(c.time.size for c in centroids):
+        figures["centroid"] = centroid_figure(centroids, x_range=fig.x_range, time_label=time_label, transit_times=markers)
+    return components(figures)
 
 
 def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
@@ -111,7 +153,8 @@ def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
         "links": external_links(target),
         "bokeh": plot is not None or any(p.get("bokeh") for p in panels),
         "plot_script": plot[0] if plot else "",
-        "plot_div": plot[1] if plot else "",
+        "plot_div": plot[1]["lightcurve"] if plot else "",
+        "centroid_div": plot[1].get("centroid", "") if plot else "",
         "panels": panels,
     }
     return render(request, "catalog/target_detail.html", context)
@@ -163,6 +206,7 @@ def tce_detail(request: HttpRequest, tce_id: int) -> HttpResponse:
     panels = collect_panels("tce", request=request, obj=tce)
     context = {
         "tce": tce,
+        "measures": tce_measures(tce=tce),
         "siblings": selectors.tce_list(target_id=tce.target_id).exclude(pk=tce.pk),
         "panels": panels,
         "bokeh": any(p.get("bokeh") for p in panels),

@@ -33,3 +33,19 @@ class Conflict(GaiaError):
 class PermissionDeniedError(GaiaError):
     status_code = 403
     code = "forbidden"
+
+
+class AuthenticationRequired(GaiaError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class RateLimited(GaiaError):
+    """Too many requests: the answer carries ``Retry-After`` (seconds)."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, details: dict | None = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = max(1, int(retry_after))

@@ -53,3 +53,22 @@ class Eclipse(TimeStampedModel):
     @property
     def artifact_prefix(self) -> str:
         return f"galex/eclipse{self.pk}"
+
+
+class EclipseTarget(models.Model):
+    """A catalogue target inside an eclipse's field (within the detector radius of a leg's boresight)."""
+
+    eclipse = models.ForeignKey(Eclipse, on_delete=models.CASCADE, related_name="target_links")
+    target = models.ForeignKey("catalog.Target", on_delete=models.CASCADE, related_name="galex_links")
+    leg = models.PositiveIntegerField(help_text="the leg whose boresight is nearest")
+    separation_deg = models.FloatField(help_text="from that leg's boresight, deg")
+
+    class Meta:
+        ordering = ["eclipse", "separation_deg"]
+        constraints = [
+            models.UniqueConstraint(fields=["eclipse", "target"], name="eclipsetarget_unique"),
+            models.CheckConstraint(condition=models.Q(separation_deg__gte=0), name="eclipsetarget_separation_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} in {self.eclipse} ({self.separation_deg:.3f} deg)"

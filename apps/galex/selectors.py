@@ -12,8 +12,21 @@ from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.core.files import resolve_data_path
-from apps.galex.models import Eclipse
+from apps.galex.models import Eclipse, EclipseTarget
+from apps.galex.science.aspect import angular_separation_deg
 from apps.galex.science.gphoton_products import read_gaperture_csv, read_gmap_coadd
+from apps.galex.science.preview import (
+    STRETCHES,
+    block_sum,
+    display_factor,
+    image_planes,
+    quantise,
+    read_image_preview,
+    read_movie_frames,
+    stretch,
+    white_point,
+)
+from apps.galex.science.times import galex_to_bjd
 from apps.jobs.models import Artifact
 
 MAX_IMAGE_SIDE = 600
@@ -49,22 +62,14 @@ def _latest(artifacts: list[Artifact], kind: str) -> list[Artifact]:
 
 @dataclass
 class SkyImage:
-    """A display-sized image plane with the TAN WCS numbers the hover needs."""
+    """A display image: uint8 planes per stretch, with the TAN WCS numbers the hover needs."""
 
-    data: np.ndarray  # (ny, nx) counts per display pixel
-    factor: int  # display pixel = factor × factor product pixels
+    planes: dict[str, np.ndarray]  # stretch -> uint8 (ny, nx), white at 255
+    factor: int  # display pixel = factor x factor product pixels
     crval: tuple[float, float]
     crpix: tuple[float, float]
     cdelt: tuple[float, float]
-    shape: tuple[int, int]
-
-
-def _block_sum(image: np.ndarray, factor: int) -> np.ndarray:
-    if factor <= 1:
-        return image.astype(float)
-    ny, nx = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
-    trimmed = np.nan_to_num(image[:ny, :nx].astype(float))
-    return trimmed.reshape(ny // factor, factor, nx // factor, factor).sum(axis=(1, 3))
+    shape: tuple[int, int]  # of the product image
 
 
 def _count_hdu(hdul: fits.HDUList):  # noqa: ANN202
@@ -77,10 +82,10 @@ def _count_hdu(hdul: fits.HDUList):  # noqa: ANN202
     raise NotFound("no image plane in the product")
 
 
-def _sky_image(array: np.ndarray, header: fits.Header, max_side: int) -> SkyImage:
-    factor = max(1, int(np.ceil(max(array.shape) / max_side)))
+def _sky_image(array: np.ndarray, header: fits.Header, max_side: int = MAX_IMAGE_SIDE) -> SkyImage:
+    factor, planes = image_planes(array, max_side)
     return SkyImage(
-        data=_block_sum(array, factor),
+        planes=planes,
         factor=factor,
         crval=(float(header.get("CRVAL1", 0.0)), float(header.get("CRVAL2", 0.0))),
         crpix=(
@@ -92,27 +97,51 @@ def _sky_image(array: np.ndarray, header: fits.Header, max_side: int) -> SkyImag
     )
 
 
-def image_load(*, artifact: Artifact, max_side: int = MAX_IMAGE_SIDE) -> SkyImage:
-    with fits.open(resolve_data_path(artifact.path)) as hdul:
+def image_display(*, artifacts: list[Artifact]) -> SkyImage | None:
+    """The eclipse's full-depth image for the page: its preview (a few hundred kB), or, for a
+    reduction made before previews existed, the image product itself."""
+    preview = next((a for a in artifacts if a.kind == "image_preview"), None)
+    if preview is not None:
+        data = read_image_preview(resolve_data_path(preview.path))
+        return SkyImage({k: data[k] for k in STRETCHES}, data["factor"], data["crval"], data["crpix"],
+                        data["cdelt"], data["shape"])  # fmt: skip
+    image = next((a for a in artifacts if a.kind == "image"), None)
+    if image is None:
+        return None
+    with fits.open(resolve_data_path(image.path)) as hdul:
         hdu = _count_hdu(hdul)
-        return _sky_image(np.asarray(hdu.data, dtype=float), hdu.header, max_side)
+        return _sky_image(np.asarray(hdu.data, dtype=float), hdu.header)
 
 
-def movie_frames(
-    *, artifacts: list[Artifact], max_side: int = MAX_FRAME_SIDE, max_frames: int = MAX_FRAMES
-) -> list[np.ndarray]:
-    """Display-sized frames of a movie (one multi-frame file or burst files in frame order)."""
-    frames: list[np.ndarray] = []
-    for artifact in sorted(artifacts, key=lambda a: a.key):
+@dataclass
+class MovieFrames:
+    """A page of display frames (uint8, log stretch, one white point for the movie)."""
+
+    n_frames: int
+    start: int
+    frames: np.ndarray  # (count, ny, nx) uint8
+
+
+def movie_frames(*, artifacts: list[Artifact], start: int = 0, count: int = 16) -> MovieFrames:
+    """Frames ``start..start+count`` of the eclipse's movie, from its preview (memory-mapped);
+    a reduction made before previews is read from the movie product (first ``MAX_FRAMES``)."""
+    preview = next((a for a in artifacts if a.kind == "movie_preview"), None)
+    if preview is not None:
+        n, frames = read_movie_frames(resolve_data_path(preview.path), start, count)
+        return MovieFrames(n, start, frames)
+    movies = sorted((a for a in artifacts if a.kind == "movie"), key=lambda a: a.key)
+    if not movies:
+        raise NotFound("this eclipse has no movie")
+    summed: list[np.ndarray] = []
+    for artifact in movies:
         with fits.open(resolve_data_path(artifact.path)) as hdul:
             data = np.asarray(_count_hdu(hdul).data, dtype=float)
         cube = data if data.ndim == 3 else data[None, ...]
-        factor = max(1, int(np.ceil(max(cube.shape[1:]) / max_side)))
-        for plane in cube:
-            frames.append(_block_sum(plane, factor))
-            if len(frames) >= max_frames:
-                return frames
-    return frames
+        factor = display_factor(cube.shape, MAX_FRAME_SIDE)
+        summed += [block_sum(plane, factor) for plane in cube[: MAX_FRAMES - len(summed)]]
+    stretched = stretch(np.stack(summed), "log")
+    frames = quantise(stretched, white_point(stretched))
+    return MovieFrames(len(frames), start, frames[start : start + count])
 
 
 @dataclass
@@ -192,4 +221,81 @@ def gphoton_products(*, artifacts: list[Artifact]) -> GphotonProducts:
 def _coadd_image(coadd, path: Path) -> SkyImage:  # noqa: ANN001
     with fits.open(path) as hdul:
         header = hdul[0].header
-    return _sky_image(np.asarray(coadd.image, dtype=float), header, MAX_IMAGE_SIDE)
+    return _sky_image(np.asarray(coadd.image, dtype=float), header)
+
+
+# --------------------------------------------------------------------------------------
+# Eclipses covering a catalogue target
+# --------------------------------------------------------------------------------------
+MATCH_RADIUS_ARCSEC = 10.0
+"""A detected source this close to a target is its light curve; farther, the forced row is used."""
+
+
+def target_source_id(target_id: int) -> str:
+    """The ``source_id`` of a target's forced-photometry row in an eclipse's tables."""
+    return f"target:{target_id}"
+
+
+def target_eclipses(*, target_id: int) -> QuerySet[EclipseTarget]:
+    """Eclipses whose field holds the target, nearest boresight first."""
+    return (
+        EclipseTarget.objects.filter(target_id=target_id)
+        .select_related("eclipse")
+        .order_by("eclipse__number", "eclipse__band", "separation_deg")
+    )
+
+
+@dataclass
+class TargetGalexCurve:
+    """The light curve, in one eclipse, of the source nearest a target."""
+
+    eclipse: Eclipse
+    leg: int
+    source: str  # "detected, 2.1″ away" or "forced at the target's position"
+    separation_arcsec: float
+    bjd: np.ndarray  # frame mid-times, BJD_TDB (days)
+    cps: np.ndarray
+    cps_err: np.ndarray
+
+
+def _lightcurve_artifact(artifacts: list[Artifact], leg: int) -> Artifact | None:
+    tables = [a for a in artifacts if a.kind == "lightcurves" and f"-b{leg:02d}-" in a.meta.get("file", "")]
+    default = [a for a in tables if a.meta.get("file", "").endswith("-12_8.csv") or a.meta.get("file", "").endswith("-12_8.parquet")]
+    return (default or tables or [None])[0]
+
+
+def target_galex_curves(*, target) -> list[TargetGalexCurve]:  # noqa: ANN001 - catalog.Target
+    """For every eclipse covering the target: the nearest detected source's light curve (within
+    ``MATCH_RADIUS_ARCSEC``), else the target's forced-photometry row; times in BJD_TDB."""
+    if target.ra is None or target.dec is None:
+        return []
+    out = []
+    for link in target_eclipses(target_id=target.pk):
+        artifact = _lightcurve_artifact(eclipse_artifacts(eclipse=link.eclipse), link.leg)
+        if artifact is None:
+            continue
+        table = source_table(artifact=artifact)
+        n_frames = sum(1 for c in table.columns if c.startswith("aperture_sum_"))
+        if n_frames == 0 or not len(table):
+            continue
+        forced = table["forced"].astype(bool) if "forced" in table.columns else pd.Series(False, index=table.index)
+        separation = angular_separation_deg(target.ra, target.dec, table["ra"].to_numpy(float), table["dec"].to_numpy(float)) * 3600
+        detected = np.where(~forced.to_numpy(), separation, np.inf)
+        if detected.size and np.min(detected) <= MATCH_RADIUS_ARCSEC:
+            row, source = int(np.argmin(detected)), f"detected source {np.min(detected):.1f}″ away"
+        else:
+            ids = table["source_id"].astype(str).to_numpy() if "source_id" in table.columns else np.array([])
+            hits = np.flatnonzero(ids == target_source_id(target.pk))
+            if not len(hits):
+                continue
+            row, source = int(hits[0]), "forced at the target's position"
+        t0 = np.array([table[f"t0_{i}"].iloc[row] for i in range(n_frames)], float)
+        t1 = np.array([table[f"t1_{i}"].iloc[row] for i in range(n_frames)], float)
+        expt = np.array([table[f"expt_{i}"].iloc[row] for i in range(n_frames)], float)
+        counts = np.array([table[f"aperture_sum_{i}"].iloc[row] for i in range(n_frames)], float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cps = np.where(expt > 0, counts / expt, np.nan)
+            err = np.where(expt > 0, np.sqrt(np.clip(counts, 0, None)) / expt, np.nan)
+        out.append(TargetGalexCurve(link.eclipse, link.leg, source, float(separation[row]),
+                                    galex_to_bjd((t0 + t1) / 2, target.ra, target.dec), cps, err))  # fmt: skip
+    return out

@@ -2,74 +2,200 @@
 
 from __future__ import annotations
 
+import gzip
+import math
 import shutil
+import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 from django.conf import settings
 from django.db import transaction
 
+from apps.archive.errors import ArchiveUnavailable
+from apps.archive.fetch import VerificationFailed
+from apps.archive.models import FileState
+from apps.archive.services.remote import RemoteFile, archive_query, remote_files_fetch
+from apps.catalog.models import Target
+from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput, NotFound
-from apps.core.files import data_root, relative_data_path, resolve_data_path, sha256_file
-from apps.galex.models import Eclipse, EclipseStatus
+from apps.core.files import data_root, resolve_data_path, sha256_file
+from apps.galex import selectors
+from apps.galex.models import Eclipse, EclipseStatus, EclipseTarget
+from apps.galex.params import ReduceParams
+from apps.galex.science.aspect import (
+    angular_separation_deg,
+    build_aspect_solution,
+    is_fits,
+    load_aspect_tables,
+    read_aspect,
+    write_eclipse_aspect,
+)
 from apps.galex.science.errors import GalexError, ReductionCancelled
 from apps.galex.science.gphoton_products import list_gphoton_products
+from apps.galex.science.imaging import depth_tag
+from apps.galex.science.mast import (
+    MastAnswerError,
+    parse_raw_urls,
+    raw6_local_name,
+    raw_urls_query,
+    scst_local_name,
+)
 from apps.galex.science.pipeline import STAGES, reduce_eclipse
-from apps.galex.science.raw6 import read_raw6_header
+from apps.galex.science.pipeline import photometry_only as run_photometry_only
+from apps.galex.science.raw6 import Raw6Reader, read_raw6_header
+from apps.galex.science.scst import scst_tables
 from apps.galex.science.simulate import simulate_eclipse
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import JobCancelled, code_version
 from apps.jobs.services import artifact_store
 
-COMPRESSIONS = ("gzip", "rice", "none")
-
-
-def _inputs_dir(number: int, band: str, source: str) -> Path:
-    return data_root() / "galex" / "inputs" / f"{source}-e{number:05d}-{band.lower()}"
-
 
 def eclipse_register(
-    *, raw6_path: Path, aspect_path: Path, source: str = "raw6", copy: bool = True
+    *,
+    raw6_path: Path,
+    aspect_path: Path,
+    eclipse_number: int | None = None,
+    source: str = "raw6",
+    label: str = "",
 ) -> Eclipse:
-    """Record an eclipse from its raw6 file and aspect tables (copied under DATA_ROOT, checksummed)."""
+    """Record an eclipse from a raw6 file and its aspect; both stored as versioned artifacts.
+
+    ``aspect_path`` is anything :func:`~apps.galex.science.aspect.load_aspect_tables` reads
+    (gPhoton 2's table folder or ``aspect.parquet``, a MAST ``-scst`` file); the eclipse's own
+    rows are kept, as one Parquet file. ``eclipse_number``, when given, must be the raw6
+    header's. Registering the same eclipse, band and source again adds artifact versions.
+    """
     raw6_path, aspect_path = Path(raw6_path), Path(aspect_path)
     try:
         header = read_raw6_header(raw6_path)
     except GalexError as exc:
         raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
-    if not aspect_path.exists():
-        raise InvalidInput(f"aspect tables {aspect_path} do not exist")
-    folder = _inputs_dir(header.eclipse, header.band, source)
-    if copy:
-        folder.mkdir(parents=True, exist_ok=True)
-        stored_raw6 = folder / raw6_path.name
-        shutil.copy2(raw6_path, stored_raw6)
-        stored_aspect = folder / "aspect"
-        if stored_aspect.exists():
-            shutil.rmtree(stored_aspect)
-        if aspect_path.is_dir():
-            shutil.copytree(aspect_path, stored_aspect)
-        else:
-            stored_aspect.mkdir()
-            shutil.copy2(aspect_path, stored_aspect / aspect_path.name)
-    else:
-        stored_raw6, stored_aspect = raw6_path, aspect_path
-    inputs = {stored_raw6.name: sha256_file(stored_raw6)}
-    for table in sorted(Path(stored_aspect).glob("*")):
-        if table.is_file():
-            inputs[f"aspect/{table.name}"] = sha256_file(table)
-    eclipse, _ = Eclipse.objects.update_or_create(
-        number=header.eclipse,
-        band=header.band,
-        source=source,
-        defaults={
-            "raw6_path": relative_data_path(stored_raw6) if copy else str(stored_raw6),
-            "aspect_path": relative_data_path(stored_aspect) if copy else str(stored_aspect),
-            "inputs": inputs,
-            "summary": {"n_events": header.n_events},
-        },
+    if eclipse_number is not None and int(eclipse_number) != header.eclipse:
+        raise InvalidInput(
+            f"{raw6_path.name} holds eclipse {header.eclipse}, not {eclipse_number} (raw6 header ECLIPSE)"
+        )
+    try:
+        asp, bore, metadata, notes, _ = load_aspect_tables(aspect_path, header.eclipse)
+        legs = build_aspect_solution(asp, bore, header.eclipse, metadata, notes).legs
+    except GalexError as exc:
+        raise InvalidInput(f"aspect {aspect_path}: {exc}") from exc
+    eclipse, _ = Eclipse.objects.get_or_create(number=header.eclipse, band=header.band, source=source)
+    prefix = eclipse.artifact_prefix
+    raw6 = artifact_store(key=f"{prefix}/input/raw6", kind="raw6", source=raw6_path, move=False,
+                          meta={"file": raw6_path.name, "band": header.band})  # fmt: skip
+    with tempfile.TemporaryDirectory(dir=data_root()) as folder:
+        one = write_eclipse_aspect(Path(folder) / f"e{header.eclipse:05d}-aspect.parquet", asp, bore, metadata)
+        aspect = artifact_store(key=f"{prefix}/input/aspect", kind="aspect", source=one,
+                                meta={"file": one.name, "from": aspect_path.name})  # fmt: skip
+    Eclipse.objects.filter(pk=eclipse.pk).update(
+        raw6_path=raw6.path,
+        aspect_path=aspect.path,
+        inputs={raw6_path.name: raw6.sha256, f"aspect/{Path(aspect.path).name}": aspect.sha256},
+        summary={"n_events": header.n_events},
+        legs=len(legs),
+        plan_type=str(metadata.get("plan_type") or "")[:16],
+        status=EclipseStatus.REGISTERED,
+        **({"label": label[:100]} if label else {}),
     )
+    eclipse.refresh_from_db()
+    eclipse_link_targets(eclipse=eclipse)
     return eclipse
+
+
+def _raw6_verifier(eclipse: int, band: str) -> Callable[[Path], None]:
+    """A downloaded raw6 file must be whole (read to its gzip CRC) and of this eclipse and band."""
+
+    def verify(path: Path) -> None:
+        try:
+            with Raw6Reader(path) as reader:
+                for _ in reader.columns(4_000_000):
+                    pass
+                header = reader.header
+        except GalexError as exc:
+            raise VerificationFailed(str(exc)) from exc
+        if (header.eclipse, header.band) != (eclipse, band):
+            raise VerificationFailed(
+                f"{path.name} holds e{header.eclipse:05d} {header.band}, not e{eclipse:05d} {band}",
+                retryable=False,
+            )
+
+    return verify
+
+
+def _scst_verifier(eclipse: int) -> Callable[[Path], None]:
+    """A downloaded scst file must be whole (gzip CRC: astropy stops before it) and readable."""
+
+    def verify(path: Path) -> None:
+        try:
+            if is_fits(path) and path.read_bytes()[:2] == b"\x1f\x8b":
+                with gzip.open(path, "rb") as stream:
+                    while stream.read(1 << 20):
+                        pass
+            scst_tables(path, eclipse)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise VerificationFailed(f"{path.name} is corrupt: {exc}") from exc
+        except GalexError as exc:
+            raise VerificationFailed(str(exc)) from exc
+
+    return verify
+
+
+def _raw_urls_verifier(path: Path) -> None:
+    try:
+        parse_raw_urls(path.read_bytes())
+    except MastAnswerError as exc:
+        raise VerificationFailed(str(exc), retryable=exc.retryable) from exc
+
+
+def eclipse_fetch(
+    *,
+    number: int,
+    band: str,
+    job: Job | None = None,
+    max_attempts: int = 5,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    policy_overrides: dict | None = None,
+) -> tuple[Eclipse, dict]:
+    """Download an eclipse's raw6 (one band) and scst from MAST, as gPhoton 2 finds them, and
+    register it.
+
+    The URLs come from gPhoton 2's ``spGetRawUrls`` query at ``GAIA_GALEX_MAST_URL``; the files
+    go through the archive's ledger (verified, resumable, retried) to
+    ``DATA_ROOT/archive/galex/e{N}/`` under gPhoton 2's names. Returns the eclipse and the
+    download report.
+    """
+    band = band.strip().upper()
+    if band not in ("NUV", "FUV"):
+        raise InvalidInput(f"band must be NUV or FUV, not {band!r}")
+    if not 1 <= int(number) <= 99_999:
+        raise InvalidInput(f"eclipse must be a GALEX eclipse number (1..99999), not {number}")
+    number = int(number)
+    query = raw_urls_query(settings.GAIA_GALEX_MAST_URL, number)
+    body = archive_query(query, verify=_raw_urls_verifier, **(policy_overrides or {}))
+    urls = parse_raw_urls(body)
+    if not urls[band]:
+        raise NotFound(f"MAST lists no {band} raw6 file for eclipse {number}")
+    if not urls["scst"]:
+        raise NotFound(f"MAST lists no spacecraft-state (aspect) file for eclipse {number}")
+    root = data_root() / "archive" / "galex"
+    files = [
+        RemoteFile("galex", Path(raw6_local_name(number, band)).name, urls[band],
+                   root / raw6_local_name(number, band), _raw6_verifier(number, band)),
+        RemoteFile("galex", Path(scst_local_name(number)).name, urls["scst"],
+                   root / scst_local_name(number), _scst_verifier(number)),
+    ]  # fmt: skip
+    report = remote_files_fetch(files=files, job=job, max_attempts=max_attempts,
+                                on_progress=on_progress, policy_overrides=policy_overrides)  # fmt: skip
+    report["urls"] = {band: urls[band], "scst": urls["scst"]}
+    if report["failures"] or any(state != FileState.VERIFIED for state in report["rows"].values()):
+        reasons = "; ".join(f"{f['filename']}: {f['error']}" for f in report["failures"]) or str(report["rows"])
+        raise ArchiveUnavailable(f"eclipse {number} {band} was not downloaded: {reasons}")
+    eclipse = eclipse_register(raw6_path=files[0].local_path, aspect_path=files[1].local_path,
+                               eclipse_number=number, source="raw6")  # fmt: skip
+    return eclipse, report
 
 
 def _input_path(stored: str) -> Path:
@@ -119,32 +245,47 @@ def eclipse_simulate(
     return eclipse
 
 
-def reduce_params_validate(params: dict) -> dict:
+def eclipse_leg_seconds(eclipse: Eclipse) -> list[float] | None:
+    """Length of each observed leg from the aspect tables, s; None when they cannot be read."""
+    if eclipse.number is None or not eclipse.aspect_path:
+        return None
     try:
-        clean = {
-            "eclipse_id": int(params["eclipse_id"]),
-            "depth": None
-            if params.get("depth") in (None, "", 0)
-            else float(params.get("depth", 30)),
-            "compression": str(params.get("compression", "gzip")),
-            "burst": bool(params.get("burst", False)),
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"bad reduction parameters: {exc}") from exc
-    if "depth" not in params:
-        clean["depth"] = 30.0
-    if clean["depth"] is not None and not 1 <= clean["depth"] <= 10_000:
-        raise InvalidInput("depth must be within 1..10000 s (or null for no movie)")
-    if clean["compression"] not in COMPRESSIONS:
-        raise InvalidInput(f"compression must be one of {COMPRESSIONS}")
-    eclipse = Eclipse.objects.filter(pk=clean["eclipse_id"]).first()
+        aspect = read_aspect(_input_path(eclipse.aspect_path), eclipse.number)
+    except (GalexError, OSError, ValueError):
+        return None
+    return [leg.t_stop - leg.t_start for leg in aspect.legs]
+
+
+def movie_frame_count(leg_seconds: list[float], depth: float) -> int:
+    """Frames the movies of all legs will have at ``depth`` s (edges as ``movie_edges``)."""
+    return sum(int(seconds // depth) + 1 for seconds in leg_seconds)
+
+
+def reduce_params_validate(params: dict) -> dict:
+    """Check a reduction request: bounds (``ReduceParams``), the eclipse, and the movie frame cap."""
+    clean = params_validate(ReduceParams, params, what="reduce_eclipse")
+    eclipse = Eclipse.objects.filter(pk=clean.eclipse_id).first()
     if eclipse is None:
-        raise InvalidInput(f"eclipse {clean['eclipse_id']} does not exist")
+        raise InvalidInput(f"eclipse {clean.eclipse_id} does not exist")
     if eclipse.status == EclipseStatus.IMPORTED:
         raise InvalidInput(
             f"{eclipse} holds read-only imported products; there is no raw6 to reduce"
         )
-    return clean
+    if clean.photometry_only and not Artifact.objects.filter(
+        key__startswith=f"{eclipse.artifact_prefix}/image", kind="image"
+    ).exists():
+        raise InvalidInput(f"{eclipse} has no image yet: reduce it before a photometry-only run")
+    legs = eclipse_leg_seconds(eclipse) if clean.depth is not None else None
+    if legs:
+        cap = settings.GAIA_GALEX_MAX_FRAMES
+        frames = movie_frame_count(legs, clean.depth)
+        if frames > cap:
+            shortest = math.ceil(sum(legs) / max(1, cap - len(legs)))
+            raise InvalidInput(
+                f"depth {clean.depth:g} s makes {frames} movie frames for {sum(legs):.0f} s of exposure; "
+                f"at most {cap} (GAIA_GALEX_MAX_FRAMES): choose a depth of about {shortest} s or more"
+            )
+    return clean.model_dump()
 
 
 def _product_kind_of(path: Path, kind: str) -> str:
@@ -155,7 +296,78 @@ def _product_kind_of(path: Path, kind: str) -> str:
         "image_photometry": "source_table",
         "movie_photometry": "lightcurves",
         "exposure": "exposure_table",
+        "image_preview": "image_preview",
+        "movie_preview": "movie_preview",
     }[kind]
+
+
+FIELD_RADIUS_DEG = 0.6
+"""A target is in an eclipse's field within this distance of a leg's boresight: between gPhoton 2's
+soft and hard detector edges (350 and 370 pixels of 6", 0.58 and 0.62 deg)."""
+
+
+def eclipse_link_targets(*, eclipse: Eclipse) -> int:
+    """Link every catalogue target within ``FIELD_RADIUS_DEG`` of a leg's boresight to the eclipse;
+    returns how many are linked (links of targets no longer in the field are removed)."""
+    if eclipse.number is None or not eclipse.aspect_path:
+        return 0
+    try:
+        legs = read_aspect(_input_path(eclipse.aspect_path), eclipse.number).legs
+    except (GalexError, OSError, ValueError):
+        return 0
+    found: dict[int, tuple[int, float]] = {}
+    for leg in legs:
+        dec_lo, dec_hi = leg.dec0 - FIELD_RADIUS_DEG, leg.dec0 + FIELD_RADIUS_DEG
+        rows = Target.objects.filter(ra__isnull=False, dec__gte=dec_lo, dec__lte=dec_hi).values_list("pk", "ra", "dec")
+        for pk, ra, dec in rows:
+            separation = angular_separation_deg(leg.ra0, leg.dec0, ra, dec)
+            if separation <= FIELD_RADIUS_DEG and (pk not in found or separation < found[pk][1]):
+                found[pk] = (leg.index, separation)
+    with transaction.atomic():
+        EclipseTarget.objects.filter(eclipse=eclipse).exclude(target_id__in=list(found)).delete()
+        for pk, (leg, separation) in found.items():
+            EclipseTarget.objects.update_or_create(
+                eclipse=eclipse, target_id=pk, defaults={"leg": leg, "separation_deg": separation}
+            )
+    return len(found)
+
+
+def _target_positions(eclipse: Eclipse) -> pd.DataFrame | None:
+    """Forced-photometry positions of the targets in the field, id ``target:<pk>``."""
+    rows = list(eclipse.target_links.select_related("target").values_list("target_id", "target__ra", "target__dec"))
+    if not rows:
+        return None
+    return pd.DataFrame({"id": [selectors.target_source_id(pk) for pk, _, _ in rows], "ra": [r for _, r, _ in rows],
+                         "dec": [d for _, _, d in rows]})  # fmt: skip
+
+
+def _coregister_starts(eclipse: Eclipse, depth: float | None) -> dict[int, float]:
+    """First frame start per leg of the other band's newest light curves at this depth (gPhoton 2
+    ``coregister_lightcurves``); {} when the other band has none."""
+    if depth is None or eclipse.number is None:
+        return {}
+    other = Eclipse.objects.filter(number=eclipse.number, source=eclipse.source).exclude(band=eclipse.band).first()
+    if other is None:
+        return {}
+    starts: dict[int, float] = {}
+    tag = f"-{depth_tag(depth)}-b"
+    for artifact in selectors.eclipse_artifacts(eclipse=other):
+        name = artifact.meta.get("file", "")
+        if artifact.kind != "lightcurves" or tag not in name:
+            continue
+        leg = int(name.split(tag, 1)[1][:2])
+        if leg not in starts:
+            table = selectors.source_table(artifact=artifact)
+            if "t0_0" in table.columns and len(table):
+                starts[leg] = float(table["t0_0"].iloc[0])
+    return starts
+
+
+def _copy_products(eclipse: Eclipse, work: Path) -> None:
+    """The newest image and movie files of the eclipse, into ``work`` (for photometry only)."""
+    for artifact in selectors.eclipse_artifacts(eclipse=eclipse):
+        if artifact.kind in ("image", "movie"):
+            shutil.copyfile(resolve_data_path(artifact.path), work / Path(artifact.path).name)
 
 
 def eclipse_reduce(
@@ -164,6 +376,11 @@ def eclipse_reduce(
     depth: float | None = 30.0,
     compression: str = "gzip",
     burst: bool = False,
+    aperture_sizes: list[float] | tuple[float, ...] = (12.8,),
+    pixel_convention: str = "gaia",
+    coregister: bool = False,
+    photometry_only: bool = False,
+    threads: int = 1,
     job: Job | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
@@ -171,8 +388,11 @@ def eclipse_reduce(
 ) -> dict:
     """Reduce an eclipse into photon list, image, movie, tables; each product a new artifact version.
 
-    The work folder is cleared first, so a killed and rerun job starts from its inputs and writes
-    complete products; artifacts are only recorded after the whole reduction succeeded.
+    Targets in the field are linked first and get forced photometry (rows ``target:<pk>``).
+    ``photometry_only`` redoes only the tables, on the newest image and movie; ``coregister``
+    starts the frames where the other band's light curves start. The work folder is cleared
+    first, so a killed and rerun job starts from its inputs and writes complete products;
+    artifacts are only recorded after the whole reduction succeeded.
     """
     work = data_root() / "galex" / "work" / (f"job{job.pk}" if job else f"eclipse{eclipse.pk}")
     if work.exists():
@@ -189,19 +409,27 @@ def eclipse_reduce(
         if on_progress:
             on_progress(done, total)
 
+    eclipse_link_targets(eclipse=eclipse)
+    photometry = {"band": eclipse.band, "depth": depth, "aperture_sizes": tuple(aperture_sizes),
+                  "positions": _target_positions(eclipse), "pixel_convention": pixel_convention}  # fmt: skip
     try:
-        result = reduce_eclipse(
-            _input_path(eclipse.raw6_path),
-            _input_path(eclipse.aspect_path),
-            work,
-            band=eclipse.band,
-            depth=depth,
-            compression=compression,
-            burst=burst,
-            cal_dir=settings.GALEX_CAL_DIR,
-            on_progress=progress,
-            should_cancel=should_cancel,
-        )
+        if photometry_only:
+            _copy_products(eclipse, work)
+            result = run_photometry_only(work, **photometry)
+        else:
+            result = reduce_eclipse(
+                _input_path(eclipse.raw6_path),
+                _input_path(eclipse.aspect_path),
+                work,
+                compression=compression,
+                burst=burst,
+                cal_dir=settings.GALEX_CAL_DIR,
+                on_progress=progress,
+                should_cancel=should_cancel,
+                frame_starts=_coregister_starts(eclipse, depth) if coregister else None,
+                threads=threads,
+                **photometry,
+            )
     except ReductionCancelled as exc:
         Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.REGISTERED)
         shutil.rmtree(work, ignore_errors=True)
@@ -218,6 +446,8 @@ def eclipse_reduce(
     stored: dict[str, list[int]] = {}
     with transaction.atomic():
         for kind, paths in result.product_paths().items():
+            if photometry_only and kind not in ("image_photometry", "movie_photometry"):
+                continue  # the images and movies photometered are already artifacts
             for index, path in enumerate(paths):
                 key = (
                     f"{eclipse.artifact_prefix}/{kind}/{index:04d}"
@@ -236,6 +466,7 @@ def eclipse_reduce(
                         "band": eclipse.band,
                         "file": path.name,
                         "frame_index": index if kind == "movie" else None,
+                        "aperture": path.stem.rsplit("-photom-", 1)[1] if "-photom-" in path.name else None,
                     },
                     provenance=provenance,
                 )
@@ -257,7 +488,16 @@ def eclipse_reduce(
             "depth": depth,
             "compression": compression,
             "burst": burst,
+            "aperture_sizes": list(aperture_sizes),
+            "pixel_convention": pixel_convention,
+            "coregistered": bool(coregister and result.provenance["parameters"].get("frame_starts")),
+            "photometry_only": photometry_only,
+            "forced_targets": sum(leg.n_forced for leg in result.legs),
         }
+        if photometry_only:  # the numbers of the reduction that made the images stay
+            before = Eclipse.objects.values_list("summary", flat=True).get(pk=eclipse.pk)
+            summary = {**before, **{k: summary[k] for k in ("aperture_sizes", "pixel_convention",
+                                                                     "photometry_only", "forced_targets")}}  # fmt: skip
         Eclipse.objects.filter(pk=eclipse.pk).update(
             status=EclipseStatus.REDUCED,
             legs=len(result.legs),
@@ -267,6 +507,7 @@ def eclipse_reduce(
     shutil.rmtree(work, ignore_errors=True)
     return {
         "eclipse": str(eclipse),
+        "eclipse_id": eclipse.pk,
         "products": {k: len(v) for k, v in stored.items()},
         "warnings": result.warnings,
         "summary": summary,

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from bokeh.embed import components
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import GaiaError, NotFound
 from apps.core.http import not_found
 from apps.galex import selectors
-from apps.galex.services import COMPRESSIONS
+from apps.galex.params import COMPRESSIONS
 from apps.jobs.selectors import job_list
 from apps.jobs.services import job_enqueue
 from apps.plots.galex import gaperture_figure, movie_player, sky_image_figure
 
 SOURCE_TABLE_ROWS = 50
+PAGE_CACHE_SECONDS = 3600
 
 
 def eclipse_list(request: HttpRequest) -> HttpResponse:
@@ -48,12 +53,12 @@ def _reduced_figures(eclipse, artifacts) -> tuple[dict, dict]:  # noqa: ANN001
             )
             if c in sources.columns
         ]
-    if by_kind.get("image"):
-        image = selectors.image_load(artifact=by_kind["image"][0])
+    image = selectors.image_display(artifacts=artifacts)
+    if image is not None:
         xs = sources["xcenter"] if sources is not None and "xcenter" in sources else ()
         ys = sources["ycenter"] if sources is not None and "ycenter" in sources else ()
         figures["image"] = sky_image_figure(
-            image.data,
+            image.planes,
             crval=image.crval,
             crpix=image.crpix,
             cdelt=image.cdelt,
@@ -61,17 +66,19 @@ def _reduced_figures(eclipse, artifacts) -> tuple[dict, dict]:  # noqa: ANN001
             sources_x=xs,
             sources_y=ys,
             title=f"{eclipse} full-depth image (counts)",
+            stretch_url=reverse("api-1:galex-image", kwargs={"eclipse_id": eclipse.pk}),
         )
-    if by_kind.get("movie") and by_kind.get("lightcurves"):
-        frames = selectors.movie_frames(artifacts=by_kind["movie"])
+    if (by_kind.get("movie_preview") or by_kind.get("movie")) and by_kind.get("lightcurves"):
+        first = selectors.movie_frames(artifacts=artifacts, start=0, count=1)
         curves = selectors.source_curves(artifact=by_kind["lightcurves"][0])
-        if frames:
+        n_frames = min(first.n_frames, len(curves.t_mid)) if len(curves.t_mid) else first.n_frames
+        if n_frames and len(first.frames):
             figures["movie"] = movie_player(
-                frames,
-                curves.t_mid[: len(frames)]
-                if len(curves.t_mid) >= len(frames)
-                else np.resize(curves.t_mid, len(frames)),
+                first.frames[0],
+                n_frames,
+                curves.t_mid if len(curves.t_mid) >= n_frames else np.resize(curves.t_mid, n_frames),
                 curves.curves,
+                frames_url=reverse("api-1:galex-movie-frames", kwargs={"eclipse_id": eclipse.pk}),
             )
     return figures, extra
 
@@ -88,7 +95,7 @@ def _gphoton_figures(artifacts) -> dict:  # noqa: ANN001
         )
     for index, (name, image) in enumerate(products.coadds):
         figures[f"gphoton_coadd_{index}"] = sky_image_figure(
-            image.data,
+            image.planes,
             crval=image.crval,
             crpix=image.crpix,
             cdelt=image.cdelt,
@@ -104,19 +111,27 @@ def eclipse_detail(request: HttpRequest, eclipse_id: int) -> HttpResponse:
     except NotFound as exc:
         return not_found(request, exc)
     artifacts = selectors.eclipse_artifacts(eclipse=eclipse)
-    error = None
-    try:
-        if eclipse.source == "gphoton":
-            figures, extra = _gphoton_figures(artifacts), {}
-        else:
-            figures, extra = _reduced_figures(eclipse, artifacts)
-    except (GaiaError, OSError, ValueError, KeyError) as exc:
-        figures, extra, error = {}, {}, f"cannot display products: {exc}"
-    script, divs = components(figures) if figures else ("", {})
+    # The plots depend only on the products (artifacts never change; a reduction adds versions),
+    # so they are built once per set of artifacts: Bokeh's model building is most of the time.
+    key = "galex-page:" + hashlib.sha256(
+        f"{eclipse.pk}:{eclipse.source}:{[a.pk for a in artifacts]}".encode()
+    ).hexdigest()
+    script, divs, extra, error = cache.get(key) or (None, None, None, None)
+    if script is None:
+        try:
+            if eclipse.source == "gphoton":
+                figures, extra = _gphoton_figures(artifacts), {}
+            else:
+                figures, extra = _reduced_figures(eclipse, artifacts)
+        except (GaiaError, OSError, ValueError, KeyError) as exc:
+            figures, extra, error = {}, {}, f"cannot display products: {exc}"
+        script, divs = components(figures) if figures else ("", {})
+        if error is None:
+            cache.set(key, (script, divs, extra, None), PAGE_CACHE_SECONDS)
     context = {
         "eclipse": eclipse,
         "artifacts": artifacts,
-        "bokeh": bool(figures),
+        "bokeh": bool(divs),
         "plot_script": script,
         "plots": divs,
         "error": error,
@@ -135,6 +150,10 @@ def eclipse_reduce(request: HttpRequest, eclipse_id: int) -> HttpResponse:
         "depth": request.POST.get("depth") or None,
         "compression": request.POST.get("compression", "gzip"),
         "burst": request.POST.get("burst") == "on",
+        "aperture_sizes": [a.strip() for a in request.POST.get("aperture_sizes", "12.8").split(",") if a.strip()],
+        "pixel_convention": request.POST.get("pixel_convention", "gaia"),
+        "coregister": request.POST.get("coregister") == "on",
+        "photometry_only": request.POST.get("photometry_only") == "on",
     }
     try:
         job = job_enqueue(kind="reduce_eclipse", params=params, user=request.user)

@@ -37,6 +37,9 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
     queue_name = models.CharField(max_length=32, blank=True)
     message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a message was last handed to the broker (the outbox)"
+    )
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -50,6 +53,10 @@ class Job(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+        help_text="the job this one is a batch of (apps/jobs/fanout.py)",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -59,6 +66,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"Job {self.pk} {self.kind} ({self.status})"
+
+    @property
+    def dispatch_pending(self) -> bool:
+        """Queued but no message reached the broker yet (the reconciler will send one)."""
+        return self.status == JobStatus.QUEUED and self.dispatched_at is None
 
     @property
     def is_finished(self) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import subprocess
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -25,20 +26,30 @@ from typing import Any
 
 import dramatiq
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 import gaia_web
+from apps.core.files import staging_scope
+from apps.jobs.fanout import AwaitChildren, job_children_settle
 from apps.jobs.models import Job, JobStatus
+from apps.jobs.publication import artifact_publications_recover
 from apps.jobs.registry import register
 from gaia_web.broker import broker  # noqa: F401 - the broker must exist before actors are declared
 
 logger = logging.getLogger(__name__)
 
-#: A running job whose heartbeat is older than this is considered orphaned (its worker died).
-STALE_AFTER = timedelta(seconds=90)
-#: How often the wrapper touches the heartbeat even when the body reports no progress.
+#: How often the wrapper touches the heartbeat even when the body reports no progress (a thread
+#: does it while the body runs); the lease (GAIA_JOB_LEASE_SECONDS) must be several times this.
 HEARTBEAT_EVERY_S = 15.0
+#: How long the final write of a job's state keeps trying through a database restart.
+FINISH_RETRY_S = 120.0
+
+
+def lease() -> timedelta:
+    """A running job whose heartbeat is older than this lost its worker."""
+    return timedelta(seconds=settings.GAIA_JOB_LEASE_SECONDS)
 
 
 class JobCancelled(Exception):
@@ -143,7 +154,10 @@ class JobContext:
         if now - self._last_cancel_check < 0.5:
             return self._cancelled
         self._last_cancel_check = now
-        self._cancelled = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        try:
+            self._cancelled = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        except (OperationalError, InterfaceError) as exc:
+            _lost_database(self.job.pk, "cancel check", exc)  # keep the last answer meanwhile
         return self._cancelled
 
     # -- internals -----------------------------------------------------------------------------
@@ -169,7 +183,12 @@ class JobContext:
             return
         self._last_write = now
         fields["heartbeat_at"] = timezone.now()
-        Job.objects.filter(pk=self.job.pk).update(**fields)
+        try:
+            Job.objects.filter(pk=self.job.pk).update(**fields)
+        except (OperationalError, InterfaceError) as exc:
+            # Progress is best effort: through a database restart the job goes on, the next
+            # report (or the final write, which insists) carries the newest values.
+            _lost_database(self.job.pk, "progress write", exc)
 
     def heartbeat(self) -> None:
         if time.monotonic() - self._last_write >= HEARTBEAT_EVERY_S:
@@ -188,12 +207,15 @@ class JobContext:
         return {"timings": self._timings, "provenance": provenance}
 
 
+def _lost_database(job_id: int, what: str, exc: Exception) -> None:
+    logger.warning("job %s: %s failed (%s); reconnecting later", job_id, what, exc)
+    connection.close()
+
+
 def claim_job(job_id: int) -> Job | None:
     """Atomically move a job to RUNNING; None when it is not ours to run (finished or live elsewhere)."""
     now = timezone.now()
-    claimable = Q(status=JobStatus.QUEUED) | Q(
-        status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    )
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - lease())
     updated = (
         Job.objects.filter(claimable, pk=job_id, cancel_requested=False)
         .update(
@@ -215,20 +237,110 @@ def claim_job(job_id: int) -> Job | None:
 
 
 def _finish(job: Job, ctx: JobContext, status: str, **extra: Any) -> None:
+    """Write the final state; through a database restart it reconnects and tries again."""
     fields = {"status": status, "finished_at": timezone.now(), "eta_seconds": None, **extra}
     fields.update(ctx.finish_fields())
-    Job.objects.filter(pk=job.pk).update(**fields)
+    deadline = time.monotonic() + FINISH_RETRY_S
+    while True:
+        try:
+            Job.objects.filter(pk=job.pk).update(**fields)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("job %s: final write failed (%s); reconnecting", job.pk, exc)
+            connection.close()
+            time.sleep(1.0)
 
 
-def run_job(job_id: int, body: Callable[[Job, JobContext], dict | None], *, retries_left: bool) -> None:
-    """Run ``body`` for a job; the heart of every actor (also used directly in eager mode)."""
+class _HeartbeatThread(threading.Thread):
+    """Touches the job's heartbeat while its body runs, so a long step without progress reports
+    is not mistaken for a dead worker; stops when the job ends."""
+
+    def __init__(self, job_id: int, every_s: float) -> None:
+        super().__init__(name=f"heartbeat-job-{job_id}", daemon=True)
+        self.job_id, self.every_s = job_id, every_s
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_event.wait(self.every_s):
+                try:
+                    # A job waiting for its children has no heartbeat (apps/jobs/fanout.py): leave it so.
+                    Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, heartbeat_at__isnull=False).update(
+                        heartbeat_at=timezone.now())
+                except (OperationalError, InterfaceError):
+                    connection.close()  # the database restarts: reconnect next beat
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def run_job(
+    job_id: int,
+    body: Callable[[Job, JobContext], dict | None],
+    *,
+    retries_left: bool,
+    validate_params: Callable[[dict], dict] | None = None,
+) -> None:
+    """Run ``body`` for a job; the heart of every actor (also used directly in eager mode).
+
+    ``validate_params`` (the kind's check, given by the actor) runs again on the stored parameters:
+    a redelivered or hand-crafted message whose row holds bad parameters fails with the reason
+    instead of reaching the service.
+    """
     job = claim_job(job_id)
     if job is None:
         logger.info("job %s not claimable (finished, running elsewhere or cancelled); skipping", job_id)
         return
     ctx = JobContext(job)
+    # several beats per lease, however short the lease is set (fault drills use a few seconds)
+    beat = _HeartbeatThread(job.pk, min(HEARTBEAT_EVERY_S, settings.GAIA_JOB_LEASE_SECONDS / 4))
+    beat.start()
     try:
+        # Temporary files of this job live in its own staging folder: what a killed attempt left
+        # there is removed now, and nothing survives the run.
+        with staging_scope(f"job{job.pk}", recover=artifact_publications_recover):
+            _run_claimed(job, ctx, body, retries_left=retries_left, validate_params=validate_params)
+    finally:
+        beat.stop()
+        if job.parent_id:
+            _settle_parent(job.parent_id)
+
+
+def _settle_parent(parent_id: int) -> None:
+    """A child ended (or went back to the queue): bring its parent up to date (the reconciler retries)."""
+    try:
+        job_children_settle(parent_id)
+    except (OperationalError, InterfaceError) as exc:
+        _lost_database(parent_id, "settling the parent job", exc)
+
+
+def _park(job: Job, ctx: JobContext, waiting: AwaitChildren) -> None:
+    """The body queued child jobs: leave the job running with no heartbeat until they end."""
+    fields = {"stage": f"waiting for {waiting.children} child jobs", "heartbeat_at": None, "eta_seconds": None}
+    fields.update(ctx.finish_fields())
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields)
+    job_children_settle(job.pk)  # the children may all have ended already (eager mode)
+
+
+def _run_claimed(
+    job: Job,
+    ctx: JobContext,
+    body: Callable[[Job, JobContext], dict | None],
+    *,
+    retries_left: bool,
+    validate_params: Callable[[dict], dict] | None,
+) -> None:
+    try:
+        if validate_params is not None:
+            job.params = validate_params(dict(job.params or {}))
         result = body(job, ctx) or {}
+    except AwaitChildren as waiting:
+        _park(job, ctx, waiting)
+        return
     except JobCancelled:
         _finish(job, ctx, JobStatus.CANCELLED, stage="cancelled")
         return
@@ -283,8 +395,8 @@ def job_actor(
 
     Only :class:`TransientJobError` is retried (up to ``max_retries`` with exponential backoff);
     any other exception fails the job at once with its message recorded. ``validate_params``
-    checks and normalises parameters at enqueue time (raise ``InvalidInput``), so a bad request
-    is refused before anything is queued.
+    checks and normalises parameters (raise ``InvalidInput``): at enqueue time, so a bad request
+    is refused before anything is queued, and again when a worker takes the message.
     """
 
     def decorator(body: Callable[[Job, JobContext], dict | None]) -> dramatiq.Actor:
@@ -293,7 +405,9 @@ def job_actor(
 
         @functools.wraps(body)
         def actor_fn(job_id: int) -> None:
-            run_job(job_id, body, retries_left=_retries_left(max_retries))
+            run_job(
+                job_id, body, retries_left=_retries_left(max_retries), validate_params=validate_params
+            )
 
         actor = dramatiq.actor(
             actor_fn,

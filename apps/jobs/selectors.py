@@ -32,3 +32,8 @@ def artifact_latest(*, key: str) -> Artifact | None:
 
 def artifacts_for_job(*, job: Job) -> QuerySet[Artifact]:
     return job.artifacts.order_by("key", "-version")
+
+
+def children_of(*, job: Job) -> QuerySet[Job]:
+    """A parent's child jobs (batches), in the order they were queued."""
+    return job.children.order_by("pk")

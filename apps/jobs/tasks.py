@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import time
 
-from apps.core.errors import InvalidInput
+from apps.core.bounds import params_validate
 from apps.jobs.models import Job
+from apps.jobs.params import WorkerCheckParams
 from apps.jobs.runner import JobContext, job_actor
 
 
 def _validate_check(params: dict) -> dict:
-    try:
-        steps = int(params.get("steps", 10))
-        pause = float(params.get("pause_s", 0.5))
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput("steps must be an integer and pause_s a number") from exc
-    if not 1 <= steps <= 1000 or not 0 <= pause <= 10:
-        raise InvalidInput("steps must be within 1..1000 and pause_s within 0..10 s")
-    return {"steps": steps, "pause_s": pause}
+    return params_validate(WorkerCheckParams, params, what="worker_check").model_dump()
 
 
 @job_actor(

@@ -7,5 +7,6 @@ urlpatterns = [
     path("jobs/new/", views.job_enqueue, name="job-enqueue"),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
+    path("jobs/<int:job_id>/retry/", views.job_retry, name="job-retry"),
     path("artifacts/<int:artifact_id>/download/", views.artifact_download, name="artifact-download"),
 ]

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from apps.catalog.models import TCE, Target
-from apps.lightcurves.selectors import flattened_latest, tce_views_latest
+from apps.lightcurves.selectors import VIEW_PRESETS, flattened_latest, tce_views_latest, view_axes
 from apps.plots.downsample import minmax_downsample
 from apps.plots.figures import per_transit_figure, trend_figure, view_figure
 
@@ -61,7 +61,7 @@ def target_panel(request: HttpRequest, target: Target) -> dict | None:
     return {"title": "Processing: detrended light curve", "html": html, "bokeh": bool(div)}
 
 
-def _diagnostic_rows(diagnostics: dict) -> list[tuple[str, str]]:
+def diagnostic_rows(diagnostics: dict) -> list[tuple[str, str]]:
     rows = []
     for key, label, unit in DIAGNOSTIC_LABELS:
         value = diagnostics.get(key)
@@ -81,12 +81,19 @@ def _diagnostic_rows(diagnostics: dict) -> list[tuple[str, str]]:
 def tce_panel(request: HttpRequest, tce: TCE) -> dict | None:
     sections = []
     script_parts = []
-    for preset in ("gaia", "yu2019", "astronet"):
+    for preset in VIEW_PRESETS:
         latest = tce_views_latest(tce_id=tce.pk, preset=preset)
         if latest is None:
             continue
         views, artifact = latest
-        figures = {name: view_figure(values, title=VIEW_TITLES.get(name, name)) for name, values in views.items()}
+        axes = view_axes(preset=preset, period=tce.period_days, duration_hours=tce.duration_hours)
+        figures = {}
+        for name, values in views.items():
+            axis = axes.get(name)
+            if axis is not None and axis.x.size == values.size:
+                figures[name] = view_figure(values, title=VIEW_TITLES.get(name, name), x=axis.x, x_label=axis.label)
+            else:
+                figures[name] = view_figure(values, title=VIEW_TITLES.get(name, name))
         diagnostics = artifact.meta.get("diagnostics", {})
         times = np.asarray(diagnostics.get("transit_time") or [], dtype=float)
         depths = np.asarray(diagnostics.get("transit_depth") or [], dtype=float)
@@ -96,7 +103,7 @@ def tce_panel(request: HttpRequest, tce: TCE) -> dict | None:
         script, divs = components(figures)
         script_parts.append(script)
         sections.append(
-            {"preset": preset, "divs": divs, "artifact": artifact, "rows": _diagnostic_rows(diagnostics)}
+            {"preset": preset, "divs": divs, "artifact": artifact, "rows": diagnostic_rows(diagnostics)}
         )
     html = render_to_string(
         "lightcurves/tce_panel.html",

@@ -12,8 +12,9 @@ class ProcessIn(Schema):
 class SearchIn(Schema):
     period_min: float = Field(0.5, description="d")
     period_max: float | None = Field(None, description="d; default half the baseline")
-    n_periods: int = 20000
+    n_periods: int | None = Field(None, description="log-spaced periods instead of the Ofir grid")
     max_signals: int = 3
+    preset: str = Field("gaia", description="search preset (gaia: biweight + BLS; tls: TLS engine)")
 
 
 

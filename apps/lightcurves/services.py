@@ -15,15 +15,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db import transaction
+from django.db.models import Max, Min
 
 from apps.catalog.models import TCE, LightCurve, Target, TCESource
+from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
 from apps.core.files import resolve_data_path
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import code_version
 from apps.jobs.services import artifact_store
+from apps.lightcurves.params import DEFAULT_PRESETS, MAX_OFIR_PERIODS, ProcessParams, SearchParams
 from apps.lightcurves.science import pipeline
 from apps.lightcurves.science.errors import LightCurveError
+from apps.lightcurves.science.grid import ofir_count, stellar_density
 from apps.lightcurves.science.io import LightCurve as ScienceLightCurve
 from apps.lightcurves.science.io import from_dataframe
 from apps.lightcurves.science.views import PRESETS
@@ -37,8 +41,6 @@ VIEW_NAMES = (
     "centroid_local_view",
     "centroid_global_view",
 )
-#: Presets computed by process_target unless asked otherwise: ours, and the one the TESS CNN reads.
-DEFAULT_PRESETS = ("gaia", "yu2019")
 SEARCH_SOURCE = TCESource.SEARCH
 
 
@@ -56,7 +58,7 @@ def target_lightcurves(*, target: Target) -> tuple[list[ScienceLightCurve], dict
     if not rows:
         raise InvalidInput(f"{target.display_id} has no light curves: download or ingest them first")
     curves, inputs = [], {}
-    mission = "TESS" if target.mission == "tess" else "Kepler"
+    mission = {"tess": "TESS", "k2": "K2"}.get(target.mission, "Kepler")  # K2 has its own quality bits
     for row in rows:
         frame = pd.read_parquet(resolve_data_path(row.parquet_path))
         curves.append(
@@ -162,7 +164,7 @@ def target_process(
     distinct = _distinct_signals(tces)
     total = len(presets) * (1 + len(tces))
     done = 0
-    report: dict = {"presets": list(presets), "tces": {}, "failed": {}, "inputs": len(inputs)}
+    report: dict = {"presets": list(presets), "tces": {}, "failed": {}, "inputs": len(inputs), "tce_ids": []}
     for preset in presets:
         provenance = {"code_version": code_version(), "preset": preset, "inputs": inputs}
         try:
@@ -186,6 +188,8 @@ def target_process(
             else:
                 artifact = _store_views(tce, preset, result, job, {**provenance, "tce": tce.pk})
                 report["tces"].setdefault(tce.label, {})[preset] = artifact.version
+                if tce.pk not in report["tce_ids"]:
+                    report["tce_ids"].append(tce.pk)  # the job page links them
             done += 1
             if on_progress:
                 on_progress(done, total)
@@ -197,27 +201,35 @@ def _next_tce_number(target: Target) -> int:
     return max(numbers, default=0) + 1
 
 
+def target_density(target: Target) -> float | None:
+    """The target's mean stellar density (solar units) from its mass/radius or logg/radius."""
+    return stellar_density(logg=target.logg, radius=target.radius, mass=target.mass)
+
+
 def target_search(
     *,
     target: Target,
     job: Job | None = None,
+    preset: str = "gaia",
     period_min: float = 0.5,
     period_max: float | None = None,
-    n_periods: int = 20000,
+    n_periods: int | None = None,
     max_signals: int = 3,
-    min_sde: float = 7.0,
-    min_snr: float = 7.0,
+    min_sde: float | None = None,
+    min_snr: float | None = None,
 ) -> list[TCE]:
-    """Run the BLS search and record each found signal as a TCE (source "search").
+    """Run the transit search (``preset``) and record each found signal as a TCE (source "search").
 
-    The release names the run (``job<id>``), so a redelivered job updates its own rows and a new
-    search adds a new release instead of overwriting an earlier one.
+    Trial durations follow the target's stellar density when it has one. The release names the
+    run (``job<id>``), so a redelivered job updates its own rows and a new search adds a new
+    release instead of overwriting an earlier one.
     """
     curves, _inputs = target_lightcurves(target=target)
     try:
         signals = pipeline.search_transits(
-            curves, period_min=period_min, period_max=period_max, n_periods=n_periods,
-            max_signals=max_signals, min_sde=min_sde, min_snr=min_snr,
+            curves, preset=preset, density=target_density(target), period_min=period_min,
+            period_max=period_max, n_periods=n_periods, max_signals=max_signals,
+            min_sde=min_sde, min_snr=min_snr,
         )
     except LightCurveError as exc:
         raise InvalidInput(f"search on {target.display_id} failed: {exc}") from exc
@@ -244,37 +256,38 @@ def target_search(
 
 
 def search_params_validate(params: dict) -> dict:
-    """Check a search request's grid before anything is queued."""
-    try:
-        clean = {
-            "target_id": int(params["target_id"]),
-            "period_min": float(params.get("period_min", 0.5)),
-            "period_max": None if params.get("period_max") in (None, "") else float(params["period_max"]),
-            "n_periods": int(params.get("n_periods", 20000)),
-            "max_signals": int(params.get("max_signals", 3)),
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"bad search parameters: {exc}") from exc
-    if clean["period_min"] <= 0 or (clean["period_max"] is not None and clean["period_max"] <= clean["period_min"]):
-        raise InvalidInput("need 0 < period_min < period_max")
-    if not 100 <= clean["n_periods"] <= 200_000:
-        raise InvalidInput("n_periods must be within 100..200000")
-    if not 1 <= clean["max_signals"] <= 10:
-        raise InvalidInput("max_signals must be within 1..10")
-    if not Target.objects.filter(pk=clean["target_id"]).exists():
-        raise InvalidInput(f"target {clean['target_id']} does not exist")
-    return clean
+    """Check a search request's grid (``SearchParams``) and its period range against the data span."""
+    clean = params_validate(SearchParams, params, what="search_target")
+    if not Target.objects.filter(pk=clean.target_id).exists():
+        raise InvalidInput(f"target {clean.target_id} does not exist")
+    span = LightCurve.objects.filter(target_id=clean.target_id).aggregate(
+        start=Min("time_start"), end=Max("time_end")
+    )
+    if span["start"] is None:
+        raise InvalidInput(f"target {clean.target_id} has no light curves to search: fetch them first")
+    days = float(span["end"] - span["start"])
+    longest = clean.period_max if clean.period_max is not None else days / 2
+    if clean.n_periods is None and 0 < clean.period_min < longest <= days:
+        target = Target.objects.get(pk=clean.target_id)
+        count = ofir_count(clean.period_min, longest, days, target_density(target) or 1.0)
+        if count > MAX_OFIR_PERIODS:
+            raise InvalidInput(
+                f"the Ofir grid over {days:.4g} d would hold {count} periods; at most {MAX_OFIR_PERIODS}: "
+                "raise period_min, lower period_max or give n_periods"
+            )
+    if longest > days:
+        raise InvalidInput(f"period_max {longest:g} d is longer than the data span ({days:.4g} d)")
+    if clean.period_min >= longest:
+        raise InvalidInput(
+            f"period_min {clean.period_min:g} d must be below period_max {longest:.4g} d "
+            f"(default: half the {days:.4g} d data span)"
+        )
+    return clean.model_dump()
 
 
 def process_params_validate(params: dict) -> dict:
-    try:
-        target_id = int(params["target_id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput("process_target needs an integer target_id") from exc
-    presets = list(params.get("presets") or DEFAULT_PRESETS)
-    unknown = [p for p in presets if p not in PRESETS]
-    if unknown:
-        raise InvalidInput(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
-    if not Target.objects.filter(pk=target_id).exists():
-        raise InvalidInput(f"target {target_id} does not exist")
-    return {"target_id": target_id, "presets": presets}
+    """Check a processing request: the target and at most three known presets (``ProcessParams``)."""
+    clean = params_validate(ProcessParams, params, what="process_target")
+    if not Target.objects.filter(pk=clean.target_id).exists():
+        raise InvalidInput(f"target {clean.target_id} does not exist")
+    return clean.model_dump()

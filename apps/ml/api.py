@@ -5,11 +5,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.security import django_auth
+from ninja.pagination import paginate
 
 from apps.catalog.selectors import tce_get
-from apps.jobs.schemas import JobRef, job_ref
+from apps.core.pagination import LimitOffsetPagination
+from apps.jobs.schemas import JobRef, job_ref, queued_status
 from apps.jobs.services import job_enqueue
 from apps.ml import selectors
 
@@ -67,9 +67,9 @@ def list_predictions(request: HttpRequest, tce_id: int):
     return list(selectors.predictions_for_tce(tce_id=tce_id)[:200])
 
 
-@router.post("/score", response={202: JobRef}, auth=django_auth)
+@router.post("/score", response={200: JobRef, 202: JobRef})
 def score(request: HttpRequest, payload: ScoreIn):
     """Queue an ``infer`` job: all TCEs of a target, a list of TCEs, or every TCE lacking a score."""
     params = {k: v for k, v in payload.dict().items() if v not in (None, False)}
     job = job_enqueue(kind="infer", params=params, user=request.user)
-    return 202, job_ref(job)
+    return queued_status(job), job_ref(job)

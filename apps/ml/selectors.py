@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from apps.core.errors import NotFound
+from apps.core.errors import InvalidInput, NotFound
 from apps.ml.models import ModelVersion, Prediction
 
 
@@ -34,6 +39,58 @@ def latest_score_subquery(version: ModelVersion | None):  # noqa: ANN201 - a Sub
 
 def predictions_for_tce(*, tce_id: int) -> QuerySet[Prediction]:
     return Prediction.objects.filter(tce_id=tce_id).select_related("model_version", "job").order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class TrainingDomain:
+    """Where a model's training light curves came from: mission and cadence (None: unknown)."""
+
+    mission: str | None
+    cadence: str | None
+    description: str
+
+
+#: The labelled TESS views of Yu et al. 2019 (TFRecord shards ``train-00000-of-00008`` ...): QLP
+#: light curves from 30-minute full-frame images.
+YU2019_DOMAIN = TrainingDomain("tess", "30min", "TESS 30-min full-frame images (Yu et al. 2019)")
+UNKNOWN_DOMAIN = TrainingDomain(None, None, "unrecorded training data")
+_SHARD = re.compile(r"(train|val|test)-\d{5}-of-\d{5}")
+
+
+def training_domain(version: ModelVersion) -> TrainingDomain:
+    """The mission and cadence a model was trained on: declared in its manifest
+    (``training.domain``: mission, cadence, description) or recognised from its data files."""
+    training = version.manifest.get("training") or {}
+    declared = training.get("domain")
+    if isinstance(declared, dict) and declared.get("mission"):
+        return TrainingDomain(declared["mission"], declared.get("cadence"), declared.get("description") or declared["mission"])
+    files = [entry.get("file", "") for entries in (training.get("data") or {}).values() for entry in entries]
+    if files and all(_SHARD.fullmatch(name) for name in files):
+        return YU2019_DOMAIN
+    return UNKNOWN_DOMAIN
+
+
+def domain_mismatch(version: ModelVersion, *, mission: str, cadences: set[str]) -> str | None:
+    """Why ``version`` may not suit light curves of ``mission`` at ``cadences``, or None."""
+    domain = training_domain(version)
+    if domain.mission is None:
+        return None
+    if domain.mission != mission:
+        return f"trained on {domain.description}, not on {mission.upper()} data"
+    if domain.cadence and cadences and domain.cadence not in cadences:
+        return f"trained on {domain.description}; this target's light curves are {', '.join(sorted(cadences))} cadence"
+    return None
+
+
+def default_prediction(*, tce_id: int, task: str = "triage") -> Prediction | None:
+    """The newest score of the TCE by the task's default model, or None."""
+    version = default_version(task)
+    if version is None:
+        return None
+    return (
+        Prediction.objects.filter(tce_id=tce_id, model_version=version)
+        .select_related("model_version").order_by("-created_at").first()
+    )
 
 
 #: MES bins of the injection-recovery curve on the model card.
@@ -71,3 +128,75 @@ def injection_recovery(*, version: ModelVersion) -> dict | None:
         return None
     return {"mes": mes, "recall": recall, "n": counts, "kepler": christiansen_efficiency(np.asarray(mes)).tolist(),
             "false_positives": result.get("false_positives", {})}
+
+
+def labels_snapshot_views(*, labels_dir, view_names: list[str], view_lengths: dict[str, int], task: str,  # noqa: ANN001
+                          view_preset: str = "yu2019"):  # noqa: ANN201 - (LabelledViews, data entries, snapshot id)
+    """Labelled views for training from a labels snapshot (``manage.py export_labels``).
+
+    One example per TCE: people's row when there is one, else a catalogue row (present only when the
+    export included that source). Labels map to 0/1 with ``PEOPLE_LABELS[task]``. The views are those
+    our pipeline stored for ``view_preset``: the version the label was made on when it was that
+    preset, else the newest. Returns the data, the manifest entries naming the snapshot file and the
+    views artifacts used (count, bytes, one sha256 over their (TCE, version, sha256)), and the snapshot id.
+    """
+    import hashlib
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from apps.lightcurves.selectors import tce_views_latest
+    from apps.ml.science.datasets import PEOPLE_LABELS, LabelledViews
+    from apps.ml.science.registry import sha256_file
+
+    folder = Path(labels_dir)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        table = pq.read_table(folder / "labels.parquet", columns=["tce_id", "source", "label", "star_id", "views_preset", "views_version"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidInput(f"{folder} is not a labels snapshot (manifest.json + labels.parquet): {exc}") from exc
+    chosen: dict[int, dict] = {}
+    for row in table.to_pylist():  # sorted by TCE, people's row first
+        chosen.setdefault(row["tce_id"], row)
+    mapping = PEOPLE_LABELS[task]
+    views: dict[str, list[np.ndarray]] = {name: [] for name in view_names}
+    labels, stars, tces, codes, skipped = [], [], [], [], {}
+    digest, n_bytes = hashlib.sha256(), 0
+    for tce_id, row in sorted(chosen.items()):
+        if row["label"] not in mapping:
+            skipped[str(tce_id)] = f"label {row['label']!r} has no {task} class"
+            continue
+        version = row["views_version"] if row["views_preset"] == view_preset else None
+        found = tce_views_latest(tce_id=tce_id, preset=view_preset, version=version)
+        if found is None:
+            skipped[str(tce_id)] = f"no {view_preset} views{f' version {version}' if version else ''}"
+            continue
+        arrays, artifact = found
+        wrong = [n for n in view_names if n not in arrays or arrays[n].shape[-1] != view_lengths[n]]
+        if wrong:
+            skipped[str(tce_id)] = f"views {wrong} missing or of another length"
+            continue
+        for name in view_names:
+            views[name].append(np.asarray(arrays[name], dtype=np.float32).ravel())
+        labels.append(mapping[row["label"]])
+        stars.append(row["star_id"])
+        tces.append(str(tce_id))
+        codes.append(row["label"])
+        digest.update(f"{tce_id}\0{artifact.version}\0{artifact.sha256}\n".encode())
+        n_bytes += artifact.size_bytes
+    if not labels:
+        raise InvalidInput(f"no TCE of snapshot {manifest.get('snapshot_id')} has usable {view_preset} views: {skipped}")
+    data = LabelledViews(
+        views={name: np.stack(rows) for name, rows in views.items()},
+        scalars=np.zeros((len(labels), 0), dtype=np.float32), scalar_names=(),
+        labels=np.array(labels, dtype=np.float32), star_ids=np.array(stars, dtype=np.int64),
+        tce_ids=np.array(tces), dispositions=np.array(codes),
+    )
+    snapshot = manifest.get("snapshot_id", "")
+    parquet = folder / "labels.parquet"
+    entries = {
+        "labels": [{"file": f"labels.parquet (snapshot {snapshot})", "bytes": parquet.stat().st_size, "sha256": sha256_file(parquet)}],
+        "views": [{"file": f"{len(labels)} {view_preset} views artifacts ({len(skipped)} TCEs skipped)", "bytes": n_bytes,
+                   "sha256": digest.hexdigest()}],
+    }
+    return data, entries, snapshot

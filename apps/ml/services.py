@@ -11,12 +11,16 @@ import numpy as np
 from django.db import transaction
 
 from apps.catalog.models import TCE, Target
+from apps.catalog.services import tce_scores_set
+from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.files import atomic_path, resolve_data_path
+from apps.jobs.fanout import AwaitChildren
 from apps.jobs.models import Job
-from apps.jobs.services import artifact_store
+from apps.jobs.services import artifact_store, job_children_enqueue
 from apps.lightcurves.selectors import tce_views_latest
 from apps.ml.models import ModelVersion, Prediction
+from apps.ml.params import InferParams, TrainParams
 from apps.ml.science.errors import MLScienceError as MLError
 from apps.ml.science.inference import score
 from apps.ml.science.registry import (
@@ -63,7 +67,27 @@ def modelversion_register(*, manifest_path: Path, job: Job | None = None, make_d
             if not version.is_default:
                 version.is_default = True
                 version.save(update_fields=["is_default"])
+                scores_publish(version=version)
     return version
+
+
+#: The task whose default model's probability is the catalogue's ``TCE.score`` (lists sort by it).
+SCORE_TASK = "triage"
+
+
+def scores_publish(*, version: ModelVersion, tce_ids: Iterable[int] | None = None) -> int:
+    """Copy ``version``'s newest probability per TCE into ``TCE.score`` when it is the triage default.
+
+    ``tce_ids``: only these TCEs (just scored); None: every TCE (the default changed), TCEs the model
+    never scored get no score. Returns rows written.
+    """
+    if version.task != SCORE_TASK or not ModelVersion.objects.filter(pk=version.pk, is_default=True).exists():
+        return 0
+    newest = Prediction.objects.filter(model_version=version)
+    if tce_ids is not None:
+        newest = newest.filter(tce_id__in=list(tce_ids))
+    rows = list(newest.order_by("tce_id", "-created_at", "-id").distinct("tce_id").values_list("tce_id", "probability"))
+    return tce_scores_set(tce_ids=[r[0] for r in rows], scores=[r[1] for r in rows], replace_all=tce_ids is None)
 
 
 def _thin(x: np.ndarray, y: np.ndarray, points: int = 200) -> dict[str, list[float]]:
@@ -129,8 +153,9 @@ def modelversion_resolve(*, name_or_id: str | int | None = None, task: str = "tr
         if version is None:
             raise NotFound(f"no default model for task {task!r}: train one with manage.py train_model")
         return version
-    if str(name_or_id).isdigit():
-        version = ModelVersion.objects.filter(pk=int(name_or_id)).first()
+    text = str(name_or_id)
+    if text.isascii() and text.isdigit():  # int() of other digits ("²") fails or surprises
+        version = ModelVersion.objects.filter(pk=int(text)).first() if len(text) <= 19 else None
     else:
         version = ModelVersion.objects.filter(name=str(name_or_id)).order_by("-created_at").first()
     if version is None:
@@ -245,34 +270,43 @@ def tces_score(
                         tce=tce, model_version=version, job=job,
                         defaults={"raw_score": float(raw), "probability": float(calibrated), "views_version": views_version},
                     )
+                scores_publish(version=version, tce_ids=[tce.pk for tce in batch])
             scored += len(batch)
         done = min(total, start + BATCH)
         if on_progress:
             on_progress(done, total)
-    return {"model": str(version), "scored": scored, "skipped": skipped}
+    return {"model": str(version), "model_version": version.pk, "scored": scored, "skipped": skipped}
 
 
 def infer_params_validate(params: dict) -> dict:
-    """Exactly one of target_id, tce_ids or missing=true; an optional model name/id and task."""
-    chosen = [k for k in ("target_id", "tce_ids", "missing") if params.get(k)]
-    if len(chosen) != 1:
-        raise InvalidInput("give exactly one of target_id, tce_ids or missing=true")
-    clean: dict = {"model": params.get("model"), "task": params.get("task", "triage")}
-    if clean["task"] not in ("triage", "vetting"):
-        raise InvalidInput("task must be triage or vetting")
-    if "target_id" in chosen:
-        clean["target_id"] = int(params["target_id"])
-        if not Target.objects.filter(pk=clean["target_id"]).exists():
-            raise InvalidInput(f"target {clean['target_id']} does not exist")
-    elif "tce_ids" in chosen:
-        ids = [int(i) for i in params["tce_ids"]]
-        if len(ids) > 100_000:
-            raise InvalidInput("at most 100000 TCEs per job")
-        clean["tce_ids"] = ids
+    """Check a scoring request (``InferParams``): the target exists and the model resolves."""
+    clean = params_validate(InferParams, params, what="infer")
+    if clean.target_id is not None and not Target.objects.filter(pk=clean.target_id).exists():
+        raise InvalidInput(f"target {clean.target_id} does not exist")
+    modelversion_resolve(name_or_id=clean.model, task=clean.task)
+    out: dict = {"model": clean.model, "task": clean.task}
+    if clean.target_id:
+        out["target_id"] = clean.target_id
+    elif clean.tce_ids:
+        out["tce_ids"] = clean.tce_ids
     else:
-        clean["missing"] = True
-    modelversion_resolve(name_or_id=clean["model"], task=clean["task"])
-    return clean
+        out["missing"] = True
+        if clean.batch_size:
+            out["batch_size"] = clean.batch_size
+    return out
+
+
+def infer_fan_out(*, job: Job, version: ModelVersion) -> None:
+    """Split a catalogue-wide scoring run into child ``infer`` jobs of ``batch_size`` TCEs each (the TCEs
+    the model has not scored, by id) and hand the job over to them (``AwaitChildren``)."""
+    ids = list(infer_select_tces(job.params, version).values_list("pk", flat=True))
+    size = job.params["batch_size"]
+    batches = [{"tce_ids": ids[start:start + size], "model": version.pk, "task": job.params["task"]}
+               for start in range(0, len(ids), size)]
+    if not batches:
+        return
+    children = job_children_enqueue(parent=job, kind="infer", batches=batches)
+    raise AwaitChildren(len(children))
 
 
 def infer_select_tces(params: dict, version: ModelVersion):  # noqa: ANN201 - a TCE queryset
@@ -285,27 +319,14 @@ def infer_select_tces(params: dict, version: ModelVersion):  # noqa: ANN201 - a 
 
 
 def train_params_validate(params: dict) -> dict:
-    """Check a training request (task, epochs, seed, ensemble size) before it is queued."""
+    """Check a training request (``TrainParams``: task, preset, epochs, seed, ensemble) before it is queued."""
     from apps.ml.science.models import PRESETS
 
-    task = params.get("task", "triage")
-    if task not in DEFAULT_MODEL_NAMES:
-        raise InvalidInput(f"task must be one of {sorted(DEFAULT_MODEL_NAMES)}")
-    preset = params.get("preset") or f"yu2019_{task}"
-    if preset not in PRESETS:
-        raise InvalidInput(f"unknown model preset {preset!r}; choose from {sorted(PRESETS)}")
-    try:
-        clean = {
-            "task": task, "preset": preset,
-            "epochs": int(params.get("epochs", 40)), "seed": int(params.get("seed", 0)),
-            "ensemble": int(params.get("ensemble", 1)), "make_default": bool(params.get("make_default", False)),
-            "max_examples": None if params.get("max_examples") in (None, "") else int(params["max_examples"]),
-        }
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"bad training parameters: {exc}") from exc
-    if not 1 <= clean["epochs"] <= 500 or not 1 <= clean["ensemble"] <= 10:
-        raise InvalidInput("epochs must be within 1..500 and ensemble within 1..10")
-    return clean
+    clean = params_validate(TrainParams, params, what="train_model")
+    clean.preset = clean.preset or f"yu2019_{clean.task}"
+    if clean.preset not in PRESETS:
+        raise InvalidInput(f"unknown model preset {clean.preset!r}; choose from {sorted(PRESETS)}")
+    return clean.model_dump()
 
 
 def model_train(

@@ -11,6 +11,10 @@ from apps.ml import services
 def infer(job: Job, ctx: JobContext) -> dict:
     version = services.modelversion_resolve(name_or_id=job.params.get("model"), task=job.params["task"])
     ctx.add_input(f"weights:{version.name}", version.weights_sha256)
+    if job.params.get("batch_size"):
+        ctx.stage("queuing batches")
+        services.infer_fan_out(job=job, version=version)  # queues child jobs and waits for them
+        return {"scored": 0, "skipped": {}}  # nothing was missing a score
     tces = services.infer_select_tces(job.params, version)
     ctx.stage("scoring")
     return services.tces_score(

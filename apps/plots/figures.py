@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, HoverTool, Span
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -24,6 +24,46 @@ class Segment:
     flagged: np.ndarray  # bool, cadences that fail the default quality mask
 
 
+@dataclass(frozen=True)
+class CentroidSegment:
+    """One quarter/sector's flux-weighted centroid (MOM_CENTR1/2, pixels) at good cadences."""
+
+    label: str
+    time: np.ndarray
+    column: np.ndarray
+    row: np.ndarray
+
+
+#: Figures stacked on one time axis keep the same borders, so their frames (and times) line up;
+#: the right border holds the legend (at most 2 + 6 entries, see ``lightcurve_figure``).
+STACKED_BORDERS = {"min_border_left": 70, "min_border_right": 190}
+#: TCEs whose transits get a mark and a legend entry (the legend must fit beside a short plot).
+MAX_TRANSIT_SETS = 6
+
+
+def _transit_marks(fig, transit_times: Sequence[tuple[str, np.ndarray]]) -> list[LegendItem]:  # noqa: ANN001
+    """Dashed vertical lines at each TCE's transit times, one legend entry (and toggle) per TCE."""
+    items = []
+    for index, (label, times) in enumerate(transit_times[:MAX_TRANSIT_SETS]):
+        if not len(times):
+            continue
+        color = Category10_10[(index + 3) % 10]
+        marks = fig.vspan(x=np.asarray(times, dtype=float), line_color=color, line_alpha=0.45, line_dash="dashed")
+        items.append(LegendItem(label=f"{label} transits", renderers=[marks]))
+    return items
+
+
+def _side_legend(fig, items: list[LegendItem]) -> None:  # noqa: ANN001
+    """A compact, clickable legend beside the plot (never over the data)."""
+    if not items:
+        return
+    legend = Legend(
+        items=items, click_policy="hide", label_text_font_size="8pt", spacing=0, padding=4,
+        glyph_height=16, label_height=16,
+    )
+    fig.add_layout(legend, "right")
+
+
 def lightcurve_figure(
     segments: Sequence[Segment],
     *,
@@ -31,8 +71,13 @@ def lightcurve_figure(
     transit_times: Sequence[tuple[str, np.ndarray]] = (),
     title: str = "",
     height: int = 320,
+    segments_label: str | None = None,
 ):
-    """Normalised flux per segment; flagged cadences as grey crosses; TCE transit times as lines."""
+    """Normalised flux per segment; flagged cadences as grey crosses; TCE transit times as lines.
+
+    The legend has one entry for all segments (however many quarters or sectors: it must fit beside
+    the plot; hover names a point's segment), one for the flagged cadences and one per TCE.
+    """
     fig = figure(
         title=title,
         height=height,
@@ -42,29 +87,75 @@ def lightcurve_figure(
         x_axis_label=time_label,
         y_axis_label="normalised flux",
         output_backend="canvas",
+        name="lightcurve",
+        **STACKED_BORDERS,
     )
+    drawn, flagged = [], []
     for index, segment in enumerate(segments):
         good = ~segment.flagged
         color = Category10_10[index % 10]
-        source = ColumnDataSource({"t": segment.time[good], "f": segment.flux[good]})
-        fig.scatter("t", "f", source=source, size=2, color=color, legend_label=segment.label)
+        source = ColumnDataSource({"t": segment.time[good], "f": segment.flux[good], "s": [segment.label] * int(good.sum())})
+        drawn.append(fig.scatter("t", "f", source=source, size=2, color=color))
         if segment.flagged.any():
             bad = ColumnDataSource({"t": segment.time[segment.flagged], "f": segment.flux[segment.flagged]})
-            fig.scatter("t", "f", source=bad, size=4, marker="x", color="#999999", legend_label="flagged")
-    for index, (label, times) in enumerate(transit_times):
-        color = Category10_10[(index + 3) % 10]
-        for t in times:
-            fig.add_layout(Span(location=float(t), dimension="height", line_color=color, line_alpha=0.35, line_dash="dashed"))
-        if len(times):
-            fig.scatter([times[0]], [np.nan], color=color, legend_label=f"{label} transits")
-    fig.add_tools(HoverTool(tooltips=[("time", "@t{0.0000}"), ("flux", "@f{0.000000}")]))
-    if segments:
-        legend = fig.legend[0]
-        legend.click_policy = "hide"
-        legend.label_text_font_size = "8pt"
-        legend.spacing = 0
-        legend.padding = 4
-        fig.add_layout(legend, "right")  # beside the plot, never over the data
+            flagged.append(fig.scatter("t", "f", source=bad, size=4, marker="x", color="#999999"))
+    items = []
+    if drawn:
+        label = segments_label or (segments[0].label if len(segments) == 1 else f"{segments[0].label}–{segments[-1].label}")
+        items.append(LegendItem(label=label, renderers=drawn))
+    if flagged:
+        items.append(LegendItem(label="flagged", renderers=flagged))
+    items += _transit_marks(fig, transit_times)
+    fig.add_tools(HoverTool(renderers=drawn, tooltips=[("", "@s"), ("time", "@t{0.0000}"), ("flux", "@f{0.000000}")]))
+    _side_legend(fig, items)
+    return fig
+
+
+def centroid_figure(
+    segments: Sequence[CentroidSegment],
+    *,
+    x_range,  # noqa: ANN001 - the light curve's Range1d/DataRange1d: shared zoom and pan
+    time_label: str,
+    transit_times: Sequence[tuple[str, np.ndarray]] = (),
+    height: int = 220,
+):
+    """Centroid shift in column and row against time, each segment about its own median (pixels).
+
+    Drawn under the light curve on the same ``x_range``, with the same transit marks: a shift
+    that coincides with the dips means the signal comes from a neighbouring star.
+    """
+    fig = figure(
+        title="Flux-weighted centroid (MOM_CENTR1/2) minus each segment's median",
+        height=height,
+        sizing_mode="stretch_width",
+        tools=TOOLS,
+        active_scroll="wheel_zoom",
+        x_range=x_range,
+        x_axis_label=time_label,
+        y_axis_label="shift (pixels)",
+        output_backend="canvas",
+        name="centroid",
+        **STACKED_BORDERS,
+    )
+    columns, rows = [], []
+    for segment in segments:
+        if segment.time.size == 0:
+            continue
+        source = ColumnDataSource({
+            "t": segment.time, "c": segment.column - np.nanmedian(segment.column),
+            "r": segment.row - np.nanmedian(segment.row), "s": [segment.label] * segment.time.size,
+        })
+        columns.append(fig.scatter("t", "c", source=source, size=2, color="#1f77b4"))
+        rows.append(fig.scatter("t", "r", source=source, size=2, color="#d62728"))
+    items = []
+    if columns:
+        items += [LegendItem(label="column", renderers=columns), LegendItem(label="row", renderers=rows)]
+    items += _transit_marks(fig, transit_times)
+    fig.add_tools(HoverTool(
+        renderers=columns + rows,
+        tooltips=[("", "@s"), ("time", "@t{0.0000}"), ("column", "@c{0.0000} px"), ("row", "@r{0.0000} px")],
+    ))
+    _side_legend(fig, items)
     return fig
 
 
@@ -97,18 +188,27 @@ def histogram_figure(values: np.ndarray, *, title: str, x_label: str, bins: int 
     """Histogram of a catalogue column (periods, durations); log bins when the range spans decades."""
     data = np.asarray(values, dtype=float)
     data = data[np.isfinite(data) & ((data > 0) if log_x else True)]
-    fig = figure(
-        title=title, height=260, sizing_mode="stretch_width", tools=TOOLS, x_axis_label=x_label,
-        y_axis_label="count", x_axis_type="log" if log_x else "linear", output_backend="canvas",
-    )
     if data.size == 0:
-        return fig
+        return binned_histogram_figure([], [], title=title, x_label=x_label, log_x=log_x)
     if log_x:
         edges = np.logspace(np.log10(data.min()), np.log10(data.max()) + 1e-9, bins + 1)
     else:
         edges = np.linspace(data.min(), data.max() + 1e-9, bins + 1)
     counts, edges = np.histogram(data, bins=edges)
-    fig.quad(top=counts, bottom=0, left=edges[:-1], right=edges[1:], fill_color="#1f77b4", line_color="white")
+    return binned_histogram_figure(edges, counts, title=title, x_label=x_label, log_x=log_x)
+
+
+def binned_histogram_figure(edges: Sequence[float], counts: Sequence[int], *, title: str, x_label: str,
+                            log_x: bool = False):
+    """A histogram already binned (``len(edges) == len(counts) + 1``), e.g. counted by the database."""
+    fig = figure(
+        title=title, height=260, sizing_mode="stretch_width", tools=TOOLS, x_axis_label=x_label,
+        y_axis_label="count", x_axis_type="log" if log_x else "linear", output_backend="canvas",
+    )
+    if len(counts) == 0:
+        return fig
+    edges = np.asarray(edges, dtype=float)
+    fig.quad(top=list(counts), bottom=0, left=edges[:-1], right=edges[1:], fill_color="#1f77b4", line_color="white")
     return fig
 
 

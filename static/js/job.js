@@ -1,8 +1,11 @@
-// Live job progress: poll the API until the job finishes; no page reload.
+// Live job progress: poll the API until the job finishes; no page reload. When the status changes
+// (queued -> running -> a final state) the page's details (times, attempts, report summary with
+// links, artifacts, provenance) are fetched again as server-rendered HTML (?fragment=1) and swapped in.
 (function () {
   const root = document.getElementById("job");
   if (!root) return;
   const api = root.dataset.api;
+  let shownStatus = root.dataset.status;
   const finished = new Set(["succeeded", "failed", "cancelled"]);
   const $ = (id) => document.getElementById(id);
   function fmtEta(s) {
@@ -31,13 +34,26 @@
     const error = $("job-error");
     error.hidden = !job.error_summary;
     error.textContent = job.error_summary || "";
-    if (Object.keys(job.result || {}).length) $("job-result").textContent = JSON.stringify(job.result, null, 2);
-    if (finished.has(job.status)) {
-      const form = $("cancel-form");
-      if (form) form.remove();
-      return;
-    }
+    if (job.status !== shownStatus && (await refreshDetails())) shownStatus = job.status;
+    if (finished.has(job.status) && job.status === shownStatus) return;
     setTimeout(poll, 1000);
+  }
+  // The details as the server renders them now; false (and the next poll tries again) on failure.
+  async function refreshDetails() {
+    try {
+      const url = new URL(window.location.href);
+      url.searchParams.set("fragment", "1");
+      const response = await fetch(url, { headers: { Accept: "text/html" } });
+      if (!response.ok) return false;
+      const html = await response.text();
+      const details = $("job-details");
+      const open = $("job-raw-report") && $("job-raw-report").open;
+      details.innerHTML = html;
+      if (open && $("job-raw-report")) $("job-raw-report").open = true;
+      return true;
+    } catch (err) {
+      return false;
+    }
   }
   poll();
 })();

@@ -85,6 +85,5 @@ def test_it_imports_tables_from_tap_and_queues_imports(fake_archive, data_root: 
     assert Job.objects.get().params == {
         "names": ["toi"],
         "source": "tap",
-        "demo_dir": None,
         "limit": None,
     }

@@ -11,43 +11,68 @@ from astropy.io import fits
 
 from apps.archive.models import ArchiveFile, FileState
 from apps.archive.science.lightcurve_file import SERIES_COLUMNS
+from apps.archive.science.naming import k2_campaign, parse_name
 from apps.archive.science.quality import KEPLER_DEFAULT_BITMASK, TESS_DEFAULT_BITMASK
 from apps.archive.services import lightcurve_ingest_file, lightcurves_ingest_files
 from apps.catalog.models import LightCurve, Target
 from apps.core.errors import InvalidInput
+from tests.demo_files import LIGHTCURVE_FOLDERS, lightcurve_files, manifest_files
 
 pytestmark = pytest.mark.django_db
 
 
 def demo_files(demo_data: Path) -> list[Path]:
-    return sorted((demo_data / "kepler").glob("*.fits")) + sorted(
-        (demo_data / "tess").glob("*.fits")
-    )
+    return lightcurve_files(demo_data)
+
+
+#: What each mission's primary header calls the star and the season.
+ID_KEY = {"kepler": "KEPLERID", "k2": "KEPLERID", "tess": "TICID"}
+SEASON_KEY = {"kepler": "QUARTER", "k2": "CAMPAIGN", "tess": "SECTOR"}
 
 
 def test_it_ingests_every_demo_light_curve(demo_data: Path, data_root: Path) -> None:
     files = demo_files(demo_data)
+    listed = [n for n in manifest_files(demo_data) if n.split("/")[0] in LIGHTCURVE_FOLDERS]
     rows = [lightcurve_ingest_file(path=path) for path in files]
-    assert LightCurve.objects.count() == len(files) == 27
+    assert LightCurve.objects.count() == len(files) == len(listed)
     for path, row in zip(files, rows, strict=True):
+        mission = path.parent.name
         with fits.open(path) as hdus:
             header, table = hdus[0].header, hdus["LIGHTCURVE"].data
-            is_tess = header["TELESCOP"] == "TESS"
+            season = header[SEASON_KEY[mission]]
+            assert row.mission == mission
             assert row.n_points == len(table)
-            assert row.quarter_or_sector == (header["SECTOR"] if is_tess else header["QUARTER"])
-            assert row.time_system == ("BTJD" if is_tess else "BKJD")
+            # K2's split campaigns say CAMPAIGN = 101/102; the row keeps campaign 10, as the
+            # file name (and the download ledger) do
+            assert row.quarter_or_sector == (k2_campaign(season) if mission == "k2" else season)
+            assert row.quarter_or_sector == parse_name(path.name).season or mission == "kepler"
+            assert row.time_system == ("BTJD" if mission == "tess" else "BKJD")
             assert row.time_start == pytest.approx(np.nanmin(table["TIME"]))
             assert row.time_end == pytest.approx(np.nanmax(table["TIME"]))
-            assert row.target.identifier == str(header["TICID"] if is_tess else header["KEPLERID"])
+            assert row.target.identifier == str(header[ID_KEY[mission]])
         assert row.source_filename == path.name
         assert (data_root / row.parquet_path).is_file()
         assert row.provenance["code_version"]
-    cadences = sorted(LightCurve.objects.values_list("cadence", flat=True))
-    assert (
-        cadences.count("short") == 1
-        and cadences.count("2min") == 2
-        and cadences.count("long") == 24
-    )
+    expected = {"short": 0, "2min": 0, "long": 0}
+    for path in files:  # the cadence each file name says
+        expected[parse_name(path.name).cadence] += 1
+    cadences = list(LightCurve.objects.values_list("cadence", flat=True))
+    assert {cadence: cadences.count(cadence) for cadence in expected} == expected
+    assert set(LightCurve.objects.values_list("mission", flat=True)) == set(LIGHTCURVE_FOLDERS)
+
+
+def test_it_fills_k2_targets_from_the_header_without_the_empty_stellar_keywords(
+    demo_data: Path, data_root: Path
+) -> None:
+    for path in sorted((demo_data / "k2").glob("*.fits")):
+        row = lightcurve_ingest_file(path=path)
+        with fits.open(path) as hdus:
+            header = hdus[0].header
+        target = row.target
+        assert (target.mission, target.identifier) == ("k2", str(header["KEPLERID"]))
+        assert target.display_id == f"EPIC {header['KEPLERID']}"
+        assert "TEFF" in header and header["TEFF"] is None  # present, without a value
+        assert target.teff is None and target.ra == pytest.approx(header["RA_OBJ"])
 
 
 def test_it_writes_the_series_values_unchanged_with_the_default_mask(

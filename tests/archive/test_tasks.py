@@ -36,7 +36,7 @@ def test_it_runs_a_download_job_then_queues_and_runs_the_ingest_job(
         "cpu",
         JobStatus.SUCCEEDED,
     )
-    assert ingest.result == {"ingested": 2, "rejected": []}
+    assert ingest.result == {"ingested": 2, "rejected": [], "failed": 0, "failures": []}
     assert LightCurve.objects.count() == 2
     assert set(ArchiveFile.objects.filter(jobs=download).values_list("state", flat=True)) == {
         FileState.INGESTED,
@@ -68,8 +68,9 @@ def test_it_imports_the_local_tables_in_a_job(
     demo_data: Path, settings, django_capture_on_commit_callbacks
 ) -> None:  # noqa: ANN001
     settings.GAIA_JOBS_EAGER = True
+    settings.GAIA_DEMO_DATA = demo_data  # the folder comes from the settings, never the parameters
     with django_capture_on_commit_callbacks(execute=True):
-        job = tables_enqueue(names=["dr24_tce"], source="local", demo_dir=str(demo_data))
+        job = tables_enqueue(names=["dr24_tce"], source="local")
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED and job.queue_name == "downloads"
     assert job.result["tables"]["dr24_tce"]["tces_created"] == TCE.objects.count() > 20000

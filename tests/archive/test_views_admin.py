@@ -9,6 +9,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
+from apps.accounts.roles import set_role
 from apps.archive.admin import ArchiveFileAdmin, fetch_all_lightcurves
 from apps.archive.models import ArchiveFile, FileState
 from apps.archive.views import target_fetch
@@ -28,12 +29,22 @@ def post(user, data: dict | None = None):  # noqa: ANN001, ANN201
 
 def test_it_queues_a_download_of_every_light_curve_of_the_target() -> None:
     user = User.objects.create_user("astro")
+    set_role(user, "operator")
     target = Target.objects.create(mission="kepler", identifier="11442793")
     response = target_fetch(post(user), target_id=target.pk)
     job = Job.objects.get()
     assert response.status_code == 302 and response.url.endswith(f"/{job.pk}/")
     assert job.params["identifiers"] == [11442793] and job.params["seasons"] is None
     assert job.requested_by == user and list(job.targets.all()) == [target]
+
+
+def test_it_queues_nothing_for_a_viewer_even_when_the_view_is_called_directly() -> None:
+    viewer = User.objects.create_user("reader")
+    target = Target.objects.create(mission="kepler", identifier="11442793")
+    request = post(viewer)
+    target_fetch(request, target_id=target.pk)
+    assert not Job.objects.exists()
+    assert "may not queue" in str(list(request._messages)[0])
 
 
 def test_it_asks_anonymous_visitors_to_log_in() -> None:
@@ -45,7 +56,9 @@ def test_it_asks_anonymous_visitors_to_log_in() -> None:
 
 def test_it_explains_why_a_galex_target_cannot_be_fetched() -> None:
     target = Target.objects.create(mission="galex", identifier="123")
-    request = post(User.objects.create_user("astro"), {"next": "/targets/1/"})
+    astro = User.objects.create_user("astro")
+    set_role(astro, "operator")
+    request = post(astro, {"next": "/targets/1/"})
     response = target_fetch(request, target_id=target.pk)
     assert response.url == "/targets/1/" and not Job.objects.exists()
     assert "not fetched from MAST" in str(list(request._messages)[0])

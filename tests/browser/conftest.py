@@ -51,3 +51,12 @@ def page(browser):
     yield opened
     context.close()
 
+
+
+def login(page, live_server, username: str, password: str = "s3cret-pass") -> None:  # noqa: ANN001
+    """Log in through the real login form (the password of tests.conftest.make_user)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("load")

@@ -9,6 +9,7 @@ from apps.catalog.models import TCE, LightCurve, Target
 from apps.galex.models import Eclipse, EclipseStatus
 from apps.jobs.models import Job
 from apps.ml.models import Prediction
+from tests.demo_files import LIGHTCURVE_FOLDERS, lightcurve_files, manifest_files
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,16 @@ def test_it_loads_every_demo_star_with_light_curves_tces_scores_and_galex(settin
     call_command("load_demo", "--demo-dir", str(demo_data), "--no-progress")
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "errors" not in report["report"], report["report"].get("errors")
-    assert LightCurve.objects.count() == 27
+    files = lightcurve_files(demo_data)
+    listed = [n for n in manifest_files(demo_data) if n.split("/")[0] in LIGHTCURVE_FOLDERS]
+    assert LightCurve.objects.count() == len(files) == len(listed)
+    for mission in LIGHTCURVE_FOLDERS:  # every file of every mission folder, K2 included
+        names = {p.name for p in files if p.parent.name == mission}
+        loaded = LightCurve.objects.filter(mission=mission).values_list("source_filename")
+        assert {name for (name,) in loaded} == names, mission
+    k2 = LightCurve.objects.filter(mission="k2").select_related("target")
+    seasons = {(c.target.display_id, c.quarter_or_sector) for c in k2}
+    assert seasons >= {("EPIC 201437844", 10), ("EPIC 246441449", 12)}  # C10 part 2 is C10
     assert TCE.objects.filter(source="kepler_dr24").count() == 20367
     for query in ("Kepler-90", "KIC 2306740", "Boyajian's star", "Kepler-6", "TrES-2", "WASP-126", "WASP-46"):
         target = Target.objects.filter(search_names__contains=[query.lower()]).first()
@@ -27,6 +37,9 @@ def test_it_loads_every_demo_star_with_light_curves_tces_scores_and_galex(settin
     wasp126 = Target.objects.get(mission="tess", identifier="25155310")
     assert TCE.objects.filter(target=wasp126, source="search", period_days__gt=3.28, period_days__lt=3.30).exists()
     assert Prediction.objects.filter(tce__target__identifier="10874614").exists()
+    # Kepler-90 h (331.6 d) is longer than the three quarters but one transit is in them
+    processed = report["report"]["process and score"]["targets"]
+    assert processed["KIC 11442793"]["failed"] == 0 and processed["KIC 11442793"]["views"] >= 1
     assert Eclipse.objects.filter(source="synthetic", status=EclipseStatus.REDUCED).exists()
     assert Eclipse.objects.filter(source="gphoton").count() == 2
     job = Job.objects.get(kind="load_demo")

@@ -51,10 +51,10 @@ def test_it_renders_tce_and_job_pages(client):
     assert f"/api/jobs/{job.pk}" in html
 
 
-def test_it_lets_only_staff_open_the_enqueue_form(client, user, staff):
+def test_it_lets_only_operators_open_the_enqueue_form(client, viewer, staff):
     assert client.get("/jobs/new/").status_code == 302
-    client.force_login(user)
-    assert client.get("/jobs/new/").status_code == 302
+    client.force_login(viewer)
+    assert client.get("/jobs/new/").status_code == 403
     client.force_login(staff)
     response = client.get("/jobs/new/")
     assert response.status_code == 200 and "worker_check" in response.content.decode()

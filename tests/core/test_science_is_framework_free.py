@@ -12,6 +12,7 @@ SCIENCE_PACKAGES = [
     "apps.lightcurves.science",
     "apps.galex.science",
     "apps.ml.science",
+    "apps.vetting.science",
 ]
 
 

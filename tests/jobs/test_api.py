@@ -43,10 +43,13 @@ def test_it_explains_bad_enqueue_requests(client, user):
     assert bad_target.status_code == 422 and "99999" in bad_target.json()["detail"]
 
 
-def test_it_lets_only_the_owner_or_staff_cancel(client, user, staff):
+def test_it_lets_only_the_owner_or_an_operator_cancel(client, vetter, staff):
     job = JobFactory(requested_by=staff)
-    client.force_login(user)
+    assert client.post(f"/api/jobs/{job.pk}/cancel").status_code == 401
+    client.force_login(vetter)
     assert client.post(f"/api/jobs/{job.pk}/cancel").status_code == 403
+    job.refresh_from_db()
+    assert job.status == "queued" and not job.cancel_requested
     client.force_login(staff)
     response = client.post(f"/api/jobs/{job.pk}/cancel")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"

@@ -45,11 +45,15 @@ def test_it_builds_views_for_every_tce_and_versions_reprocessing(eclipsing_binar
     ) == [2, 1]
 
 
-def test_it_reports_a_tce_whose_period_exceeds_the_data_and_goes_on(eclipsing_binary):
+def test_it_reports_a_tce_with_no_transit_in_the_data_and_goes_on(eclipsing_binary):
     target, tce = eclipsing_binary
+    # longer than the data is fine while a transit falls in it (BKJD 200 is in Q2) ...
+    long = TCEFactory(target=target, tce_number=8, period_days=400.0, epoch=200.0, duration_hours=10.0)
+    # ... but no transit of this one does (140 and 540 are outside Q2-Q3)
     TCEFactory(target=target, tce_number=9, period_days=400.0, epoch=140.0, duration_hours=10.0)
     report = services.target_process(target=target, presets=["yu2019"])
-    assert any("baseline" in reason for reason in report["failed"].values())
+    assert list(report["failed"].values()) == ["no transit of this TCE falls in the data"]
+    assert tce_views_latest(tce_id=long.pk, preset="yu2019")[0]["global_view"].shape == (201,)
     views, _ = tce_views_latest(tce_id=tce.pk, preset="yu2019")
     assert views["global_view"].shape == (201,) and views["local_view"].shape == (61,)
 

@@ -145,7 +145,7 @@ def test_it_feeds_scalar_models_tce_columns_in_training_units(tiny_scalar_model,
     processed_tce.save()
     version = modelversion_register(manifest_path=tiny_scalar_model)
     report = tces_score(tces=[processed_tce], version=version)
-    assert report == {"model": str(version), "scored": 1, "skipped": {}}
+    assert report == {"model": str(version), "model_version": version.pk, "scored": 1, "skipped": {}}
     arrays, _ = tce_views_latest(tce_id=processed_tce.pk, preset="yu2019")
     views = {name: arrays[name] for name in ("global_view", "local_view")}
     loaded = load_model(tiny_scalar_model)

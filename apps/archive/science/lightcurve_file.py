@@ -6,12 +6,14 @@ mission from the headers, and returns native-endian contiguous columns ready for
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import ChecksumMismatch, FitsFormatError, MissingColumns, UnknownMission
 from .fits import Header, checksum_problems, column_values, parse_hdus, read_bintable
+from .naming import k2_campaign
 from .quality import DEFAULT_BITMASK, good_quality
 
 FLOAT_COLUMNS = (
@@ -53,7 +55,8 @@ class LightCurveFile:
     identifier : int
         KIC (Kepler), EPIC (K2) or TIC (TESS) number.
     season : int
-        Quarter (Kepler), campaign (K2) or sector (TESS).
+        Quarter (Kepler), campaign (K2; a split campaign's parts, ``CAMPAIGN = 101``/``102``,
+        are both campaign 10, as in file names) or sector (TESS).
     cadence : str
         ``"long"`` (29.4 min), ``"short"`` (58.8 s Kepler, 20 s TESS) or ``"2min"`` (TESS).
     columns : dict of str to ndarray, each shape (n,)
@@ -110,11 +113,22 @@ def _header_int(header: Header, key: str) -> int:
     return value
 
 
+def _finite(value: object) -> float | None:
+    """A header value as a finite float, or None (missing, text, bool, NaN, inf, 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _cadence(mission: str, primary: Header, table_header: Header) -> str:
     if mission in ("kepler", "k2"):
         return "short" if "short" in str(primary.get("OBSMODE", "")).lower() else "long"
-    step = table_header.get("TIMEDEL")
-    seconds = float(step) * 86400.0 if isinstance(step, int | float) else 120.0
+    step = _finite(table_header.get("TIMEDEL"))
+    seconds = step * 86400.0 if step is not None else 120.0
     if seconds < 60.0:
         return "short"
     return "2min" if seconds <= 150.0 else "long"
@@ -124,15 +138,20 @@ def _stellar(primary: Header) -> dict[str, float]:
     values: dict[str, float] = {}
     for name, keys in _STELLAR_KEYS.items():
         for key in keys:
-            value = primary.get(key)
-            if (
-                isinstance(value, int | float)
-                and not isinstance(value, bool)
-                and np.isfinite(value)
-            ):
-                values[name] = float(value)
+            value = _finite(primary.get(key))  # K2 headers have TEFF etc. without a value
+            if value is not None:
+                values[name] = value
                 break
     return values
+
+
+def _check_scalar_number(dtype: np.dtype, name: str, *, integer: bool) -> None:
+    """A series column must hold one number per row (integers for flags and cadence numbers)."""
+    kinds = "iu" if integer else "iuf"
+    if dtype.shape or dtype.kind not in kinds:
+        what = "an integer" if integer else "a number"
+        shape = dtype.shape or ""
+        raise FitsFormatError(f"column {name} is {dtype.str}{shape}, not {what} per row")
 
 
 def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -> LightCurveFile:
@@ -155,6 +174,9 @@ def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -
         TELESCOP is neither Kepler nor TESS.
     MissingColumns
         The LIGHTCURVE table lacks a needed column.
+
+    All of these subclass :class:`~.errors.ArchiveDataError` (a ValueError); nothing else is
+    raised, whatever the bytes (the reader is fuzzed with truncated, flipped and absurd files).
     """
     hdus = parse_hdus(buf)
     if verify_checksums:
@@ -172,6 +194,9 @@ def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -
     missing = [name for name in (*FLOAT_COLUMNS, quality_name) if name not in names]
     if missing:
         raise MissingColumns(f"LIGHTCURVE table lacks {', '.join(missing)}")
+    for name in (*FLOAT_COLUMNS, quality_name, "CADENCENO"):
+        if name in names:
+            _check_scalar_number(table.dtype[name], name, integer=name not in FLOAT_COLUMNS)
     columns = {name: column_values(table, table_hdu.header, name) for name in FLOAT_COLUMNS}
     quality = column_values(table, table_hdu.header, quality_name).astype(np.int32, copy=False)
     columns["QUALITY"] = quality
@@ -183,10 +208,11 @@ def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -
     columns["GOOD_QUALITY"] = good_quality(quality, bitmask)
     id_key = "TICID" if mission == "tess" else "KEPLERID"
     season_key = {"kepler": "QUARTER", "k2": "CAMPAIGN", "tess": "SECTOR"}[mission]
+    season = _header_int(primary, season_key)
     return LightCurveFile(
         mission=mission,
         identifier=_header_int(primary, id_key),
-        season=_header_int(primary, season_key),
+        season=k2_campaign(season) if mission == "k2" else season,
         cadence=_cadence(mission, primary, table_hdu.header),
         columns=columns,
         stellar=_stellar(primary),

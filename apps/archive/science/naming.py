@@ -72,6 +72,16 @@ _K2_PART_CAMPAIGN = {
     part: campaign for campaign, parts in K2_CAMPAIGN_PARTS.items() for part in parts
 }
 
+
+def k2_campaign(part: int) -> int:
+    """The campaign of a K2 header ``CAMPAIGN`` value, which numbers split campaigns by part.
+
+    Campaigns 9-11 were taken in two parts, and their files say ``CAMPAIGN = 91``/``92``,
+    ``101``/``102``, ``111``/``112``; every other campaign number is the campaign itself. The
+    campaign is what file names (:func:`parse_name`) and the archive ledger use as the season.
+    """
+    return _K2_PART_CAMPAIGN.get(str(part), part) if part >= 90 else part
+
 MAX_KEPLER_ID = 999_999_999
 MAX_TIC_ID = 9_999_999_999_999_999
 
@@ -109,8 +119,9 @@ def parse_identifier(value: str | int, *, mission: str) -> int:
         if text.startswith(prefix):
             text = text[len(prefix) :].strip(" -_")
             break
-    if not text.isdigit():
-        raise BadIdentifier(f"{value!r} is not a {_id_word(mission)} number")
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int(); 20 digits exceed every range.
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:
+        raise BadIdentifier(f"{str(value)[:40]!r} is not a {_id_word(mission)} number")
     number = int(text)
     limit = MAX_TIC_ID if mission == "tess" else MAX_KEPLER_ID
     if not 0 < number <= limit:

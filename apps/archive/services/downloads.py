@@ -13,9 +13,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from apps.archive.clients import fetch_policy, mast_download_url, transport_for, verify_fits_file
+from apps.archive.clients import (
+    SOURCES,
+    fetch_policy,
+    mast_download_url,
+    mirror_root_for,
+    transport_for,
+    verify_fits_file,
+)
 from apps.archive.fetch import FetchRequest, fetch_files
 from apps.archive.models import SETTLED_STATES, ArchiveFile, FileState, TessSectorFile
+from apps.archive.params import DownloadParams
 from apps.archive.science.errors import ArchiveDataError
 from apps.archive.science.naming import (
     ArchiveName,
@@ -36,6 +44,7 @@ from apps.archive.services.ledger import (
 )
 from apps.archive.services.tess import TESS_LAST_SECTOR, tess_sector_scripts_ensure
 from apps.catalog.models import TCE, Mission, TCESource
+from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
 from apps.core.files import data_root
 from apps.jobs.models import Job
@@ -62,17 +71,15 @@ class DownloadSpec:
     catalog: str | None = None
     limit: int | None = None
     ingest: bool = True
-    source: str = "mast"
-    mirror_root: str | None = None
+    source: str = "mast"  # "mirror" reads GAIA_ARCHIVE_MIRROR_ROOT (a folder is never a parameter)
     concurrency: int | None = None
     max_attempts: int = 5
     recheck_missing: bool = False
 
     @classmethod
     def from_params(cls, params: dict) -> DownloadSpec:
-        """Build and validate a spec from job params or API/command input."""
-        known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
-        spec = cls(**known)
+        """Build and validate a spec from job params or API input (``DownloadParams``: unknown keys refused)."""
+        spec = cls(**params_validate(DownloadParams, params, what="archive_download").model_dump())
         spec.validate()
         return spec
 
@@ -98,9 +105,14 @@ class DownloadSpec:
             raise InvalidInput("max_attempts must be between 1 and 20")
         try:
             self.identifiers = [parse_identifier(i, mission=self.mission) for i in self.identifiers]
+            if self.seasons is not None and self.mission == "kepler":  # unknown quarters refused now
+                kepler_names(1, cadence=self.cadence, quarters=self.seasons)
+            elif self.seasons is not None and self.mission == "k2":
+                k2_names(1, campaigns=self.seasons)
         except ArchiveDataError as exc:
             raise InvalidInput(str(exc)) from exc
-        transport_for(source=self.source, mirror_root=self.mirror_root)  # validates the source
+        if self.source not in SOURCES:
+            raise InvalidInput(f"unknown source {self.source!r}; use one of {', '.join(SOURCES)}")
 
     def as_params(self) -> dict:
         return asdict(self)
@@ -122,7 +134,7 @@ def _catalog_identifiers(spec: DownloadSpec) -> list[int]:
     return identifiers
 
 
-def download_plan(*, spec: DownloadSpec) -> list[ArchiveName]:
+def download_plan(*, spec: DownloadSpec, mirror_root: str | None = None) -> list[ArchiveName]:
     """Every file the request may need (Kepler: all quarter stamps; TESS: from sector scripts)."""
     identifiers = _catalog_identifiers(spec) if spec.catalog else spec.identifiers
     try:
@@ -137,7 +149,7 @@ def download_plan(*, spec: DownloadSpec) -> list[ArchiveName]:
     except ArchiveDataError as exc:
         raise InvalidInput(str(exc)) from exc
     sectors = spec.seasons or list(range(1, TESS_LAST_SECTOR + 1))
-    tess_sector_scripts_ensure(sectors=sectors, source=spec.source, mirror_root=spec.mirror_root)
+    tess_sector_scripts_ensure(sectors=sectors, source=spec.source, mirror_root=mirror_root)
     rows = TessSectorFile.objects.filter(tic_id__in=identifiers, sector_id__in=sectors).order_by(
         "sector_id", "tic_id"
     )
@@ -162,7 +174,8 @@ def download_files(
     files : sequence of ArchiveFile
         Ledger rows (see :func:`ledger_ensure`); settled ones are skipped.
     source, mirror_root : str
-        ``"mast"`` (the network) or ``"mirror"`` with a local folder.
+        ``"mast"`` (the network) or ``"mirror"`` with a local folder (default
+        ``GAIA_ARCHIVE_MIRROR_ROOT``).
     concurrency, max_attempts : int
         Requests in flight (default ``GAIA_DOWNLOAD_CONCURRENCY``) and attempts per file.
     recheck_missing : bool
@@ -196,9 +209,10 @@ def download_files(
     with AdvisoryClaims() as claims:
         for event in fetch_files(requests, policy, transport=transport, claims=claims):
             writer.apply(event)
+    writer.close()
     seconds = time.monotonic() - started
     return {
-        "source": source if source == "mast" else f"mirror:{mirror_root}",
+        "source": source if source == "mast" else f"mirror:{mirror_root_for(mirror_root)}",
         "files": len(files),
         "fetched": len(todo),
         "skipped": len(files) - len(todo),
@@ -219,21 +233,24 @@ def download_run(
     on_progress: ProgressCallback | None = None,
     on_ingest_progress: Callable[[int, int], None] | None = None,
     policy_overrides: dict | None = None,
+    mirror_root: str | None = None,
 ) -> dict:
     """Plan, fetch, verify and (optionally) ingest what ``spec`` asks for; return the report.
 
     ``ingest_inline=False`` leaves verified files for an ingest job (the actor enqueues one on
-    the cpu queue); the command line ingests inline.
+    the cpu queue); the command line ingests inline. ``mirror_root`` (the command line's
+    ``--mirror``) overrides ``GAIA_ARCHIVE_MIRROR_ROOT`` for ``source="mirror"``.
     """
     spec.validate()
-    names = download_plan(spec=spec)
+    transport_for(source=spec.source, mirror_root=mirror_root)  # a missing mirror fails before any work
+    names = download_plan(spec=spec, mirror_root=mirror_root)
     files = ledger_ensure(names=names, job=job)
     report: dict = {"request": spec.as_params()}
     report.update(
         download_files(
             files=files,
             source=spec.source,
-            mirror_root=spec.mirror_root,
+            mirror_root=mirror_root,
             concurrency=spec.concurrency,
             max_attempts=spec.max_attempts,
             recheck_missing=spec.recheck_missing,

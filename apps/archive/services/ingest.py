@@ -5,6 +5,12 @@ file never stops the others), the batch's Parquet files are made durable togethe
 (:mod:`apps.archive.durable`: one filesystem sync instead of one fsync per file), and only then
 are the database rows written, in one transaction. A row therefore never points at a
 file that a crash could lose. Re-ingesting a file updates the same LightCurve row.
+
+Series are written in the staging folder (``apps.core.files.staging_dir``, emptied when a job
+starts and ends) and renamed into place, so a killed run leaves no partial file among the
+products. A file that cannot be written or published (a full disk: "No space left on device")
+fails alone with that reason and stays verified in the ledger, to be ingested again once there
+is room; it is not "rejected", which means the bytes themselves are unusable.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.archive.durable import publish
+from apps.archive.durable import publish_each
 from apps.archive.models import ArchiveFile, FileState
 from apps.archive.science.errors import ArchiveDataError, UnknownMission
 from apps.archive.science.lightcurve_file import LightCurveFile, read_lightcurve
@@ -28,7 +34,7 @@ from apps.archive.science.series import TIME_SYSTEM, series_table, write_series
 from apps.archive.services.targets import targets_upsert
 from apps.catalog.models import LightCurve
 from apps.core.errors import InvalidInput
-from apps.core.files import data_root, relative_data_path
+from apps.core.files import data_root, relative_data_path, staging_dir
 from apps.jobs.models import Job
 from apps.jobs.runner import code_version
 
@@ -46,6 +52,8 @@ class IngestOutcome:
     path: Path
     lightcurve: LightCurve | None = None
     error: str = ""
+    local: OSError | None = None
+    """Set when the file failed for a local reason (a full disk), not because of its content."""
 
 
 @dataclass
@@ -99,14 +107,30 @@ def _check_name(filename: str, lc: LightCurveFile) -> None:
 
 
 def _write(prepared: _Prepared) -> None:
-    prepared.final.parent.mkdir(parents=True, exist_ok=True)
-    prepared.tmp = prepared.final.with_name(f".{prepared.final.name}.{uuid.uuid4().hex[:8]}.part")
-    table = series_table(prepared.lc, source_name=prepared.path.name, source_sha256=prepared.sha256)
-    write_series(table, prepared.tmp)
+    prepared.tmp = staging_dir() / f"{prepared.final.name}.{uuid.uuid4().hex[:8]}.part"
+    try:
+        prepared.final.parent.mkdir(parents=True, exist_ok=True)
+        table = series_table(prepared.lc, source_name=prepared.path.name, source_sha256=prepared.sha256)
+        write_series(table, prepared.tmp)
+    except BaseException:
+        prepared.tmp.unlink(missing_ok=True)  # a half-written series must not stay behind
+        raise
 
 
-def _publish(batch: list[_Prepared]) -> None:
-    publish([(prepared.tmp, prepared.final) for prepared in batch], root=data_root())
+def _publish(batch: list[_Prepared]) -> list[OSError | None]:
+    """Make the batch's series durable in place; per file, None or the error that kept it out."""
+    errors = publish_each([(prepared.tmp, prepared.final) for prepared in batch])
+    for prepared, error in zip(batch, errors, strict=True):
+        if error is not None:
+            prepared.tmp.unlink(missing_ok=True)
+    return errors
+
+
+def _local_failure(outcome: IngestOutcome, exc: OSError) -> None:
+    outcome.local = exc
+    outcome.error = f"{outcome.path.name}: local file error: {exc.strerror or exc}" + (
+        f" ({exc.filename})" if exc.filename else ""
+    )
 
 
 def _provenance(prepared: _Prepared, job: Job | None) -> dict:
@@ -247,11 +271,19 @@ def _ingest_batch(
         except ArchiveDataError as exc:
             outcomes[path].error = f"{path.name}: {exc}"
             continue
+        except OSError as exc:  # e.g. ENOSPC: this file fails, the others go on
+            _local_failure(outcomes[path], exc)
+            continue
         ready.append(prepared)
     ready = _one_per_name(ready, outcomes)
     if ready:
+        errors = _publish(ready)
+        for prepared, error in zip(ready, errors, strict=True):
+            if error is not None:
+                _local_failure(outcomes[prepared.path], error)
+        ready = [prepared for prepared, error in zip(ready, errors, strict=True) if error is None]
+    if ready:
         try:
-            _publish(ready)
             rows = _record(ready, job)
         except IntegrityError:
             # Another worker ingested some of these files at the same moment: redo one by one.
@@ -278,9 +310,12 @@ def _one_per_name(ready: list[_Prepared], outcomes: dict[Path, IngestOutcome]) -
 
 
 def _mark_rejected(failed: list[IngestOutcome]) -> None:
+    """Unusable files become rejected; files that failed for a local reason stay verified (they
+    are ingested again by the next run) with the reason recorded."""
     for outcome in failed:
+        state = FileState.VERIFIED if outcome.local else FileState.REJECTED
         ArchiveFile.objects.filter(filename=outcome.path.name, state=FileState.VERIFIED).update(
-            state=FileState.REJECTED, last_error=outcome.error[:2000]
+            state=state, last_error=outcome.error[:2000]
         )
 
 
@@ -311,6 +346,8 @@ def lightcurve_ingest_file(
     [outcome] = _ingest_batch(
         [Path(path)], {Path(path).name: source_sha256} if source_sha256 else {}, job
     )
+    if outcome.local is not None:
+        raise OSError(outcome.local.errno, outcome.error)
     if outcome.error:
         raise InvalidInput(outcome.error)
     return LightCurve.objects.select_related("target").get(pk=outcome.lightcurve.pk)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from apps.archive.clients import transport_for
+from apps.archive.params import IngestParams, TablesParams
 from apps.archive.services.downloads import MISSIONS, DownloadSpec
 from apps.archive.services.tables import TABLES
 from apps.catalog.models import Target
+from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
 from apps.jobs.models import Job
 from apps.jobs.services import job_enqueue
@@ -49,22 +52,37 @@ def ingest_enqueue(*, file_ids: Sequence[int], user=None, parent: Job | None = N
     """Queue an ``archive_ingest`` job (cpu queue) for verified ledger rows."""
     params = {"file_ids": list(file_ids), "parent_job_id": parent.pk if parent else None}
     targets = parent.targets.all() if parent else ()
-    return job_enqueue(kind=INGEST_KIND, params=params, targets=targets, user=user)
+    # A download queues its own ingest: the download was authorised, its follow-up needs no new check.
+    return job_enqueue(kind=INGEST_KIND, params=params, targets=targets, user=user, authorize=parent is None)
 
 
 def tables_enqueue(
     *,
     names: Sequence[str],
     source: str = "tap",
-    demo_dir: str | None = None,
     limit: int | None = None,
     user=None,
 ) -> Job:  # noqa: ANN001
-    """Queue an ``archive_import_tables`` job (TAP download or the local demo exports)."""
-    if source not in ("tap", "local"):
-        raise InvalidInput(f"source must be 'tap' or 'local', not {source!r}")
-    unknown = [n for n in names if n not in TABLES]
+    """Queue an ``archive_import_tables`` job (TAP download, or the exports in GAIA_DEMO_DATA)."""
+    params = {"names": list(names), "source": source, "limit": limit}
+    return job_enqueue(kind=TABLES_KIND, params=params, user=user)
+
+
+def download_params_validate(params: dict) -> dict:
+    """An ``archive_download`` request (``DownloadParams`` + ``DownloadSpec.validate``), normalised."""
+    spec = DownloadSpec.from_params(params)
+    if spec.source == "mirror":
+        transport_for(source=spec.source)  # GAIA_ARCHIVE_MIRROR_ROOT must name an existing folder
+    return spec.as_params()
+
+
+def ingest_params_validate(params: dict) -> dict:
+    return params_validate(IngestParams, params, what="archive_ingest").model_dump()
+
+
+def tables_params_validate(params: dict) -> dict:
+    clean = params_validate(TablesParams, params, what="archive_import_tables")
+    unknown = [n for n in clean.names if n not in TABLES]
     if unknown:
         raise InvalidInput(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
-    params = {"names": list(names), "source": source, "demo_dir": demo_dir, "limit": limit}
-    return job_enqueue(kind=TABLES_KIND, params=params, user=user)
+    return clean.model_dump()

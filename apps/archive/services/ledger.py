@@ -140,9 +140,14 @@ class LedgerWriter:
     """Applies fetch events to ledger rows and keeps the run's counters."""
 
     def __init__(
-        self, rows: dict[int, ArchiveFile], total: int, on_progress: ProgressCallback | None
+        self,
+        rows: dict[int, ArchiveFile],
+        total: int,
+        on_progress: ProgressCallback | None,
+        urls: dict[int, str] | None = None,
     ):
         self.rows = rows
+        self.urls = urls or {}  # files fetched by a given URL (remote.py), not one from the name
         self.total = total
         self.on_progress = on_progress
         self.finished = 0
@@ -150,12 +155,22 @@ class LedgerWriter:
         self.retries = 0
         self.busy = 0
         self.failures: list[dict] = []
+        self.open = set(rows)  # files without their final event yet
 
     def apply(self, event: FetchEvent) -> None:
         handler = getattr(self, f"_on_{event.kind}")
         handler(event)
+        if event.kind in ("done", "missing", "failed", "busy"):
+            self.open.discard(event.key)
         if self.on_progress and event.kind != "started":
             self.on_progress(self.finished, self.total, self.bytes)
+
+    def close(self) -> None:
+        """After a run that ended normally: a file the engine gave no outcome is a failure with
+        a reason, never a row left pending (the engine promises one event per file; this keeps
+        the ledger honest should that promise ever break)."""
+        for key in sorted(self.open):
+            self.apply(FetchEvent(key, "failed", error="the download engine reported no outcome"))
 
     def _update(self, key: int, **fields: object) -> None:
         ArchiveFile.objects.filter(pk=key).update(**fields, updated_at=timezone.now())
@@ -166,7 +181,7 @@ class LedgerWriter:
             event.key,
             state=FileState.DOWNLOADING,
             attempts=F("attempts") + 1,
-            url=mast_download_url(parse_name(row.filename)),
+            url=self.urls.get(event.key) or mast_download_url(parse_name(row.filename)),
         )
 
     def _on_progress(self, event: FetchEvent) -> None:
@@ -216,7 +231,11 @@ def ledger_ingest(
     job: Job | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict:
-    """Ingest the verified files among ``files``; the ledger moves them to ingested/rejected."""
+    """Ingest the verified files among ``files``; the ledger moves them to ingested/rejected.
+
+    ``rejected`` lists files whose content is unusable; ``failed`` those that could not be
+    written here (a full disk): they stay verified, with the reason, for the next run.
+    """
     ids = [row.pk for row in files]
     verified = list(ArchiveFile.objects.filter(pk__in=ids, state=FileState.VERIFIED))
     outcomes = lightcurves_ingest_files(
@@ -225,8 +244,14 @@ def ledger_ingest(
         job=job,
         on_progress=on_progress,
     )
-    rejected = [{"filename": o.path.name, "error": o.error} for o in outcomes if o.error]
-    return {"ingested": len(outcomes) - len(rejected), "rejected": rejected[:MAX_FAILURES_REPORTED]}
+    rejected = [{"filename": o.path.name, "error": o.error} for o in outcomes if o.error and not o.local]
+    failed = [{"filename": o.path.name, "error": o.error} for o in outcomes if o.local]
+    return {
+        "ingested": len(outcomes) - len(rejected) - len(failed),
+        "rejected": rejected[:MAX_FAILURES_REPORTED],
+        "failed": len(failed),
+        "failures": failed[:MAX_FAILURES_REPORTED],
+    }
 
 
 def ledger_counts(*, files: Sequence[ArchiveFile]) -> dict[str, int]:

@@ -7,6 +7,8 @@ Modules, in pipeline order:
 * :mod:`.calibration` - cal-file loading and the on-detector steps (wiggle, walk, linearity,
   distortion, detector coordinates), flat/scale/mask response, post-CSP WIG2/WLK2/CLK2
 * :mod:`.aspect` - gPhoton 2 aspect/boresight/metadata Parquet tables, legs, TAN projection
+* :mod:`.scst` - MAST spacecraft-state files as aspect tables
+* :mod:`.mast` - gPhoton 2's MAST query for an eclipse's raw6/scst URLs, local file names
 * :mod:`.photonlist` - chunked raw6 -> per-leg Parquet photon lists
 * :mod:`.imaging` - full-depth images, movies (streamed or burst), exposure, FITS products
 * :mod:`.photometry` - segmentation detection, exact apertures, light-curve tables

@@ -18,6 +18,8 @@ have even flags, and the photon's flag is 0. ra/dec are NaN for flags 7 and 12.
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ import pyarrow.parquet as pq
 from numba import njit
 
 from .errors import AspectError
+from .scst import scst_tables
 
 R2D = 180.0 / np.pi
 ASPECT_COLUMNS = ("eclipse", "time", "ra", "dec", "roll", "flags")
@@ -38,7 +41,7 @@ BORESIGHT_COLUMNS = ("eclipse", "time", "ra0", "dec0")
 # --------------------------------------------------------------------------------------
 # Gnomonic (TAN) projection in gPhoton's convention (xi grows toward smaller ra)
 # --------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gnomfwd_one(ra, dec, ra0, dec0, crota, cdelt):
     cosdec0, sindec0 = np.cos(dec0 / R2D), np.sin(dec0 / R2D)
     drar = (ra0 - ra) / R2D
@@ -51,7 +54,7 @@ def _gnomfwd_one(ra, dec, ra0, dec0, crota, cdelt):
     return (xp * c + yp * s) * R2D / cdelt, (-xp * s + yp * c) * R2D / cdelt
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
     x = xi * cdelt / R2D
     y = eta * cdelt / R2D
@@ -75,7 +78,7 @@ def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
     return ra, dec
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gnomfwd_kernel(ra, dec, ra0, dec0, crota, cdelt):
     n = ra.shape[0]
     xi = np.empty(n)
@@ -85,7 +88,7 @@ def _gnomfwd_kernel(ra, dec, ra0, dec0, crota, cdelt):
     return xi, eta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gnomrev_kernel(xi, eta, ra0, dec0, crota, cdelt):
     n = xi.shape[0]
     ra = np.empty(n)
@@ -97,6 +100,14 @@ def _gnomrev_kernel(xi, eta, ra0, dec0, crota, cdelt):
 
 def _broadcast(n: int, *values) -> list[np.ndarray]:
     return [np.ascontiguousarray(np.broadcast_to(np.asarray(v, np.float64), (n,))) for v in values]
+
+
+def angular_separation_deg(ra1, dec1, ra2, dec2):
+    """Great-circle distance (deg) between (ra1, dec1) and (ra2, dec2), all deg (haversine)."""
+    ra1, dec1, ra2, dec2 = (np.radians(np.asarray(v, np.float64)) for v in (ra1, dec1, ra2, dec2))
+    h = np.sin((dec2 - dec1) / 2) ** 2 + np.cos(dec1) * np.cos(dec2) * np.sin((ra2 - ra1) / 2) ** 2
+    out = np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+    return float(out) if out.ndim == 0 else out
 
 
 def gnomonic_forward(ra, dec, ra0, dec0, crota, cdelt: float = 1 / 36000.0):
@@ -212,14 +223,82 @@ def _read_rows(path: Path, eclipse: int, required: tuple[str, ...], what: str) -
     return table.to_pandas()
 
 
+#: Schema-metadata keys of a one-file eclipse aspect (:func:`write_eclipse_aspect`).
+EMBEDDED_BORESIGHT, EMBEDDED_METADATA = b"gaia.boresight", b"gaia.metadata"
+
+
+def _embedded(path: Path) -> dict[bytes, bytes] | None:
+    """The schema metadata of a one-file eclipse aspect, None for any other file."""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return None
+    return meta if EMBEDDED_BORESIGHT in meta else None
+
+
+def is_fits(path: Path) -> bool:
+    """Whether ``path`` is a (possibly gzip-compressed) FITS file, by its first bytes."""
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    if head[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as inner:
+            head = inner.read(6)
+    return head == b"SIMPLE"
+
+
+def load_aspect_tables(
+    path: str | os.PathLike, eclipse: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict, list[str], str]:
+    """Aspect rows, boresight rows and metadata of one eclipse, from any supported source.
+
+    ``path`` is a folder of gPhoton 2 tables (``aspect.parquet``, ``boresight.parquet``,
+    ``metadata.parquet``: rows of many eclipses, filtered by ``eclipse``), one of those
+    ``aspect.parquet`` files, a one-file eclipse aspect (:func:`write_eclipse_aspect`) or a
+    MAST spacecraft-state file (``*-scst.fits.gz``, see :mod:`.scst`).
+
+    Returns
+    -------
+    aspect, boresight : DataFrames sorted by time; metadata : dict; warnings; source path.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AspectError(f"aspect {path} does not exist")
+    warnings: list[str] = []
+    metadata: dict = {}
+    aspect_path, boresight_path, meta_path = _table_paths(path)
+    if path.is_file() and is_fits(path):
+        asp, bore, metadata = scst_tables(path, eclipse)
+    elif path.is_file() and (embedded := _embedded(path)) is not None:
+        asp = _read_rows(path, eclipse, ASPECT_COLUMNS, "aspect")
+        bore = pd.DataFrame(json.loads(embedded[EMBEDDED_BORESIGHT]))
+        bore = bore[bore["eclipse"] == int(eclipse)] if "eclipse" in bore else bore.iloc[0:0]
+        metadata = json.loads(embedded.get(EMBEDDED_METADATA, b"{}"))
+    else:
+        asp = _read_rows(aspect_path, eclipse, ASPECT_COLUMNS, "aspect")
+        bore = _read_rows(boresight_path, eclipse, BORESIGHT_COLUMNS, "boresight")
+        if meta_path.is_file():
+            meta = _read_rows(meta_path, eclipse, ("eclipse",), "metadata")
+            if not meta.empty:
+                metadata = {k: (v.item() if hasattr(v, "item") else v) for k, v in meta.iloc[0].items()}
+    if asp.empty:
+        raise AspectError(f"aspect table {aspect_path} has no rows for eclipse {eclipse}")
+    if bore.empty:
+        raise AspectError(f"boresight table {boresight_path} has no rows for eclipse {eclipse}")
+    planned, observed = metadata.get("planned_legs"), metadata.get("observed_legs")
+    if planned is not None and observed is not None and planned != observed:
+        warnings.append(f"eclipse {eclipse}: observed legs ({observed}) != planned legs ({planned})")
+    asp = asp.sort_values("time", kind="stable").reset_index(drop=True)
+    bore = bore.sort_values("time", kind="stable").reset_index(drop=True)
+    return asp, bore, metadata, warnings, str(aspect_path)
+
+
 def read_aspect(path: str | os.PathLike, eclipse: int) -> AspectSolution:
     """Load aspect + boresight (+ metadata when present) for one eclipse and split legs.
 
     Parameters
     ----------
     path : path-like
-        Folder holding ``aspect.parquet``, ``boresight.parquet`` (and ``metadata.parquet``),
-        or the ``aspect.parquet`` file itself (its siblings are used).
+        Any source :func:`load_aspect_tables` reads.
     eclipse : int
 
     Raises
@@ -228,28 +307,32 @@ def read_aspect(path: str | os.PathLike, eclipse: int) -> AspectSolution:
         Missing file or column, no aspect rows for the eclipse, no boresight row, or no
         aspect row inside any leg.
     """
+    asp, bore, metadata, warnings, source = load_aspect_tables(path, eclipse)
+    return build_aspect_solution(asp, bore, eclipse, metadata, warnings, source)
+
+
+def write_eclipse_aspect(
+    path: str | os.PathLike, asp: pd.DataFrame, bore: pd.DataFrame, metadata: dict
+) -> Path:
+    """One eclipse's aspect in one Parquet file: the aspect rows (gPhoton 2 ``aspect.parquet``
+    columns), with its boresight rows and metadata as JSON in the schema metadata.
+
+    What ``galex_register`` stores, so an eclipse's aspect is one versioned artifact.
+    """
     path = Path(path)
-    aspect_path, boresight_path, meta_path = _table_paths(path)
-    asp = _read_rows(aspect_path, eclipse, ASPECT_COLUMNS, "aspect")
-    if asp.empty:
-        raise AspectError(f"aspect table {aspect_path} has no rows for eclipse {eclipse}")
-    bore = _read_rows(boresight_path, eclipse, BORESIGHT_COLUMNS, "boresight")
-    if bore.empty:
-        raise AspectError(f"boresight table {boresight_path} has no rows for eclipse {eclipse}")
-    warnings: list[str] = []
-    metadata: dict = {}
-    if meta_path.is_file():
-        meta = _read_rows(meta_path, eclipse, ("eclipse",), "metadata")
-        if not meta.empty:
-            metadata = {k: (v.item() if hasattr(v, "item") else v) for k, v in meta.iloc[0].items()}
-            planned, observed = metadata.get("planned_legs"), metadata.get("observed_legs")
-            if planned is not None and observed is not None and planned != observed:
-                warnings.append(
-                    f"eclipse {eclipse}: observed legs ({observed}) != planned legs ({planned})"
-                )
-    asp = asp.sort_values("time", kind="stable").reset_index(drop=True)
-    bore = bore.sort_values("time", kind="stable").reset_index(drop=True)
-    return build_aspect_solution(asp, bore, eclipse, metadata, warnings, str(aspect_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = [c for c in asp.columns if c not in ("ra0", "dec0", "leg")]
+    table = pa.Table.from_pandas(asp[columns], preserve_index=False)
+    clean = {k: (v.item() if hasattr(v, "item") else v) for k, v in metadata.items()}
+    table = table.replace_schema_metadata({
+        **(table.schema.metadata or {}),
+        EMBEDDED_BORESIGHT: bore.to_json(orient="records").encode(),
+        EMBEDDED_METADATA: json.dumps(clean, default=str).encode(),
+    })  # fmt: skip
+    tmp = path.with_name(f".{path.name}.partial")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
 
 
 def build_aspect_solution(asp: pd.DataFrame, bore: pd.DataFrame, eclipse: int, metadata: dict,
@@ -345,7 +428,7 @@ _BLOCK = 1024
 _XI, _ETA, _RA0, _COSD, _SIND, _COSR, _SINR, _GOOD, _ARG, _YY, _XX = range(11)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _aspect_locate(S, t, xi, eta, flags, out, start, m, k, atime, ara, axi, aeta, aflags,
                    cosd, sind, cosr, sinr):  # fmt: skip
     # Final flags of the block into out; pointing of good photons into S. Returns the
@@ -378,7 +461,7 @@ def _aspect_locate(S, t, xi, eta, flags, out, start, m, k, atime, ara, axi, aeta
     return k
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _aspect_project(S, m):
     # Reverse gnomonic projection up to the arcsin/arctan2 arguments (gPhoton's gnomrevP
     # with cdelt 0.1 arcsec). error_model="numpy": a division by zero gives inf instead of
@@ -401,7 +484,7 @@ def _aspect_project(S, m):
         S[_ARG, j] = sindec0 * cosdelta - cosdec0 * sindelta * cosbeta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _aspect_sky(S, ra, dec, start, m):
     for j in range(m):
         i = start + j
@@ -418,7 +501,7 @@ def _aspect_sky(S, ra, dec, start, m):
         ra[i] = r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _aspect_kernel(t, xi, eta, flags, atime, ara, adec, aroll, axi, aeta, aflags):
     n = t.shape[0]
     ra = np.empty(n)

@@ -312,13 +312,13 @@ _XI, _ETA, _COL, _ROW, _DETRAD, _FLAT, _HOT, _SCALE, _RESP = 14, 15, 16, 17, 18,
 _NROWS = 23
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _load(S, row, src, start, m):
     for j in range(m):
         S[row, j] = src[start + j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _wiggle_stage(S, x, y, xa, ya, wig_x, wig_y, start, m):
     # x, y (microns, event arrays) -> _XD, _YD; _FLAG 0 or 8.
     for j in range(m):
@@ -342,7 +342,7 @@ def _wiggle_stage(S, x, y, xa, ya, wig_x, wig_y, start, m):
         S[_YD, j] = yv + S[_WY, j] / (10.0 * ASPUM) if ok else yv
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bilinear(table, k, iy, ix, bx, by):
     return (
         (1 - bx) * (1 - by) * table[k, iy, ix]
@@ -352,7 +352,7 @@ def _bilinear(table, k, iy, ix, bx, by):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _walk_stage(S, q, walk_x, walk_y, start, m):
     # _XD, _YD (microns), _FLAG -> _XP, _YP (arcsec); _FLAG 0 or 9.
     for j in range(m):
@@ -382,7 +382,7 @@ def _walk_stage(S, q, walk_x, walk_y, start, m):
         S[_YP, j] = (S[_YD, j] - S[_WY, j]) * ASPUM
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _linearity_stage(S, lin_x, lin_y, m):
     # _XP, _YP (arcsec), _FLAG -> _DX, _DY (arcsec, 0 for failed events); _FLAG 0 or 10.
     for j in range(m):
@@ -415,7 +415,7 @@ def _linearity_stage(S, lin_x, lin_y, m):
         S[_DY, j] = dy if ok else 0.0  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _distortion_stage(S, t, c0, c1, cube_x, cube_y, hdr, xoffset, yoffset, start, m):
     # _XP, _YP, _FLAG, t -> _XS, _YS (arcsec, with the FUV offsets); _FLAG 0 or 11.
     # Returns how many good events index outside the cube (gPhoton 2 refuses those).
@@ -450,7 +450,7 @@ def _distortion_stage(S, t, c0, c1, cube_x, cube_y, hdr, xoffset, yoffset, start
     return bad
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _detector_stage(S, flip, m):
     # _XP, _YP, _DX, _DY, _XS, _YS, _FLAG -> _XI, _ETA (0.1 arcsec), _COL, _ROW; _FLAG 0 or 6.
     for j in range(m):
@@ -463,7 +463,7 @@ def _detector_stage(S, flip, m):
         S[_FLAG, j] = 0.0 if ok else 6.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _response_stage(S, t, flat, mask, c0, c1, c2, csp_time, start, m):
     # _COL, _ROW, t -> _DETRAD, _HOT (1.0 on a hotspot or off the grid), _FLAT, _SCALE,
     # _RESP (NaN off the grid).
@@ -490,7 +490,7 @@ def _response_stage(S, t, flat, mask, c0, c1, c2, csp_time, start, m):
         S[_HOT, j] = S[_WX, j] if on else 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _wiggle_kernel(x, y, xa, ya, wig_x, wig_y):
     n = x.shape[0]
     S = np.empty((_NROWS, _BLOCK))
@@ -504,7 +504,7 @@ def _wiggle_kernel(x, y, xa, ya, wig_x, wig_y):
     return xdig, ydig, flags
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _walk_kernel(xdig, ydig, q, flags, walk_x, walk_y):
     n = xdig.shape[0]
     S = np.empty((_NROWS, _BLOCK))
@@ -521,7 +521,7 @@ def _walk_kernel(xdig, ydig, q, flags, walk_x, walk_y):
     return xp, yp, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _linearity_kernel(xp_as, yp_as, flags, lin_x, lin_y):
     n = xp_as.shape[0]
     S = np.empty((_NROWS, _BLOCK))
@@ -538,7 +538,7 @@ def _linearity_kernel(xp_as, yp_as, flags, lin_x, lin_y):
     return dx, dy, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _distortion_kernel(xp_as, yp_as, t, flags, c0, c1, cube_x, cube_y, hdr, xoffset, yoffset):
     n = xp_as.shape[0]
     S = np.empty((_NROWS, _BLOCK))
@@ -556,7 +556,7 @@ def _distortion_kernel(xp_as, yp_as, t, flags, c0, c1, cube_x, cube_y, hdr, xoff
     return xs, ys, out, bad
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _detector_kernel(xp_as, yp_as, dx, dy, xshift, yshift, flags, flip):
     n = xp_as.shape[0]
     S = np.empty((_NROWS, _BLOCK))
@@ -576,7 +576,7 @@ def _detector_kernel(xp_as, yp_as, dx, dy, xshift, yshift, flags, flip):
     return xi, eta, col, row, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _response_kernel(col, row, t, flat, mask, c0, c1, c2, csp_time):
     n = col.shape[0]
     S = np.empty((_NROWS, _BLOCK))
@@ -595,7 +595,7 @@ def _response_kernel(col, row, t, flat, mask, c0, c1, c2, csp_time):
     return hot, flat_out, scale, response, detrad
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _chain_kernel(x, y, xa, ya, q, t, wig_x, wig_y, walk_x, walk_y, lin_x, lin_y, c0, c1,
                   cube_x, cube_y, hdr, xoffset, yoffset, flip, flat, mask, f0, f1, f2, csp_time):  # fmt: skip
     # Every stage on one block, then the next block; outputs in the photon list's types.
@@ -895,7 +895,7 @@ def rtaph_yap(ya: np.ndarray, yb: np.ndarray, yamc: np.ndarray) -> np.ndarray:
     return yap % 32
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _yac2_kernel(q, xb, yb, ya, y, wig2, wlk2, clk2, starts, incs):
     n = y.shape[0]
     out = np.zeros(n, np.float64)

@@ -71,7 +71,7 @@ GZIP_LEVEL = (
 # --------------------------------------------------------------------------------------
 # Geometry (TAN WCS)
 # --------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _world_to_pixel_kernel(ra, dec, ra0, dec0, crpix1, crpix2, cdelt1, cdelt2):
     n = ra.shape[0]
     x = np.empty(n)
@@ -148,7 +148,7 @@ def bounding_geometry(ra_min: float, ra_max: float, dec_min: float, dec_max: flo
 # --------------------------------------------------------------------------------------
 # Binning kernels and references
 # --------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pixel_index(v, n):
     # Pixel i spans [i-0.5, i+0.5); the far edge n-0.5 belongs to the last pixel, as in
     # histogram2d and gPhoton's bin2d. -1 means outside.
@@ -158,7 +158,7 @@ def _pixel_index(v, n):
     return i if 0 <= i < n else -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bin_kernel(x, y, w, image):
     ny, nx = image.shape
     for i in range(x.shape[0]):
@@ -167,7 +167,7 @@ def _bin_kernel(x, y, w, image):
             image[iy, ix] += w[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bin_flags_kernel(x, y, bits, image):
     ny, nx = image.shape
     for i in range(x.shape[0]):
@@ -178,7 +178,7 @@ def _bin_flags_kernel(x, y, bits, image):
             image[iy, ix] |= bits[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dose_kernel(col, row, dose):
     n0, n1 = dose.shape
     for i in range(col.shape[0]):
@@ -237,7 +237,7 @@ def exposure_reference(
     return float(raw * (1.0 - deadtime)), float(raw), float(shutter)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shutter_kernel(t, flags, edges, last, count, shutter):
     nf = edges.shape[0] - 1
     for i in range(t.shape[0]):
@@ -291,7 +291,7 @@ def movie_edges(t_min: float, t_max: float, depth: float) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # Coverage
 # --------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _coverage_kernel(ny, nx, px, py, det_per_img):
     out = np.zeros((ny, nx), np.uint8)
     for iy in range(ny):
@@ -341,11 +341,30 @@ def image_name(eclipse: int, band: str, leg: int, compression: str) -> str:
     return f"{file_prefix(eclipse, band)}-ffull-b{leg:02d}-image-{COMPRESSIONS[compression]}"
 
 
+def _as_given(value: float) -> int | float:
+    """A number as gPhoton 2's command line receives it: whole numbers are ints (30, not 30.0)."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def depth_tag(depth: float | None) -> str:
+    """gPhoton 2 ``format_depth``: ``ffull`` for images, else ``f`` + str(depth) zero-filled to
+    4 characters (``f0030``; a fractional depth 2.5 is ``f02.5``)."""
+    return "ffull" if depth is None else "f" + str(_as_given(depth)).zfill(4)
+
+
+def aperture_tag(aperture_arcsec: float) -> str:
+    """gPhoton 2 ``format_aperture`` without its dash: ``12_8`` for 12.8", ``6`` for 6"."""
+    return str(_as_given(aperture_arcsec)).replace(".", "_")
+
+
 def movie_name(
     eclipse: int, band: str, leg: int, depth: float, compression: str, start: float | None = None
 ) -> str:
+    """``...-f0030-b00-movie-g.fits.gz``; a burst frame is named by ``start``, its start time minus
+    the photon list's first time (gPhoton 2 ``ctx.start_time``), through ``intfill``."""
     tag = "movie" if start is None else f"t{_intfill(start)}"
-    return f"{file_prefix(eclipse, band)}-f{_intfill(depth)}-b{leg:02d}-{tag}-{COMPRESSIONS[compression]}"
+    return f"{file_prefix(eclipse, band)}-{depth_tag(depth)}-b{leg:02d}-{tag}-{COMPRESSIONS[compression]}"
 
 
 def _intfill(value: float, width: int = 4) -> str:
@@ -799,11 +818,14 @@ def make_movie(
     on_frame: FrameCallback | None = None,
     batch_rows: int = 500_000,
     should_cancel: Callable[[], bool] | None = None,
+    name_origin: float | None = None,
 ) -> Movie:
     """Bin, hand to ``on_frame`` (photometry) and write every frame of a depth-``depth`` movie.
 
     ``burst=False`` writes one FITS file (COUNT and FLAG cubes [frame, y, x], COVERAGE);
-    ``burst=True`` writes one file per frame named ``...-t{start offset}-...`` (gPhoton 2).
+    ``burst=True`` writes one file per frame named ``...-t{start offset}-...`` (gPhoton 2), the
+    offset from ``name_origin`` (the photon list's first time, as gPhoton 2; default: the first
+    frame's start).
     """
     out_dir = Path(out_dir)
     edges = frame_exposure.edges
@@ -831,7 +853,8 @@ def make_movie(
                 continue
             frame_meta = ProductMeta(eclipse, band, leg, [movie.tranges[k]], [float(expt[k])],
                                      image.photon_count, image.geometry)  # fmt: skip
-            name = movie_name(eclipse, band, leg, depth, compression, start=edges[k] - edges[0])
+            origin = edges[0] if name_origin is None else name_origin
+            name = movie_name(eclipse, band, leg, depth, compression, start=edges[k] - origin)
             planes = [(count, product_header(frame_meta, "COUNT")), (flag, product_header(frame_meta, "FLAG")),
                       (image.coverage, product_header(frame_meta, "COVERAGE"))]  # fmt: skip
             movie.paths.append(write_fits_product(out_dir / name, planes, compression))

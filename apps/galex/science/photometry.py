@@ -18,11 +18,18 @@ max_value, min_value, threshold_multiplier, threshold_minimum, extended_source, 
 ycenter, aperture_sum, artifact_flag, ra, dec, exptime, aperture_sum_0..N-1,
 expt_0..N-1, t0_0..N-1, t1_0..N-1, artifact_flag_0..N-1. We add ``bkg_aperture_sum``
 (mean off-source sky summed in the aperture, full depth) after ``exptime``, and
-cps_0..N-1, cps_err_0..N-1 at the end.
+cps_0..N-1, cps_err_0..N-1, forced, source_id, aperture_correction_mag at the end.
 Conventions: aperture sums are response-weighted counts; cps = aperture_sum_i / expt_i;
-cps error = sqrt(aperture_sum_i) / expt_i (glcat docs); pixel positions are 0-based and
-ra/dec come from them with origin 0 (gPhoton 2 passes 0-based centroids to
-``wcs_pix2world(..., 1)``, which shifts its ra/dec by one pixel, 1.5").
+cps error = sqrt(aperture_sum_i) / expt_i (glcat docs). Pixel positions are 0-based; with the
+default pixel convention ``gaia``, ra/dec come from them with origin 0. gPhoton 2 passes its
+0-based centroids to ``wcs_pix2world(..., 1)`` and, for catalogue positions, feeds
+``wcs_world2pix(..., 1)`` to photutils: its ra/dec sit one pixel (1.5") from the source, and its
+forced apertures one pixel from the given position. ``pixel_convention="gphoton2"`` does the same.
+
+Forced photometry (gPhoton 2 ``source_catalog_file``): rows for given (ra, dec) positions, with
+their ``id``, are added after the detected sources, flagged ``forced``; their segmentation
+columns are empty. Each table also carries ``aperture_correction_mag``: the light outside the
+aperture, from the GALEX PSF (see :func:`aperture_correction`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import numpy as np
 import pandas as pd
 from astropy.stats import SigmaClip
 from astropy.utils.exceptions import AstropyDeprecationWarning
+from numba import njit
 from photutils.aperture import CircularAperture, aperture_photometry
 from photutils.background import Background2D, MeanBackground, MedianBackground
 from photutils.segmentation import (
@@ -42,15 +50,114 @@ from photutils.segmentation import (
     detect_sources,
     make_2dgaussian_kernel,
 )
-from scipy.ndimage import binary_dilation, convolve
+from scipy.ndimage import binary_dilation, convolve, generic_filter
 
 from .constants import ARCSEC_PER_PIXEL, ARTIFACT_HOTSPOT, band_constants
 from .imaging import FullDepthImage
 
 DEFAULT_APERTURE_ARCSEC = 12.8
+EXTRA_COLUMNS = ("forced", "source_id", "aperture_correction_mag")
+"""Ours, last in every table: forced-photometry rows and their ids, the aperture correction."""
+PIXEL_CONVENTIONS = {"gaia": 0.0, "gphoton2": 1.0}
+"""Pixel convention -> offset (pixels) between a 0-based position and the one gPhoton 2 uses."""
+
+# Aperture corrections (mag) of the GALEX PSF: the encircled-energy curves of Morrissey et al. 2007,
+# ApJS 173, 682, Figure 4, read at the MCAT aperture radii, as tabulated in gPhoton's
+# ``apcorrect1`` (gPhoton/analysis/utils.py). Linear in radius between the tabulated radii, the
+# first value below 1.5", none beyond the last radius (NUV: beyond 60", where the table turns negative).
+APCORR_RADII_ARCSEC = (1.5, 2.3, 3.8, 6.0, 9.0, 12.8, 17.3, 30.0, 60.0, 90.0)
+APCORR_MAG = {
+    "FUV": (1.65, 0.96, 0.36, 0.15, 0.10, 0.09, 0.07, 0.06, 0.03, 0.01),
+    "NUV": (2.09, 1.33, 0.59, 0.23, 0.13, 0.09, 0.07, 0.04, 0.00, -0.01),
+}
 _PHOTUTILS_NAMES = {"xcentroid": "x_centroid", "ycentroid": "y_centroid"}
 CATALOG_COLUMNS = ["label", "xcentroid", "ycentroid", "area", "segment_flux", "elongation",
                    "eccentricity", "equivalent_radius", "orientation", "max_value", "min_value"]  # fmt: skip
+
+
+def aperture_correction(radius_arcsec: float, band: str) -> float:
+    """Magnitudes to subtract from an aperture magnitude for the total (Morrissey et al. 2007).
+
+    Multiply count rates by ``10 ** (0.4 * correction)`` for the whole source.
+    """
+    radii = np.asarray(APCORR_RADII_ARCSEC)
+    mags = np.asarray(APCORR_MAG[band])
+    last = radii[-2] if band == "NUV" else radii[-1]
+    if radius_arcsec > last:
+        return 0.0
+    return float(np.interp(radius_arcsec, radii, mags))
+
+
+def forced_positions(
+    positions: pd.DataFrame, geometry, convention: str = "gaia"  # noqa: ANN001 - ImageGeometry
+) -> pd.DataFrame:
+    """Pixel positions (0-based, as apertures are placed) of given (ra, dec), with their ids.
+
+    ``positions`` has ``ra``, ``dec`` (deg) and optionally ``id``; rows whose position falls
+    outside the image are dropped. Returns columns ``xcentroid``, ``ycentroid``, ``ra``,
+    ``dec``, ``source_id``.
+    """
+    offset = PIXEL_CONVENTIONS[convention]
+    ra = positions["ra"].to_numpy(np.float64)
+    dec = positions["dec"].to_numpy(np.float64)
+    x, y = geometry.world_to_pixel(ra, dec)
+    x, y = x + offset, y + offset
+    inside = np.isfinite(x) & np.isfinite(y) & (x >= -0.5) & (x < geometry.nx - 0.5) & (y >= -0.5) & (y < geometry.ny - 0.5)
+    ids = positions["id"].astype(str).to_numpy() if "id" in positions else np.arange(len(positions)).astype(str)
+    return pd.DataFrame({"xcentroid": x[inside], "ycentroid": y[inside], "ra": ra[inside], "dec": dec[inside],
+                         "source_id": ids[inside]})  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _nanmedian_filter_kernel(data, size_y, size_x, out):
+    ny, nx = data.shape
+    buf = np.empty(size_y * size_x, np.float64)
+    for i in range(ny):
+        for j in range(nx):
+            n = 0
+            for y in range(i - size_y // 2, i - size_y // 2 + size_y):
+                if y < 0 or y >= ny:
+                    continue
+                for x in range(j - size_x // 2, j - size_x // 2 + size_x):
+                    if 0 <= x < nx:
+                        v = data[y, x]
+                        if not np.isnan(v):
+                            buf[n] = v
+                            n += 1
+            if n == 0:
+                out[i, j] = np.nan
+                continue
+            values = np.sort(buf[:n])
+            out[i, j] = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2.0
+
+
+def nanmedian_filter(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Median of the non-NaN values in a ``size`` window around each element (outside: NaN).
+
+    Equal to ``scipy.ndimage.generic_filter(data, np.nanmedian, size, mode="constant",
+    cval=nan)`` (:func:`nanmedian_filter_reference`), which photutils' ``Background2D`` runs
+    on its background meshes with a Python call per mesh: most of the detection time.
+    """
+    values = np.ascontiguousarray(data, np.float64)
+    out = np.empty_like(values)
+    _nanmedian_filter_kernel(values, int(size[0]), int(size[1]), out)
+    return out.astype(np.asarray(data).dtype, copy=False)
+
+
+def nanmedian_filter_reference(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Slow, obvious twin of :func:`nanmedian_filter` (scipy's generic filter, numpy's nanmedian)."""
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        return generic_filter(np.asarray(data), np.nanmedian, size=size, mode="constant", cval=np.nan)
+
+
+class _Background2D(Background2D):
+    """photutils' Background2D with the mesh median filter in numba (same values, faster)."""
+
+    def _filter_grid(self, data):  # noqa: ANN001, ANN202 - photutils' signature
+        if tuple(self.filter_size) == (1, 1) or self.filter_threshold is not None:
+            return super()._filter_grid(data)
+        return nanmedian_filter(data, tuple(self.filter_size))
 
 
 def minimum_elliot_sigmoid(photon_count: float) -> float:
@@ -106,7 +213,7 @@ def find_sources(image: FullDepthImage) -> Detection:
                          np.zeros(cnt.shape, np.float32), multiplier, minimum)  # fmt: skip
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
-        bkg = Background2D(cnt, box_size=(15, 15), filter_size=(21, 21), sigma_clip=SigmaClip(sigma=3.0),
+        bkg = _Background2D(cnt, box_size=(15, 15), filter_size=(21, 21), sigma_clip=SigmaClip(sigma=3.0),
                            bkg_estimator=MedianBackground())  # fmt: skip
     # float32 throughout and intermediates dropped early: a MIS image is ~3000x3000 pixels.
     background = np.asarray(bkg.background, np.float32)
@@ -162,7 +269,7 @@ def photometry_background(
     box = int(min(box, max(4, min(cnt.shape) // 2)))
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
-        bkg = Background2D(np.nan_to_num(cnt, nan=0.0), box_size=(box, box), filter_size=(3, 3), mask=mask,
+        bkg = _Background2D(np.nan_to_num(cnt, nan=0.0), box_size=(box, box), filter_size=(3, 3), mask=mask,
                            sigma_clip=None, bkg_estimator=MeanBackground(), exclude_percentile=90.0)  # fmt: skip
     return np.asarray(bkg.background, np.float32)
 
@@ -197,19 +304,31 @@ class LightCurveBuilder:
         detection: Detection,
         aperture_arcsec: float = DEFAULT_APERTURE_ARCSEC,
         band: str = "NUV",
+        *,
+        forced: pd.DataFrame | None = None,
+        pixel_convention: str = "gaia",
     ):
+        if pixel_convention not in PIXEL_CONVENTIONS:
+            raise ValueError(f"pixel convention must be one of {sorted(PIXEL_CONVENTIONS)}, not {pixel_convention!r}")
         self.image, self.detection = image, detection
         self.image_band = band
         self.radius = aperture_arcsec / ARCSEC_PER_PIXEL
         table = detection.sources.reset_index(drop=True).copy()
         table["extended_source"] = pd.array([pd.NA] * len(table), dtype="Int16")
+        detected = len(table)
+        if forced is not None and len(forced):
+            table = pd.concat([table, forced[["xcentroid", "ycentroid"]]], ignore_index=True)
+            table["extended_source"] = table["extended_source"].astype("Int16")
         self.positions = table[["xcentroid", "ycentroid"]].to_numpy(np.float64)
         table["xcenter"], table["ycenter"] = self.positions[:, 0], self.positions[:, 1]
         table["aperture_sum"] = aperture_sums(
             image.count.astype(np.float64), self.positions, self.radius
         )
         table["artifact_flag"] = aperture_flags(image.flag, self.positions, self.radius)
-        ra, dec = image.geometry.pixel_to_world(self.positions[:, 0], self.positions[:, 1])
+        offset = PIXEL_CONVENTIONS[pixel_convention]
+        ra, dec = image.geometry.pixel_to_world(self.positions[:, 0] - offset, self.positions[:, 1] - offset)
+        if forced is not None and len(forced):  # forced rows keep the positions they were given
+            ra[detected:], dec[detected:] = forced["ra"].to_numpy(), forced["dec"].to_numpy()
         table["ra"], table["dec"] = ra, dec
         table["exptime"] = round(image.exptime, 3)
         sky = (
@@ -218,6 +337,10 @@ class LightCurveBuilder:
             else detection.background
         )
         table["bkg_aperture_sum"] = aperture_sums(sky, self.positions, self.radius)
+        table["forced"] = np.arange(len(table)) >= detected
+        ids = [""] * detected + (list(forced["source_id"]) if forced is not None and len(forced) else [])
+        table["source_id"] = ids
+        table["aperture_correction_mag"] = aperture_correction(aperture_arcsec, band)
         self.table = table
         self.frame_sums: dict[int, np.ndarray] = {}
         self.frame_flags: dict[int, np.ndarray] = {}
@@ -248,7 +371,8 @@ class LightCurveBuilder:
         for name in ("cps", "cps_err"):
             for i in frames:
                 cols[f"{name}_{i}"] = rates[i][name].to_numpy()
-        return pd.concat([self.table, pd.DataFrame(cols)], axis=1)
+        extras = list(EXTRA_COLUMNS)
+        return pd.concat([self.table.drop(columns=extras), pd.DataFrame(cols), self.table[extras]], axis=1)
 
 
 # --------------------------------------------------------------------------------------

@@ -3,22 +3,26 @@
 Two streaming passes keep memory bounded by the chunk size and a fixed cap, not the
 eclipse length; the gzip raw6 file is inflated only once:
 
-1. *decode*: inflate the raw6 file, find the stim events (a few per hundred events), check
-   the events are time-sorted, and park the events' time and photon bytes (13 bytes per
-   event): in memory up to ``SPILL_MEMORY_BYTES`` (256 MiB, 20 M events), beyond that in
-   an unlinked temporary file beside the products;
+1. *decode*: inflate the raw6 file, find the stim events (a few per hundred events), note
+   where each leg's rows end and whether the events are time-sorted, and park the events'
+   time and photon bytes (13 bytes per event): in memory up to ``SPILL_MEMORY_BYTES``
+   (256 MiB, 20 M events), beyond that in an unlinked temporary file beside the products;
 2. *calibrate / aspect / photon list*: take the parked events back chunk by chunk; per
    slice of ``_CACHE_ROWS`` events the fused on-detector corrections and detector response,
    then the aspect solution; each chunk of a leg is one row group of its Parquet file.
 
 Photon lists are written with required (non-null) columns and no compression on the
 float columns that do not compress (ra, dec, col, row, detrad, response); t, flags and mask
-are snappy-compressed; only t has min/max statistics (see ``PARQUET_OPTIONS``).
+are snappy-compressed; every column has min/max statistics (see ``PARQUET_OPTIONS``).
 
 Photon-list schema (gPhoton 2 ``PIPELINE_VARIABLES``): t f8, ra f8, dec f8, flags u1,
 col f4, row f4, detrad f4, mask bool, response f4; ``extended=True`` adds q and ya (i2).
 Events outside every leg's aspect coverage are dropped, as in gPhoton 2 (which also drops
-the last photon of each leg by an exclusive slice; we keep it).
+the last photon of each leg by an exclusive slice; we keep it). Legs are cut by file
+position as gPhoton 2 ``chunk_by_legs`` cuts them, so a raw6 file whose times are not
+sorted keeps the same events per leg as in gPhoton 2; those photon lists are then sorted
+by time (gPhoton 2 keeps file order; its images, movies and exposure times do not depend
+on the order, ours are made in one streaming pass that needs it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +54,7 @@ from .constants import (
     is_post_csp,
     normalize_band,
 )
-from .errors import BandMismatch, EmptyLeg, GalexError, Raw6Error, ReductionCancelled
+from .errors import BandMismatch, EmptyLeg, GalexError, ReductionCancelled
 from .raw6 import Raw6Reader, center_and_scale, decode_columns
 from .stims import StimSample, find_stims, fit_stim_coefficients, post_csp_stimstats
 
@@ -67,12 +73,14 @@ EXTENDED_FIELDS = [("q", pa.int16()), ("ya", pa.int16())]
 # No column of a photon list is ever null (ra/dec are NaN where the aspect step fails), so
 # the columns are required: Parquet then stores no definition levels, which were a third of
 # the write time. Compression only where it pays: t (quantised times repeat 16x), flags and
-# mask; the other floats are incompressible. Min/max statistics for t only (time filters);
-# plain flags compress as well as a dictionary would. Together 2x faster than snappy on all.
+# mask; the other floats are incompressible; plain flags compress as well as a dictionary
+# would. Together 2x faster than snappy on all. Min/max statistics on every column: gPhoton 2
+# reads row group 0's (``get_parquet_stats``: t min for burst names, flags min and ra max to
+# skip legs with no usable events) and cannot open a photon list without them.
 PARQUET_OPTIONS = {
     "compression": {"t": "snappy", "flags": "snappy", "mask": "snappy"},
     "use_dictionary": False,
-    "write_statistics": ["t"],
+    "write_statistics": True,
 }
 
 
@@ -87,12 +95,25 @@ def photonlist_schema(extended: bool = False) -> pa.Schema:
     return pa.schema([pa.field(name, dtype, nullable=False) for name, dtype in fields])
 
 
+def photonlist_stats(path: str | os.PathLike, columns: list[str], row_group: int = 0) -> dict[str, dict]:
+    """Min/max statistics of ``columns`` in one row group, read the way gPhoton 2 reads them
+    (``parquet_utils.get_parquet_stats``: the metadata's ``to_dict()``)."""
+    group = pq.read_metadata(path).row_group(row_group)
+    return {c["path_in_schema"]: c["statistics"] for c in group.to_dict()["columns"] if c["path_in_schema"] in columns}
+
+
+def photonlist_start_time(path: str | os.PathLike) -> float | None:
+    """gPhoton 2's ``ctx.start_time``: the t minimum of row group 0 of (leg 0's) photon list."""
+    stats = photonlist_stats(path, ["t"]).get("t") or {}
+    return None if stats.get("min") is None else float(stats["min"])
+
+
 def photonlist_name(eclipse: int, band: str, leg: int) -> str:
     """gPhoton 2 name, e.g. ``e23456-nd-b00.parquet``."""
     return f"{file_prefix(eclipse, band)}-b{leg:02d}.parquet"
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _leg_stats_kernel(t, ra, dec, flags, detrad, radius):
     # Flag histogram, and min/max of t, ra, ra wrapped to (-180, 180], dec over on-image
     # events (finite ra, detrad < radius); bounds are (+inf, -inf) pairs when there are none.
@@ -186,6 +207,16 @@ class PhotonListResult:
         return [leg.path for leg in self.legs]
 
 
+@contextmanager
+def _pool(threads: int) -> Iterator[Executor | None]:
+    """A thread pool of ``threads`` workers, or None for one thread (everything inline)."""
+    if threads <= 1:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="galex") as pool:
+        yield pool
+
+
 def _check_cancel(should_cancel: CancelFn | None, where: str) -> None:
     if should_cancel is not None and should_cancel():
         raise ReductionCancelled(f"reduction cancelled during {where}")
@@ -270,39 +301,116 @@ class _Spill:
             self._file.close()
 
 
+@dataclass
+class EventOrder:
+    """What pass 1 learned about the order of the events (for :class:`_LegRouter`).
+
+    ``last_row[k]`` is the last file row whose time is at or before leg ``k``'s last aspect
+    time (-1 if none); ``n_backwards`` counts events earlier than the one before them.
+    """
+
+    last_row: dict[int, int] = field(default_factory=dict)
+    n_backwards: int = 0
+
+    @property
+    def time_sorted(self) -> bool:
+        return self.n_backwards == 0
+
+
 def collect_stims(
     raw6_path, band: str, eclipse: int, chunk_size: int, on_progress=None, should_cancel=None,
-    spill: _Spill | None = None,
+    spill: _Spill | None = None, asp: AspectSolution | None = None, order: EventOrder | None = None,
+    pool: Executor | None = None,
 ):  # fmt: skip
-    """Pass 1: stim events of the whole file, checking time order. Returns (StimSample, n).
+    """Pass 1: stim events of the whole file. Returns (StimSample, n).
 
-    With ``spill``, every chunk's time and photon bytes are also parked there for pass 2.
+    With ``spill``, every chunk's time and photon bytes are also parked there for pass 2;
+    with ``asp`` and ``order``, the event order the legs need is recorded in ``order``.
+    Events need not be time-sorted (stims are sorted before the separation fit).
     """
     bc = band_constants(band, eclipse)
     margin = POST_CSP_STIM_MARGIN if is_post_csp(eclipse) else PRE_CSP_STIM_MARGIN
+
+    def stims_of(t, phb):
+        fields, x, y = _decode_chunk(phb, bc)
+        ids = find_stims(x, y, band, eclipse, margin)
+        sel = ids > 0
+        return StimSample(t[sel], x[sel], y[sel], ids[sel], fields["ya"][sel], fields["yb"][sel],
+                          fields["yamc"][sel])  # fmt: skip
+
     parts, last_t, done = [], -np.inf, 0
     with Raw6Reader(raw6_path) as reader:
         total = reader.header.n_events
         for t, phb in reader.columns(chunk_size):
             _check_cancel(should_cancel, "decode")
-            if len(t) and (t[0] < last_t or np.any(np.diff(t) < 0)):
-                raise Raw6Error(
-                    f"raw6 file {raw6_path}: events are not sorted by time near row {done}"
-                )
+            if order is not None and len(t):
+                order.n_backwards += int(t[0] < last_t) + int(np.count_nonzero(np.diff(t) < 0))
+                for leg in asp.legs:
+                    rows = np.flatnonzero(t <= leg.t_stop)
+                    if len(rows):
+                        order.last_row[leg.index] = done + int(rows[-1])
             if spill is not None:
                 spill.write(t, phb)
-            fields, x, y = _decode_chunk(phb, bc)
-            ids = find_stims(x, y, band, eclipse, margin)
-            sel = ids > 0
-            parts.append(StimSample(t[sel], x[sel], y[sel], ids[sel], fields["ya"][sel],
-                                    fields["yb"][sel], fields["yamc"][sel]))  # fmt: skip
+            # with a pool, this chunk is decoded while the next one is inflated
+            parts.append(pool.submit(stims_of, t, phb) if pool is not None else stims_of(t, phb))
             last_t = t[-1] if len(t) else last_t
             done += len(t)
             _report(on_progress, done, total, "decode")
+    parts = [part.result() if isinstance(part, Future) else part for part in parts]
     return StimSample.concatenate(parts), total
 
 
+class _LegRouter:
+    """Which file rows belong to which leg, chunk by chunk, as gPhoton 2 ``chunk_by_legs``.
+
+    Leg ``k`` holds the rows from the first row at or after the previous leg's end whose time
+    is at or after the leg's first aspect time, to the last row whose time is at or before its
+    last aspect time (gPhoton 2 drops that last row by an exclusive slice; we keep it). Rows
+    are taken by position in the file, so time-sorted files give the same legs as a time
+    search, and an unsorted file gives the legs gPhoton 2 gives it.
+    """
+
+    def __init__(self, asp: AspectSolution, order: EventOrder):
+        self._legs = list(asp.legs)
+        self._last = [order.last_row.get(leg.index, -1) for leg in self._legs]
+        self._k = 0
+        self._start = 0  # first row the current leg may begin at
+        self._first: int | None = None  # the current leg's first row, once found
+
+    def slices(self, t: np.ndarray, offset: int) -> list[tuple[int, slice]]:
+        """``(leg index, slice of this chunk)`` pieces of the chunk of rows ``offset..``."""
+        out, end = [], offset + len(t)
+        while self._k < len(self._legs):
+            leg, last = self._legs[self._k], self._last[self._k]
+            if last < self._start:  # no row for this leg after the previous one
+                self._next_leg(self._start)
+                continue
+            if self._first is None:
+                lo = max(self._start, offset)
+                if lo >= end:
+                    break
+                hits = np.flatnonzero(t[lo - offset :] >= leg.t_start)
+                if not len(hits) or lo + int(hits[0]) > last:
+                    if last < end:  # the leg ends in this chunk without a first row: empty
+                        self._next_leg(last + 1)
+                        continue
+                    break
+                self._first = lo + int(hits[0])
+            lo, hi = max(self._first, offset), min(last + 1, end)
+            if hi > lo:
+                out.append((leg.index, slice(lo - offset, hi - offset)))
+            if last < end:
+                self._next_leg(last + 1)
+                continue
+            break
+        return out
+
+    def _next_leg(self, start: int) -> None:
+        self._k, self._start, self._first = self._k + 1, start, None
+
+
 def _leg_slices(t: np.ndarray, asp: AspectSolution) -> list[tuple[int, slice]]:
+    """Slow, obvious twin of :class:`_LegRouter` for time-sorted events (one chunk)."""
     out = []
     for leg in asp.legs:
         lo = int(np.searchsorted(t, leg.t_start, side="left"))
@@ -310,6 +418,16 @@ def _leg_slices(t: np.ndarray, asp: AspectSolution) -> list[tuple[int, slice]]:
         if hi > lo:
             out.append((leg.index, slice(lo, hi)))
     return out
+
+
+def sort_photonlist(path: Path, schema: pa.Schema) -> None:
+    """Rewrite a photon list in time order (stable), for a raw6 file whose events were not.
+
+    Holds the whole leg in memory, as gPhoton 2 always does; only unsorted files need it.
+    """
+    table = pq.read_table(path)
+    order = np.argsort(table["t"].to_numpy(), kind="stable")
+    pq.write_table(table.take(pa.array(order)).cast(schema), path, **_writer_options(schema))
 
 
 class _Calibrator:
@@ -352,6 +470,7 @@ def make_photonlists(
     extended: bool = False,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
+    threads: int = 1,
 ) -> PhotonListResult:
     """Reduce a raw6 file to one calibrated photon list per leg.
 
@@ -375,8 +494,14 @@ def make_photonlists(
         Called after each chunk with stage "decode", "calibrate", "aspect", "photon list".
     should_cancel : callable() -> bool, optional
         Checked between chunks; True raises :class:`ReductionCancelled`.
+    threads : int
+        Worker threads: a chunk is decoded while the next is inflated, and the cache-sized slices
+        of a chunk are calibrated side by side (the numba kernels release the GIL). The photon
+        lists are the same whatever the number.
     """
     band = normalize_band(band)
+    if threads < 1:
+        raise GalexError(f"threads must be at least 1, got {threads}")
     if chunk_size < 1:
         raise GalexError(f"chunk_size must be positive, got {chunk_size}")
     with Raw6Reader(raw6_path) as reader:
@@ -394,15 +519,21 @@ def make_photonlists(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _Spill(out_dir, SPILL_MEMORY_BYTES) as spill:
+    order = EventOrder()
+    with _Spill(out_dir, SPILL_MEMORY_BYTES) as spill, _pool(threads) as pool:
         stims, total = collect_stims(raw6_path, band, eclipse, chunk_size, on_progress,
-                                     should_cancel, spill)  # fmt: skip
+                                     should_cancel, spill, asp, order, pool)  # fmt: skip
+        if not order.time_sorted:
+            warnings.append(
+                f"raw6 events are not time-sorted ({order.n_backwards} go back in time): legs "
+                "taken by file position as gPhoton 2 does, photon lists then sorted by time"
+            )
         return _calibrate_pass(raw6_path, asp, out_dir, band, eclipse, cal_dir, extended, chunk_size,
-                               stims, total, spill, warnings, on_progress, should_cancel)  # fmt: skip
+                               stims, total, spill, warnings, on_progress, should_cancel, order, pool)  # fmt: skip
 
 
 def _calibrate_pass(raw6_path, asp, out_dir, band, eclipse, cal_dir, extended, chunk_size, stims,
-                    total, spill, warnings, on_progress, should_cancel) -> PhotonListResult:  # fmt: skip
+                    total, spill, warnings, on_progress, should_cancel, order, pool=None) -> PhotonListResult:  # fmt: skip
     """Pass 2 of :func:`make_photonlists`: calibrate the parked events, write the legs."""
     yac = post_tables = None
     stimsep = 0.0
@@ -432,17 +563,22 @@ def _calibrate_pass(raw6_path, asp, out_dir, band, eclipse, cal_dir, extended, c
     }
     tmp = {k: s.path.with_name(f".{s.path.name}.partial") for k, s in stats.items()}
     writers: dict[int, pq.ParquetWriter] = {}
+    router = _LegRouter(asp, order)
     try:
         done = kept = 0
         for t, phb in spill.chunks():
             _check_cancel(should_cancel, "calibration")
-            for leg_index, sl in _leg_slices(t, asp):
+            for leg_index, sl in router.slices(t, done):
                 # Calibrate in slices small enough for the intermediates to stay in cache;
                 # the slices of one chunk and leg still make one row group.
                 batches = []
-                for lo in range(sl.start, sl.stop, _CACHE_ROWS):
-                    part = slice(lo, min(lo + _CACHE_ROWS, sl.stop))
-                    cols = calibrate(t[part], phb[:, part], asp)
+                parts = [slice(lo, min(lo + _CACHE_ROWS, sl.stop)) for lo in range(sl.start, sl.stop, _CACHE_ROWS)]
+                if pool is not None and len(parts) > 1:  # side by side, results in order
+                    calibrated = pool.map(calibrate, [t[p] for p in parts], [phb[:, p] for p in parts],
+                                          [asp] * len(parts))  # fmt: skip
+                else:
+                    calibrated = (calibrate(t[part], phb[:, part], asp) for part in parts)
+                for cols in calibrated:
                     stats[leg_index].update(
                         cols["t"], cols["ra"], cols["dec"], cols["flags"], cols["detrad"]
                     )
@@ -464,6 +600,9 @@ def _calibrate_pass(raw6_path, asp, out_dir, band, eclipse, cal_dir, extended, c
                     f"eclipse {eclipse} leg {k} (t {leg.t_start:.1f}-{leg.t_stop:.1f}) "
                     f"contains no photon events in {raw6_path}"
                 )
+        if not order.time_sorted:
+            for k in stats:
+                sort_photonlist(tmp[k], schema)
         if yac is not None:
             for k in stats:
                 flag_ghosts_in_file(tmp[k], schema)

@@ -21,7 +21,7 @@ from .constants import ASPUM, STIM_BLOCK, stim_positions
 from .errors import StimError
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find_stims_kernel(x, y, sx, sy, margin):
     n = x.shape[0]
     ids = np.zeros(n, np.int8)

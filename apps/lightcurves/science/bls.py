@@ -44,7 +44,9 @@ def fold_periods(g, o, chunk, f):
     zeroed interleaved accumulators with width >= ceil(max o) + 1: phase bin j goes to
     f[:, 2 (j + 1)] and f[:, 2 (j + 1) + 1]. Each chunk of cells is added into every period
     while it is still in cache; each bin receives its additions in the same order (by cycle)
-    as a one-period fold, so the sums do not depend on ``chunk``.
+    as a one-period fold, so the sums do not depend on ``chunk``. A chunk without data (the
+    gaps between TESS sectors years apart) is skipped: adding zeros changes no sum, and the
+    cycle of each period is found again at the next chunk with data.
     """
     m = g.shape[0] // 2
     nq = o.shape[0]
@@ -53,8 +55,28 @@ def fold_periods(g, o, chunk, f):
     hi = np.empty(nq, dtype=np.int64)  # first cell of the next cycle, ceil((k + 1) * o)
     for q in range(nq):
         hi[q] = int(np.ceil(o[q]))
+    skipped = False
     for cs in range(0, m, chunk):
         ce = min(cs + chunk, m)
+        empty = True
+        for c in range(cs, ce):
+            if g[2 * c + 1] != 0.0:
+                empty = False
+                break
+        if empty:
+            skipped = True
+            continue
+        if skipped:  # the cycle holding cell cs, with the same ceil() boundaries as below
+            for q in range(nq):
+                kq = int(cs / o[q])
+                while int(np.ceil((kq + 1) * o[q])) <= cs:
+                    kq += 1
+                while kq > 0 and int(np.ceil(kq * o[q])) > cs:
+                    kq -= 1
+                k[q] = kq
+                lo[q] = int(np.ceil(kq * o[q]))
+                hi[q] = int(np.ceil((kq + 1) * o[q]))
+            skipped = False
         for q in range(nq):
             fq = f[q]
             c = cs

@@ -113,6 +113,63 @@ def per_transit(
     }
 
 
+def transit_cutouts(
+    time: np.ndarray,
+    flux: np.ndarray,
+    period: float,
+    epoch: float,
+    duration: float,
+    numbers: np.ndarray,
+    *,
+    half_width: float = 3.0,
+    min_coverage: float = 0.8,
+) -> list[dict[str, np.ndarray | float | int | bool]]:
+    """One cut-out of ``half_width`` durations either side of each given transit.
+
+    Parameters
+    ----------
+    time, flux : ndarray, shape (n,)
+        Flattened series, time ascending (days).
+    period, epoch, duration : float
+        Ephemeris, days.
+    numbers : ndarray of int
+        Transit numbers (``transit_numbers``) to cut out.
+    half_width : float
+        Half the window, in durations.
+    min_coverage : float
+        A transit whose in-transit cadences (``|dt| < D/2``) or whole window hold fewer than this
+        fraction of what the median cadence predicts is marked ``gappy`` (missing data).
+
+    Returns
+    -------
+    list of dict
+        Per transit: ``number``, ``time`` (mid-transit, days), ``dt`` (days from mid-transit) and
+        ``flux`` of the cadences in the window, ``coverage`` (in-transit fraction) and ``gappy``.
+    """
+    step = float(np.median(np.diff(time))) if time.size > 1 else float("nan")
+    expected_in = duration / step if step > 0 else float("nan")
+    expected_window = 2 * half_width * duration / step if step > 0 else float("nan")
+    out = []
+    for number in np.asarray(numbers, dtype=np.int64):
+        mid = epoch + number * period
+        a, b = np.searchsorted(time, [mid - half_width * duration, mid + half_width * duration])
+        dt = time[a:b] - mid
+        n_in = int((np.abs(dt) < duration / 2).sum())
+        coverage = min(1.0, n_in / expected_in) if expected_in > 0 else 0.0
+        window = min(1.0, dt.size / expected_window) if expected_window > 0 else 0.0
+        out.append(
+            {
+                "number": int(number),
+                "time": float(mid),
+                "dt": dt,
+                "flux": flux[a:b],
+                "coverage": float(coverage),
+                "gappy": bool(coverage < min_coverage or window < min_coverage),
+            }
+        )
+    return out
+
+
 def tce_diagnostics(
     time: np.ndarray,
     flux: np.ndarray,

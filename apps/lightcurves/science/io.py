@@ -2,6 +2,11 @@
 
 Two sources give the same :class:`LightCurve`: a MAST light-curve FITS file (``read_fits``) and a
 pandas DataFrame in the Parquet layout the archive ingest writes (``from_dataframe``).
+
+FITS files are parsed by the archive's strict reader (:mod:`apps.archive.science.fits`, compared
+value for value with astropy in its tests), which checks every declared size against the file's
+size before it looks at the data, so a corrupt or hostile file costs no more memory than its bytes
+and always ends in :class:`InvalidInput` or :class:`MissingColumns`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astropy.io import fits
+
+from apps.archive.science.errors import FitsFormatError
+from apps.archive.science.fits import Header, column_values, parse_hdus, read_bintable
+from apps.archive.science.naming import k2_campaign
 
 from .errors import InvalidInput, MissingColumns
 
@@ -104,13 +112,25 @@ def _float(values: object) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(values, dtype=np.float64))
 
 
-def _mission_from_header(header: fits.Header) -> str:
+def _mission_from_header(header: Header) -> str:
     telescope = str(header.get("TELESCOP", "")).upper()
     if "TESS" in telescope or "TICID" in header:
         return "TESS"
     if header.get("MISSION", "") == "K2" or "CAMPAIGN" in header:
         return "K2"
     return "Kepler"
+
+
+def _header_int(header: Header, keys: tuple[str, ...], name: str) -> int:
+    """The first of ``keys`` with a value, as an int (0 when none has one)."""
+    for key in keys:
+        value = header.get(key)
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"{name}: header keyword {key} is not an integer ({value!r})")
+        return value
+    return 0
 
 
 def read_fits(path: str | Path) -> LightCurve:
@@ -129,32 +149,49 @@ def read_fits(path: str | Path) -> LightCurve:
     Raises
     ------
     InvalidInput
-        The file cannot be opened or has no ``LIGHTCURVE`` table.
+        The file cannot be read, is not a well-formed FITS file (truncated, corrupt, absurd
+        sizes) or has no ``LIGHTCURVE`` table.
     MissingColumns
         The table lacks TIME, PDCSAP_FLUX or another required column.
     """
     path = Path(path)
     try:
-        with fits.open(path, memmap=False) as hdus:
-            header = hdus[0].header
-            if "LIGHTCURVE" not in hdus:
-                raise InvalidInput(f"{path.name}: no LIGHTCURVE extension (not a light-curve file)")
-            table = hdus["LIGHTCURVE"].data
-            names = set(table.columns.names)
-            quality = next((q for q in QUALITY_COLUMNS if q in names), None)
-            missing = [c for c in FLOAT_COLUMNS.values() if c not in names]
-            if quality is None:
-                missing.append("QUALITY or SAP_QUALITY")
-            if missing:
-                raise MissingColumns(f"{path.name}: missing columns {', '.join(missing)}")
-            arrays = {key: _float(table[col]) for key, col in FLOAT_COLUMNS.items()}
-            arrays["quality"] = np.asarray(table[quality], dtype=np.int64)
+        buf = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path.name}: cannot read FITS file ({exc})") from exc
-    mission = _mission_from_header(header)
-    target = header.get("TICID") or header.get("KEPLERID") or header.get("K2_ID") or 0
-    segment = header.get("SECTOR", header.get("QUARTER", header.get("CAMPAIGN", 0)))
-    return LightCurve(**arrays, mission=mission, target_id=int(target), segment=int(segment))
+    try:
+        hdus = parse_hdus(buf)
+        header = hdus[0].header
+        extension = next((h for h in hdus[1:] if h.name.upper() == "LIGHTCURVE"), None)
+        if extension is None:
+            raise InvalidInput(f"{path.name}: no LIGHTCURVE extension (not a light-curve file)")
+        table = read_bintable(buf, extension)
+        names = set(table.dtype.names or ())
+        quality = next((q for q in QUALITY_COLUMNS if q in names), None)
+        missing = [c for c in FLOAT_COLUMNS.values() if c not in names]
+        if quality is None:
+            missing.append("QUALITY or SAP_QUALITY")
+        if missing:
+            raise MissingColumns(f"{path.name}: missing columns {', '.join(missing)}")
+        for column in (*FLOAT_COLUMNS.values(), quality):
+            kinds = "iu" if column == quality else "iuf"
+            if table.dtype[column].shape or table.dtype[column].kind not in kinds:
+                raise InvalidInput(f"{path.name}: column {column} does not hold one number per row")
+        arrays = {
+            key: _float(column_values(table, extension.header, col))
+            for key, col in FLOAT_COLUMNS.items()
+        }
+        arrays["quality"] = np.asarray(
+            column_values(table, extension.header, quality), dtype=np.int64
+        )
+        mission = _mission_from_header(header)
+        target = _header_int(header, ("TICID", "KEPLERID", "K2_ID"), path.name)
+        segment = _header_int(header, ("SECTOR", "QUARTER", "CAMPAIGN"), path.name)
+    except FitsFormatError as exc:
+        raise InvalidInput(f"{path.name}: cannot read FITS file ({exc})") from exc
+    if mission == "K2":
+        segment = k2_campaign(segment)
+    return LightCurve(**arrays, mission=mission, target_id=target, segment=segment)
 
 
 def from_dataframe(

@@ -7,17 +7,18 @@ plain arrays and numbers, so the caller decides how to store them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ._select import median
-from .cleaning import clean, segment_bounds, stitch
+from .cleaning import clean, normalise, segment_bounds, stitch
 from .detrend import BKSPACES, biweight_trend, fit_spline
 from .diagnostics import find_secondary_phase, tce_diagnostics, transit_numbers, wrap_phase
 from .errors import BadEphemeris, InsufficientData, InvalidInput
 from .io import LightCurve
-from .search import DEFAULT_DURATIONS_HOURS, Signal, period_grid, search
+from .search import Signal
+from .search_run import check_series, run_search
 from .views import (
     Preset,
     bin_spec,
@@ -80,15 +81,39 @@ class FlatSeries:
     bkspace: float
 
 
-def _transit_mask(time: np.ndarray, tces: Sequence[Ephemeris]) -> np.ndarray:
+def transit_mask(time: np.ndarray, tces: Sequence[Ephemeris]) -> np.ndarray:
+    """True for cadences within MASK_DURATIONS / 2 durations of a transit of any of ``tces``."""
     mask = np.zeros(time.size, dtype=bool)
     for e in tces:
         mask |= np.abs(fold(time, e.period, e.epoch)) < 0.5 * MASK_DURATIONS * e.duration
     return mask
 
 
+_transit_mask = transit_mask  # the older private name
+
+
+BKJD_TO_BTJD = 2454833.0 - 2457000.0
+"""Kepler/K2 time (BKJD = BJD - 2454833) to TESS time (BTJD = BJD - 2457000), days."""
+
+
+def on_one_clock(curves: Sequence[LightCurve]) -> list[LightCurve]:
+    """Curves of one star from Kepler/K2 and TESS on TESS's clock (BTJD), all labelled as its
+    TESS curve (a star matched across missions, e.g. K2-109 = HD 106315); unchanged otherwise."""
+    tess = next((c for c in curves if c.mission.upper() == "TESS"), None)
+    if tess is None or all(c.mission.upper() == "TESS" for c in curves):
+        return list(curves)
+    return [
+        c if c.mission.upper() == "TESS"
+        else replace(c, time=c.time + BKJD_TO_BTJD, mission=tess.mission, target_id=tess.target_id)
+        for c in curves
+    ]
+
+
 def prepare(lightcurves: Sequence[LightCurve], *, quality: bool) -> LightCurve:
     """Clean each curve (NaNs, optionally quality flags) and stitch them in time order.
+
+    Kepler/K2 and TESS curves of one star are put on TESS's clock (``on_one_clock``) after
+    each was cleaned with its own mission's quality flags.
 
     Raises
     ------
@@ -105,7 +130,7 @@ def prepare(lightcurves: Sequence[LightCurve], *, quality: bool) -> LightCurve:
             continue  # an all-NaN quarter is skipped, as AstroNet drops its NaN cadences
     if not cleaned:
         raise InsufficientData("no usable cadences: every light curve is empty or all-NaN")
-    return stitch(cleaned)
+    return stitch(on_one_clock(cleaned))
 
 
 def _detrend_centroid(time, values, bounds, bkspace, mask):
@@ -165,7 +190,7 @@ def flatten_lightcurves(
         check_ephemeris(e)
     lc = prepare(lightcurves, quality=p.quality_mask)
     bounds = segment_bounds(lc.time, lc.part)
-    mask = _transit_mask(lc.time, tces) if p.mask_transits_in_fit else np.zeros(len(lc), dtype=bool)
+    mask = transit_mask(lc.time, tces) if p.mask_transits_in_fit else np.zeros(len(lc), dtype=bool)
     if detrender == "spline":
         fit = fit_spline(
             lc.time,
@@ -196,8 +221,14 @@ def flatten_lightcurves(
     return FlatSeries(t, lc.flux[ok] / trend[ok], lc.flux[ok], trend[ok], col, row, b, bkspace)
 
 
+NO_TRANSIT_IN_DATA = "no transit of this TCE falls in the data"
+"""The one refusal of a TCE for its period: any period is fine while a transit has cadences."""
+
+
 def check_ephemeris(e: Ephemeris, time: np.ndarray | None = None) -> None:
-    """Raise BadEphemeris unless 0 < duration < period (<= baseline, given times) and finite."""
+    """Raise BadEphemeris unless 0 < duration < period and finite, and, given times, at least
+    one cadence lies inside a transit (a period longer than the data is fine: AstroNet makes
+    views of a single transit too)."""
     vals = (e.period, e.epoch, e.duration_hours)
     if not all(np.isfinite(v) for v in vals):
         raise BadEphemeris(f"period, epoch and duration must be finite, got {vals}")
@@ -211,9 +242,8 @@ def check_ephemeris(e: Ephemeris, time: np.ndarray | None = None) -> None:
         )
     if time is None:
         return
-    baseline = float(time.max() - time.min())
-    if e.period > baseline:
-        raise BadEphemeris(f"period {e.period} d is longer than the {baseline:.2f} d baseline")
+    if not np.any(np.abs(fold(time, e.period, e.epoch)) < 0.5 * e.duration):
+        raise BadEphemeris(NO_TRANSIT_IN_DATA)
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,7 +322,8 @@ def tce_views(
     Raises
     ------
     BadEphemeris
-        Period <= 0 or longer than the baseline, duration not shorter than the period.
+        Period <= 0, duration not shorter than the period, or no transit inside the data
+        ("no transit of this TCE falls in the data"); a period longer than the data is fine.
     InsufficientData, InvalidInput
         Empty or all-NaN light curves, unknown preset.
     """
@@ -305,7 +336,7 @@ def tce_views(
         flat = flatten_lightcurves(lightcurves, preset=p, tces=[tce, *others])
     check_ephemeris(tce, flat.time)
     keep = (
-        ~_transit_mask(flat.time, others)
+        ~transit_mask(flat.time, others)
         if (p.remove_other_tces and others)
         else np.ones(flat.time.size, bool)
     )
@@ -400,34 +431,37 @@ def _centroid_views(fo: Folded, p: Preset, tce: Ephemeris) -> dict[str, np.ndarr
 def search_transits(
     lightcurves: Sequence[LightCurve],
     *,
+    preset: str = "gaia",
+    density: float | None = None,
     period_min: float = 0.5,
     period_max: float | None = None,
-    n_periods: int = 20000,
-    durations_hours: Sequence[float] = DEFAULT_DURATIONS_HOURS,
+    n_periods: int | None = None,
     max_signals: int = 3,
-    min_sde: float = 6.0,
-    min_snr: float = 7.0,
-    detrender: str = "spline",
-    flat: FlatSeries | None = None,
+    min_sde: float | None = None,
+    min_snr: float | None = None,
+    report: dict | None = None,
 ) -> list[Signal]:
-    """Search a target's light curves for periodic transits (BLS, iterative masking).
+    """Search a target's light curves for periodic transits (see ``search_run``).
 
     Parameters
     ----------
     lightcurves : sequence of LightCurve
-        Quarters or sectors of one target.
+        Quarters, campaigns or sectors of one target (gaps of any length: the grid covers the
+        whole span).
+    preset : str
+        Search preset (``search_run.SEARCH_PRESETS``): detrending, engine, grid and thresholds.
+    density : float, optional
+        Stellar mean density, solar units (``grid.stellar_density``); trial durations scale
+        with period for it, or cover a broad range when None.
     period_min, period_max : float
-        Period range, days; ``period_max`` defaults to half the baseline (two transits).
-    n_periods : int
-        Log-spaced trial periods.
-    durations_hours : sequence of float
-        Trial durations, hours.
+        Period range, days; ``period_max`` defaults to half the span (two transits).
+    n_periods : int, optional
+        A log-spaced grid of this many periods instead of the Ofir grid.
     max_signals, min_sde, min_snr
-        Stop after ``max_signals`` or at the first peak below either threshold.
-    detrender : {"spline", "biweight"}
-        How the series is flattened before the search (``gaia`` cleaning, no known transits).
-    flat : FlatSeries, optional
-        An already flattened series to search instead.
+        Stop after ``max_signals`` or at the first candidate below either threshold (the
+        preset's unless given).
+    report : dict, optional
+        Filled with the run's summary (window, grid size, thresholds, first rejected candidate).
 
     Returns
     -------
@@ -439,17 +473,15 @@ def search_transits(
     InvalidInput, InsufficientData
         Bad grid or unusable light curves.
     """
-    if flat is None:
-        flat = flatten_lightcurves(lightcurves, preset="gaia", detrender=detrender)
-    t, f = flat.time, flat.flux
-    baseline = float(t.max() - t.min())
-    pmax = baseline / 2 if period_max is None else float(period_max)
-    durations = np.asarray(durations_hours, dtype=np.float64) / 24.0
-    if pmax <= period_min:
-        raise InvalidInput(
-            f"period_max {pmax:.3g} d must exceed period_min {period_min:.3g} d (baseline {baseline:.3g} d)"
-        )
-    periods = period_grid(period_min, pmax, n_periods)
-    return search(
-        t, f, periods, durations, max_signals=max_signals, min_sde=min_sde, min_snr=min_snr
+    lc = prepare(lightcurves, quality=True)
+    bounds = segment_bounds(lc.time, lc.part)
+    flux = normalise(lc.flux, bounds)
+    check_series(lc.time, flux)
+    signals, summary = run_search(
+        lc.time, flux, bounds, preset=preset, density=density, period_min=period_min,
+        period_max=period_max, n_periods=n_periods, max_signals=max_signals,
+        min_sde=min_sde, min_snr=min_snr,
     )
+    if report is not None:
+        report.update(summary)
+    return signals

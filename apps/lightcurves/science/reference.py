@@ -180,3 +180,44 @@ def biweight_trend(time, flux, half_window, cval=5.0, maxiter=10, ftol=1e-6):
                 break
         out[i] = loc
     return out
+
+
+def biweight_line_trend(time, flux, half_window, cval=5.0, maxiter=10, ftol=1e-7, stride=1):
+    """Point-by-point sliding biweight robust line (one segment), the obvious way.
+
+    Resistant-line start (medians of the outer thirds), MAD of its residuals as the fixed
+    scale, then weighted least squares with biweight weights (numpy's lstsq); fitted at every
+    ``stride``-th point and the last, np.interp in between.
+    """
+    at = np.unique(np.r_[np.arange(0, len(time), stride), len(time) - 1])
+    out = np.empty(at.size)
+    for o, i in enumerate(at):
+        ti = time[i]
+        sel = np.abs(time - ti) <= half_window
+        x, y = time[sel] - ti, flux[sel]
+        n = x.size
+        if n < 3 or x[-1] - x[0] <= 0:
+            out[o] = np.median(y)
+            continue
+        k = max(1, n // 3)
+        dx = np.median(x[-k:]) - np.median(x[:k])
+        b = (np.median(y[-k:]) - np.median(y[:k])) / dx if dx > 0 else 0.0
+        a = np.median(y - b * x)
+        r = y - b * x - a
+        mad = np.median(np.abs(r - np.median(r)))
+        if mad == 0:
+            out[o] = a
+            continue
+        for _ in range(maxiter):
+            u = (y - a - b * x) / (cval * mad)
+            w = np.where(np.abs(u) < 1, (1 - u**2) ** 2, 0.0)
+            if w.sum() <= 0 or np.count_nonzero(w) < 2:
+                break
+            sw = np.sqrt(w)
+            coef = np.linalg.lstsq(np.column_stack([sw, sw * x]), sw * y, rcond=None)[0]
+            step = coef[0] - a
+            a, b = coef
+            if abs(step) < ftol:
+                break
+        out[o] = a
+    return np.interp(time, time[at], out)

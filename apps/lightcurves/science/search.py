@@ -32,7 +32,9 @@ class Signal:
     depth : float
         Box depth, fraction of the flux.
     snr : float
-        Depth over its error (robust noise / sqrt(in-transit points)).
+        Depth over its error: with the ``search_run`` search, the robust scatter of running
+        means over one duration (red noise included) / sqrt(transits' worth of cadences); with
+        the fixed-grid :func:`search`, robust point noise / sqrt(in-transit points).
     sde : float
         Signal detection efficiency of the BLS peak: (peak - mean) / std of the periodogram.
     n_transits : int
@@ -41,6 +43,14 @@ class Signal:
         Odd/even depth difference at the reported period, sigma.
     doubled : bool
         True when the BLS period was doubled because alternate events differ (an EB).
+    secondary_sigma : float
+        Depth of the deepest dip away from the transit (the secondary eclipse), sigma.
+    duration_ratio : float
+        1 when the duration is plausible for the period and the star's density, else the
+        factor by which it lies outside the expected range (``grid.DurationLaw.plausible``).
+    odd_even_flag, secondary_flag, duration_flag : bool
+        The vetting checks that failed: odd and even depths differ, a significant secondary,
+        a duration implausible for the star (each a warning; the signal is still reported).
     """
 
     period: float
@@ -52,6 +62,11 @@ class Signal:
     n_transits: int
     odd_even_sigma: float
     doubled: bool
+    secondary_sigma: float = float("nan")
+    duration_ratio: float = 1.0
+    odd_even_flag: bool = False
+    secondary_flag: bool = False
+    duration_flag: bool = False
 
     @property
     def duration_hours(self) -> float:

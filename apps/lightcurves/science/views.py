@@ -193,6 +193,17 @@ def bin_spec(
     return np.where(counts > 0, view, fill), counts
 
 
+def bin_centres(spec: ViewSpec, period: float, duration: float) -> np.ndarray:
+    """Phase (days from mid-transit) at the centre of each of a view's bins, shape (num_bins,).
+
+    The x axis to plot a view against: the same left edges ``bin_median`` steps through, plus half
+    a bin width.
+    """
+    width, lo, hi = spec.geometry(period, duration)
+    spacing = (hi - lo - width) / (spec.num_bins - 1)
+    return lo + spacing * np.arange(spec.num_bins) + width / 2
+
+
 def view_span(phase: np.ndarray, spec: ViewSpec, period: float, duration: float) -> slice:
     """The slice of sorted phases a view's bins can see (its span plus a bin width of margin)."""
     width, lo, hi = spec.geometry(period, duration)

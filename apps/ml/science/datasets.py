@@ -45,6 +45,12 @@ VIEW_NAMES = (
 TRIAGE_LABELS = {"PC": 1, "EB": 1, "J": 0, "V": 0, "IS": 0, "O": 0}
 VETTING_LABELS = {"PC": 1, "EB": 0, "J": 0, "V": 0, "IS": 0, "O": 0}
 TASK_LABELS = {"triage": TRIAGE_LABELS, "vetting": VETTING_LABELS}
+# People's vetting labels (apps.vetting codes; "?" is never a training label). Triage keeps every
+# astrophysical eclipse or transit (Kepler AFPs count positive there too), vetting planets only.
+PEOPLE_LABELS = {
+    "triage": {"PC": 1, "EB": 1, "NEB": 1, "FP": 1, "V": 0, "IS": 0, "J": 0},
+    "vetting": {"PC": 1, "EB": 0, "NEB": 0, "FP": 0, "V": 0, "IS": 0, "J": 0},
+}
 # Kepler DR24 av_training_set (Shallue & Vanderburg 2018); DR25 INV/SCR simulated TCEs are negatives.
 KEPLER_LABELS = {"PC": 1, "AFP": 0, "NTP": 0, "INV": 0, "SCR": 0, "SCR1": 0, "INJ1": 1}
 
@@ -119,6 +125,33 @@ def _feature_scalar(example: Mapping[str, FeatureValue], name: str, index: int) 
     return float(value[0])
 
 
+def _first_number(example: Mapping[str, FeatureValue], name: str, index: int) -> float | int:
+    """The first value of a numeric feature (ids and periods are one-value lists)."""
+    value = example[name]
+    if isinstance(value, list) or value.size == 0:
+        raise DatasetError(f"example {index}: feature {name!r} holds no number")
+    return value[0].item()
+
+
+def _star_id(example: Mapping[str, FeatureValue], index: int) -> int:
+    if "tic_id" not in example:
+        return -1
+    value = _first_number(example, "tic_id", index)
+    if not (np.isfinite(value) and -(2**63) <= value < 2**63):
+        raise DatasetError(f"example {index}: tic_id {value} is not a star number")
+    return int(value)
+
+
+def _disposition(example: Mapping[str, FeatureValue], index: int) -> str:
+    value = example.get("Disposition")
+    if not isinstance(value, list) or not value:
+        raise DatasetError(f"example {index} has no Disposition")
+    try:
+        return value[0].decode()
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"example {index}: Disposition {value[0][:20]!r} is not text") from exc
+
+
 def _stack_view(examples: Sequence[Mapping[str, FeatureValue]], name: str) -> np.ndarray:
     rows = []
     for index, example in enumerate(examples):
@@ -140,20 +173,17 @@ def examples_to_views(
     scalar_names: Sequence[str] = (),
 ) -> LabelledViews:
     """Assemble parsed Yu 2019 Examples (see `read_examples`) into `LabelledViews` for ``task``."""
-    dispositions = []
-    for index, example in enumerate(examples):
-        value = example.get("Disposition")
-        if not isinstance(value, list) or not value:
-            raise DatasetError(f"example {index} has no Disposition")
-        dispositions.append(value[0].decode())
+    dispositions = [_disposition(example, index) for index, example in enumerate(examples)]
     scalars = np.array(
         [[_feature_scalar(ex, name, i) for name in scalar_names] for i, ex in enumerate(examples)],
         dtype=np.float32,
     ).reshape(len(examples), len(scalar_names))
-    star_ids = np.array([int(ex["tic_id"][0]) if "tic_id" in ex else -1 for ex in examples])
+    star_ids = np.array([_star_id(ex, i) for i, ex in enumerate(examples)], dtype=np.int64)
     tce_ids = np.array(
         [
-            f"{star}-{float(ex['Period'][0]):.6f}" if "Period" in ex else f"{star}-{i}"
+            f"{star}-{float(_first_number(ex, 'Period', i)):.6f}"
+            if "Period" in ex
+            else f"{star}-{i}"
             for i, (star, ex) in enumerate(zip(star_ids, examples, strict=True))
         ]
     )

@@ -228,7 +228,12 @@ def parse_example(record: bytes) -> dict[str, FeatureValue]:
             key, value = None, b""
             for kv_field, kv_wire, kv_value in _iter_fields(entry):
                 if kv_field == 1 and kv_wire == 2:
-                    key = bytes(kv_value).decode("utf-8")
+                    try:
+                        key = bytes(kv_value).decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise TFRecordError(
+                            f"Example feature name is not UTF-8: {bytes(kv_value)[:40]!r}"
+                        ) from exc
                 elif kv_field == 2 and kv_wire == 2:
                     value = kv_value
             if key is None:

@@ -9,8 +9,10 @@ from astropy.io import fits
 
 from apps.archive.science.errors import BadIdentifier, TableFormatError, UnknownMission
 from apps.archive.science.naming import (
+    K2_CAMPAIGN_PARTS,
     KEPLER_LONG_CADENCE,
     KEPLER_SHORT_CADENCE,
+    k2_campaign,
     k2_names,
     kepler_names,
     parse_identifier,
@@ -105,3 +107,10 @@ def test_it_refuses_a_script_that_is_an_error_page_or_another_sector() -> None:
         parse_sector_script(SCRIPT, sector=2)
     with pytest.raises(TableFormatError, match="no light-curve files"):
         parse_sector_script("#!/bin/sh\n", sector=1)
+
+
+def test_it_maps_the_campaign_keyword_of_every_k2_file_part_to_its_campaign() -> None:
+    # headers of split campaigns say CAMPAIGN = 91, 92, 101, 102, 111, 112 (the file part)
+    for campaign, parts in K2_CAMPAIGN_PARTS.items():
+        assert {k2_campaign(int(part)) for part in parts} == {campaign}
+    assert [k2_campaign(c) for c in (0, 9, 10, 11, 19, 102)] == [0, 9, 10, 11, 19, 10]

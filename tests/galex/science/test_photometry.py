@@ -65,3 +65,32 @@ def test_it_reproduces_gphoton_count_rate_columns_of_cr_dra(demo_data, band):
     bgsub = rate_columns(lc["flat_counts"], lc["exptime"], band.upper(), background=lc["bg"])
     np.testing.assert_allclose(bgsub["cps"], lc["cps_bgsub"], rtol=2e-6)
     np.testing.assert_allclose(bgsub["cps_err"], lc["cps_bgsub_err"], rtol=2e-6)
+
+
+@pytest.mark.parametrize("size", [(3, 3), (21, 21), (4, 5)])
+def test_the_mesh_median_filter_matches_scipy_and_numpy(size):
+    from apps.galex.science.photometry import nanmedian_filter, nanmedian_filter_reference
+
+    rng = np.random.default_rng(sum(size))
+    data = rng.normal(3.0, 1.0, (47, 61))
+    data[rng.random(data.shape) < 0.2] = np.nan
+    data[:5, :9] = np.nan  # a window that is all NaN
+    np.testing.assert_array_equal(nanmedian_filter(data, size), nanmedian_filter_reference(data, size))
+    as32 = data.astype(np.float32)
+    np.testing.assert_array_equal(nanmedian_filter(as32, size), nanmedian_filter_reference(as32, size))
+
+
+def test_our_background_is_photutils_background():
+    from astropy.stats import SigmaClip
+    from photutils.background import Background2D, MedianBackground
+
+    from apps.galex.science.photometry import _Background2D
+
+    rng = np.random.default_rng(2)
+    image = rng.poisson(0.7, (300, 280)).astype(np.float32)
+    image[:40, :60] = np.nan  # outside coverage, as detection images have
+    kwargs = {"box_size": (15, 15), "filter_size": (21, 21), "sigma_clip": SigmaClip(sigma=3.0),
+              "bkg_estimator": MedianBackground()}  # fmt: skip
+    ours, theirs = _Background2D(image, **kwargs), Background2D(image, **kwargs)
+    np.testing.assert_array_equal(ours.background, theirs.background)
+    np.testing.assert_array_equal(ours.background_rms, theirs.background_rms)

@@ -49,8 +49,8 @@ def match(truth: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 def photometry(reduced, small_eclipse):
     result, _ = reduced
     sources, rate = read_truth(small_eclipse.truth_path)
-    image_table = pd.read_csv(result.legs[0].image_photometry)
-    movie_table = pd.read_csv(result.legs[0].movie_photometry)
+    image_table = pd.read_csv(result.legs[0].image_photometry[0])
+    movie_table = pd.read_csv(result.legs[0].movie_photometry[0])
     return sources, rate, image_table, movie_table, match(sources, image_table)
 
 
@@ -164,7 +164,7 @@ def test_it_writes_gphoton_light_curve_columns(photometry):
     tail = [
         f"{p}_{i}" for p in ("aperture_sum", "expt", "t0", "t1", "artifact_flag") for i in range(n)
     ]
-    ours = [f"{p}_{i}" for p in ("cps", "cps_err") for i in range(n)]
+    ours = [f"{p}_{i}" for p in ("cps", "cps_err") for i in range(n)] + ["forced", "source_id", "aperture_correction_mag"]
     assert list(movie_table.columns[len(head) :]) == tail + ours and n >= 5
     np.testing.assert_allclose(
         movie_table.cps_2, movie_table.aperture_sum_2 / movie_table.expt_2, rtol=1e-6
@@ -252,7 +252,14 @@ def test_it_writes_burst_frames_that_add_up_to_the_image(small_eclipse, cal_dir,
     result = reduce_eclipse(small_eclipse.raw6_path, small_eclipse.aspect_dir, tmp_path, band="NUV", depth=40,
                             compression="none", burst=True, cal_dir=cal_dir)  # fmt: skip
     leg = result.legs[0]
-    assert len(leg.movie) == leg.n_frames >= 3 and "-t0000-n.fits" in leg.movie[0].name
+    assert len(leg.movie) == leg.n_frames >= 3
+    # named as gPhoton 2 names burst frames: start minus the photon list's first time (row group
+    # 0's t minimum), through intfill (4-digit integer part, then the fraction's digits)
+    first_t = pq.read_metadata(leg.photonlist).row_group(0).to_dict()["columns"][0]["statistics"]["min"]
+    for path in leg.movie[:3]:
+        offset = fits.getheader(path, "COUNT")["T0_0"] - first_t
+        whole, frac = int(offset), round(offset - int(offset), 4)
+        assert path.name == f"e23456-nd-f0040-b00-t{whole:04d}{str(frac)[2:] if frac else ''}-n.fits", path.name
     total = sum(fits.getdata(path, "COUNT").astype(np.float64) for path in leg.movie)
     np.testing.assert_allclose(total, fits.getdata(leg.image, "COUNT"), rtol=1e-5, atol=1e-4)
 
@@ -288,7 +295,7 @@ def test_it_recovers_fuv_positions_through_the_mirrored_detector(cal_dir, tmp_pa
         sim.raw6_path, sim.aspect_dir, tmp_path / "out", band="FUV", depth=None, cal_dir=cal_dir
     )
     sources, _ = read_truth(sim.truth_path)
-    table = pd.read_csv(result.legs[0].image_photometry)
+    table = pd.read_csv(result.legs[0].image_photometry[0])
     matched = match(sources, table)
     # Hotspot pixels are zeroed before detection (gPhoton 2), which can pull the centroid of
     # a source lying on one; every source clear of hotspots comes back within 1.5".
@@ -322,4 +329,4 @@ def test_it_runs_the_post_csp_branch_with_yac_and_ghost_flags(cal_dir, tmp_path)
     assert set(np.unique(table["flags"].to_numpy())) <= {0, 7, 12, 120}
     assert result.provenance["stim_coefficients"] == [5105.48, 0.0]
     sources, _ = read_truth(sim.truth_path)
-    assert match(sources, pd.read_csv(result.legs[0].image_photometry)).sep.max() < 5.0
+    assert match(sources, pd.read_csv(result.legs[0].image_photometry[0])).sep.max() < 5.0

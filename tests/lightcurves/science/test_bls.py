@@ -37,6 +37,22 @@ def test_it_matches_the_slow_bls_on_random_data_with_gaps(n):
     np.testing.assert_array_equal(dur, slow[3])
 
 
+def test_it_skips_empty_stretches_of_the_grid_and_still_matches_the_slow_bls():
+    # two "sectors" years apart: whole CHUNKs of empty cells between them are skipped
+    rng = np.random.default_rng(14)  # its own generator: RNG's draws feed the other tests
+    t = np.sort(np.concatenate([rng.uniform(0, 27, 600), rng.uniform(1250, 1277, 600)]))
+    y = rng.normal(size=t.size)
+    w = np.ones(t.size)
+    periods = np.array([0.93, 3.7, 9.552, 21.06, 40.3])
+    dur_bins = np.array([1, 3, 6])
+    (power, depth, start, dur), m = run_kernel(t, y, w, 0.02, periods, dur_bins)
+    assert m > 10 * 4096  # many empty chunks
+    slow = bls_reference(t, y, w, t.min(), 0.02, m, periods, dur_bins)
+    np.testing.assert_allclose(power, slow[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(start, slow[2])
+    np.testing.assert_array_equal(dur, slow[3])
+
+
 def test_it_returns_no_box_for_constant_flux():
     t = np.linspace(0, 10, 300)
     res = bls(t, np.ones_like(t), np.array([1.0, 2.0]), np.array([0.1]))

@@ -12,11 +12,14 @@ from apps.lightcurves.science.detrend import (
     BKSPACES,
     biweight_kernel,
     biweight_kernel_parallel,
+    biweight_line_kernel,
+    biweight_line_trend,
     biweight_location,
     biweight_location_pair,
     biweight_trend,
     fit_spline,
     interpolate_masked,
+    search_trend,
     sorted_insert,
     sorted_mad,
     sorted_median,
@@ -441,3 +444,52 @@ def test_it_iterates_two_windows_together_as_it_would_each_alone(mads):
     )
     for (a, b), med, mad, loc in zip(windows, meds, mads, pair, strict=True):
         assert loc == pytest.approx(biweight_location(x[a:b], med, mad, 5.0, 10, 1e-9), abs=1e-14)
+
+
+def test_it_fits_the_same_sliding_robust_line_as_the_slow_reference():
+    rng = np.random.default_rng(5)
+    t = np.sort(rng.uniform(0, 6, 900))
+    f = 1 + 0.01 * np.sin(2 * np.pi * t / 2.3) + rng.normal(0, 1e-3, t.size)
+    f[::41] += 0.02  # flares the robust line should ignore
+    for stride in (1, 4):
+        fast = np.empty(t.size)
+        biweight_line_kernel(t, f, np.array([0, t.size]), 0.3, 5.0, 10, 1e-7, stride, fast)
+        np.testing.assert_allclose(fast, ref.biweight_line_trend(t, f, 0.3, stride=stride), atol=1e-9)
+
+
+def test_it_keeps_a_transit_on_a_steep_spot_slope_that_a_biweight_location_follows():
+    # a 3-ppt, 3.5-h transit on a 3 %/d slope (a young star): the window's spread is the slope
+    t = np.arange(0, 6, 2 / 1440)
+    rng = np.random.default_rng(6)
+    f = 1 + 0.03 * t + rng.normal(0, 3e-4, t.size)
+    inside = np.abs(t - 3.0) < 0.073
+    f[inside] -= 3e-3
+    line = biweight_line_trend(t, f, window_days=0.45)
+    loc = biweight_trend(t, f, window_days=0.45)
+    kept_line = np.median((1 - f / line)[inside])
+    kept_loc = np.median((1 - f / loc)[inside])
+    assert kept_line == pytest.approx(3e-3, rel=0.15)
+    assert kept_loc < 0.8 * kept_line
+
+
+def test_it_twices_the_search_trend_so_a_fast_rotation_leaves_a_percent():
+    # 1-d rotation of 1 %, 0.25-d window: one biweight keeps ~10 %, twicing ~1 %
+    t = np.arange(0, 10, 10 / 1440)
+    f = 1 + 0.01 * np.sin(2 * np.pi * t)
+    once = search_trend(t, f, window_days=0.25, twice=False, clip_sigma=0)
+    twice = search_trend(t, f, window_days=0.25, clip_sigma=0)
+    core = (t > 1) & (t < 9)
+    assert np.abs(f / once.trend - 1)[core].max() > 5e-4
+    assert np.abs(f / twice.trend - 1)[core].max() < 2e-4
+
+
+def test_it_clips_flares_but_never_dips_from_the_search_trend():
+    rng = np.random.default_rng(8)
+    t = np.arange(0, 5, 2 / 1440)
+    f = 1 + rng.normal(0, 5e-4, t.size)
+    f[1000:1010] += 0.01  # a flare
+    dip = np.abs(t - 3.0) < 0.05
+    f[dip] -= 0.004  # a transit
+    out = search_trend(t, f, window_days=0.5)
+    assert out.flares[1000:1010].all() and not out.flares[dip].any()
+    assert np.median((1 - f / out.trend)[dip]) == pytest.approx(0.004, rel=0.3)

@@ -14,6 +14,7 @@ from apps.lightcurves.science.errors import (
     InvalidInput,
     LightCurveError,
 )
+from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import (
     Ephemeris,
     flatten_lightcurves,
@@ -135,7 +136,7 @@ def test_it_removes_other_tces_before_folding_in_the_gaia_preset(eb_quarters):
     [
         (0.0, 134.4, 3.0, "positive"),
         (-2.0, 134.4, 3.0, "positive"),
-        (50.0, 134.4, 3.0, "baseline"),
+        (50.0, 134.4, 3.0, "^no transit of this TCE falls in the data$"),
         (0.1, 134.4, 3.0, "shorter"),
         (3.2, np.nan, 3.0, "finite"),
     ],
@@ -143,6 +144,24 @@ def test_it_removes_other_tces_before_folding_in_the_gaia_preset(eb_quarters):
 def test_it_rejects_impossible_ephemerides(read, period, epoch, hours, match):
     with pytest.raises(BadEphemeris, match=match):
         tce_views([read(KEPLER6_Q0)], period, epoch, hours)
+
+
+KEPLER90_GLOB = "kepler/kplr011442793-*_llc.fits"
+
+
+@pytest.mark.parametrize("preset", ["gaia", "astronet", "yu2019"])
+def test_it_builds_views_of_a_tce_longer_than_the_data_from_its_one_transit(demo_data, preset):
+    # Kepler-90 h (DR24 11442793-1): 331.6 d, one transit (BKJD 472.08) in 278 d of data
+    curves = [read_fits(p) for p in sorted(demo_data.glob(KEPLER90_GLOB))]
+    out = tce_views(curves, 331.603, 140.480, 14.49, preset=preset)
+    assert out["n_transits"] == 1 and out["transit_time"] == pytest.approx([472.083])
+    assert out["local_view"].min() == pytest.approx(-1.0)
+    assert abs(int(np.argmin(out["local_view"])) - out["local_view"].size // 2) <= 2
+    assert out["snr"] > 50 and 0.004 < out["depth"] < 0.012
+    assert np.isnan(out["odd_even_sigma"])  # no even transit to compare with
+    # only a TCE none of whose transits has data is refused
+    with pytest.raises(BadEphemeris, match="^no transit of this TCE falls in the data$"):
+        tce_views(curves, 331.603, 400.0, 14.49, preset=preset)  # in the Q4-Q5 gap
 
 
 def test_it_rejects_empty_and_all_nan_input(read):

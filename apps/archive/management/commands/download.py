@@ -87,7 +87,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-ingest", action="store_true", help="download and verify only")
         parser.add_argument("--source", choices=["mast", "mirror"], default="mast")
         parser.add_argument(
-            "--mirror", help="local mirror folder (archive layout or flat file names)"
+            "--mirror",
+            help="local mirror folder (archive layout or flat file names); default "
+            "GAIA_ARCHIVE_MIRROR_ROOT, which queued jobs always use",
         )
         parser.add_argument(
             "--recheck-missing", action="store_true", help="ask again for files recorded as 404"
@@ -101,13 +103,21 @@ class Command(BaseCommand):
         spec = self._spec(options)
         try:
             if options["enqueue"]:
+                if options["mirror"]:
+                    raise CommandError(
+                        "a queued download reads GAIA_ARCHIVE_MIRROR_ROOT on the worker: "
+                        "set that instead of --mirror, or drop --enqueue"
+                    )
                 job = download_enqueue(spec=spec)
                 self.stdout.write(f"queued job {job.pk} ({job.kind} on the {job.queue_name} queue)")
                 return
             bars = _Bars(self.stderr._out)
             try:
                 report = download_run(
-                    spec=spec, on_progress=bars.download, on_ingest_progress=bars.ingested
+                    spec=spec,
+                    on_progress=bars.download,
+                    on_ingest_progress=bars.ingested,
+                    mirror_root=options["mirror"],
                 )
             finally:
                 bars.close()
@@ -122,25 +132,23 @@ class Command(BaseCommand):
         identifiers = {"kepler": options["kic"], "k2": options["epic"], "tess": options["tic"]}.get(
             what, []
         )
-        spec = DownloadSpec(
-            mission=what if what != "catalog" else "kepler",
-            identifiers=list(identifiers),
-            cadence=options["cadence"],
-            seasons=options["seasons"],
-            catalog=options["catalog"] if what == "catalog" else None,
-            limit=options["limit"],
-            ingest=not options["no_ingest"],
-            source=options["source"],
-            mirror_root=options["mirror"],
-            concurrency=options["concurrency"],
-            max_attempts=options["max_attempts"],
-            recheck_missing=options["recheck_missing"],
-        )
+        params = {
+            "mission": what if what != "catalog" else "kepler",
+            "identifiers": list(identifiers),
+            "cadence": options["cadence"],
+            "seasons": options["seasons"],
+            "catalog": options["catalog"] if what == "catalog" else None,
+            "limit": options["limit"],
+            "ingest": not options["no_ingest"],
+            "source": options["source"],
+            "concurrency": options["concurrency"],
+            "max_attempts": options["max_attempts"],
+            "recheck_missing": options["recheck_missing"],
+        }
         try:
-            spec.validate()
+            return DownloadSpec.from_params(params)  # the job's schema and bounds, also in the foreground
         except GaiaError as exc:
             raise CommandError(exc.message) from exc
-        return spec
 
     def _print(self, report: dict, *, as_json: bool) -> None:
         if as_json:
@@ -154,7 +162,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  FAILED {failure['filename']}: {failure['error']}")
         for rejected in report.get("ingest", {}).get("rejected", []):
             self.stdout.write(f"  REJECTED {rejected['error']}")
-        if report["counts"]["failed"]:
-            raise CommandError(
-                f"{report['counts']['failed']} file(s) failed; run the command again to retry them"
-            )
+        for failure in report.get("ingest", {}).get("failures", []):
+            self.stdout.write(f"  NOT INGESTED {failure['error']}")
+        failed = report["counts"]["failed"] + report.get("ingest", {}).get("failed", 0)
+        if failed:
+            raise CommandError(f"{failed} file(s) failed; run the command again to retry them")

@@ -42,7 +42,9 @@ class Command(BaseCommand):
             "--robovetter", type=Path, help="with dr25_tce --file: robovetter dispositions"
         )
         parser.add_argument(
-            "--demo-dir", type=Path, help="folder with catalogs/ (default GAIA_DEMO_DATA)"
+            "--demo-dir",
+            type=Path,
+            help="folder with catalogs/ (default GAIA_DEMO_DATA, which queued jobs always use)",
         )
         parser.add_argument("--limit", type=int, help="with --tap: rows per table (select top N)")
         parser.add_argument("--enqueue", action="store_true", help="queue a job instead")
@@ -66,12 +68,13 @@ class Command(BaseCommand):
                 name=names[0], path_or_rows=options["file"], robovetter=options["robovetter"]
             )
         if options["enqueue"]:
-            source = "tap" if options["tap"] else "local"
-            demo_dir = str(options["demo_dir"]) if options["demo_dir"] else None
+            if options["demo_dir"]:
+                raise CommandError(
+                    "a queued import reads GAIA_DEMO_DATA on the worker: set that instead of --demo-dir"
+                )
             job = tables_enqueue(
                 names=names or list(TABLES),
-                source=source,
-                demo_dir=demo_dir,
+                source="tap" if options["tap"] else "local",
                 limit=options["limit"],
             )
             self.stdout.write(f"queued job {job.pk} ({job.kind})")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import search_transits
+from apps.lightcurves.science.search_run import SEARCH_PRESETS
 
 
 class Command(BaseCommand):
@@ -35,13 +36,21 @@ class Command(BaseCommand):
             help="longest trial period, days (default: half the baseline)",
         )
         parser.add_argument(
-            "--n-periods", type=int, default=20000, help="number of log-spaced trial periods"
+            "--n-periods", type=int, default=None,
+            help="log-spaced trial periods instead of the Ofir grid (default)",
         )
         parser.add_argument(
             "--max-signals", type=int, default=3, help="stop after this many signals"
         )
-        parser.add_argument("--min-snr", type=float, default=7.0, help="SNR threshold")
-        parser.add_argument("--min-sde", type=float, default=6.0, help="SDE threshold")
+        parser.add_argument(
+            "--preset", default="gaia", choices=sorted(SEARCH_PRESETS), help="search preset"
+        )
+        parser.add_argument(
+            "--density", type=float, default=None,
+            help="stellar mean density, solar units (trial durations scale with it; broad if absent)",
+        )
+        parser.add_argument("--min-snr", type=float, default=None, help="SNR threshold (preset's)")
+        parser.add_argument("--min-sde", type=float, default=None, help="SDE threshold (preset's)")
 
     def handle(self, *args, **opts) -> None:
         try:
@@ -52,6 +61,8 @@ class Command(BaseCommand):
                 period_max=opts["period_max"],
                 n_periods=opts["n_periods"],
                 max_signals=opts["max_signals"],
+                preset=opts["preset"],
+                density=opts["density"],
                 min_snr=opts["min_snr"],
                 min_sde=opts["min_sde"],
             )

@@ -1,9 +1,13 @@
-"""Train a candidate classifier and save it with its manifest (no database needed).
+"""Train a candidate classifier and save it with its manifest (no database needed, except with --labels).
 
 Reproduce the shipped default models (see apps/ml/default_models/README.md)::
 
     python manage.py train_model --task triage --out apps/ml/default_models
     python manage.py train_model --task vetting --out apps/ml/default_models
+
+Train on the team's labels (a snapshot written by ``manage.py export_labels``) and register the model::
+
+    python manage.py train_model --labels var/labels --epochs 20 --make-default
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.ml.science.datasets import yu2019_files
+from apps.core.errors import GaiaError
+from apps.ml.science.datasets import split_by_star, yu2019_files
 from apps.ml.science.errors import MLScienceError
 from apps.ml.science.models import PRESETS, preset_config
-from apps.ml.science.registry import DEFAULT_MODEL_NAMES, ModelManifest, view_dir_manifest
+from apps.ml.science.registry import (
+    DEFAULT_MODEL_NAMES,
+    ModelManifest,
+    update_manifest,
+    view_dir_manifest,
+)
 from apps.ml.science.training import TrainConfig
 from apps.ml.science.workflows import load_labelled, split_view_dir, train_and_save
+from apps.ml.selectors import labels_snapshot_views
+from apps.ml.services import modelversion_register
 
 DEFAULT_PRESETS = {"triage": "yu2019_triage", "vetting": "yu2019_vetting"}
 
@@ -40,6 +52,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--views", metavar="DIR", help="folder of per-TCE .npz views, split 80/10/10 by star"
         )
+        parser.add_argument(
+            "--labels", metavar="DIR",
+            help="a labels snapshot (manage.py export_labels): train on the views our pipeline stored for its "
+            "TCEs, split 80/20 by star, and register the model (needs the database)",
+        )
+        parser.add_argument("--view-preset", default="yu2019", help="with --labels: the views preset read")
+        parser.add_argument("--make-default", action="store_true", help="with --labels: make it its task's default")
         parser.add_argument("--out", default=None, help="output folder (default: DATA_ROOT/models)")
         parser.add_argument("--name", default=None, help="model name (default: the preset name)")
         parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
@@ -109,9 +128,15 @@ class Command(BaseCommand):
             DEFAULT_MODEL_NAMES[task] if opts["preset"] is None else opts["preset"]
         )
         out = opts["out"] or settings.DATA_ROOT / "models"
+        snapshot = None
         try:
-            train, val, files = self._data(config, task, opts)
-            entries = {"views": view_dir_manifest(opts["views"])} if opts["views"] else None
+            if opts["labels"]:
+                train, val, entries, snapshot = self._snapshot_data(config, task, opts)
+                files = {}
+                name = opts["name"] or f"{config.preset}_labels_{snapshot[:12]}"
+            else:
+                train, val, files = self._data(config, task, opts)
+                entries = {"views": view_dir_manifest(opts["views"])} if opts["views"] else None
             self.stdout.write(
                 f"training {name} ({config.preset}) on {len(train)} TCEs ({int(train.labels.sum())} positive), "
                 f"selecting on {len(val)} ({int(val.labels.sum())} positive)"
@@ -132,6 +157,8 @@ class Command(BaseCommand):
             )
         except MLScienceError as exc:
             raise CommandError(str(exc)) from exc
+        if snapshot:
+            self._register(path, snapshot, opts)
         manifest = ModelManifest.from_file(path)
         metrics = manifest.metrics["validation"]
         self.stdout.write(
@@ -139,6 +166,31 @@ class Command(BaseCommand):
             f"{metrics['average_precision']:.4f}, accuracy {metrics['accuracy']:.4f}, "
             f"temperature {manifest.temperature:.3f}"
         )
+
+    def _snapshot_data(self, config, task: str, opts: dict):
+        """(train, validation, manifest entries, snapshot id) from a labels snapshot, split 80/20 by star."""
+        if config.scalar_names:
+            raise CommandError("--labels trains views-only presets (the snapshot carries no scalar features)")
+        try:
+            data, entries, snapshot = labels_snapshot_views(
+                labels_dir=opts["labels"], view_names=[b.view for b in config.branches],
+                view_lengths=config.view_lengths(), task=task, view_preset=opts["view_preset"],
+            )
+        except GaiaError as exc:
+            raise CommandError(exc.message) from exc
+        train_index, val_index, _ = split_by_star(data.star_ids, fractions=(0.8, 0.2, 0.0), seed=opts["seed"])
+        return data.subset(train_index), data.subset(val_index), entries, snapshot
+
+    def _register(self, path, snapshot: str, opts: dict) -> None:
+        """Name the snapshot in the manifest, then register the model (its card shows the snapshot)."""
+        manifest = ModelManifest.from_file(path)
+        update_manifest(path, training={**manifest.training, "labels_snapshot": snapshot})
+        try:
+            version = modelversion_register(manifest_path=path, make_default=opts["make_default"])
+        except GaiaError as exc:
+            raise CommandError(exc.message) from exc
+        default = " (default)" if version.is_default else ""
+        self.stdout.write(f"registered model version {version.pk} {version.name}{default} from labels snapshot {snapshot}")
 
     def _data(self, config, task: str, opts: dict):
         if opts["views"]:

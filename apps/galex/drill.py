@@ -1,0 +1,31 @@
+"""Fault-drill kind of the GALEX app (``manage.py fault_drill``): reduce.
+
+A small synthetic eclipse (60,000 photons, seed 3) is reduced into photon list, image, movie and
+tables; the drill compares the sha256 of every product artifact the job stored.
+"""
+
+from __future__ import annotations
+
+from apps.galex.services import eclipse_simulate
+from apps.jobs.drill import (
+    DrillSetup,
+    Scenario,
+    job_artifact_digests,
+    job_duplicate_versions,
+    register_scenario,
+)
+
+
+def _reduce_prepare() -> DrillSetup:
+    eclipse = eclipse_simulate(n_events=60_000, seed=3)
+    return DrillSetup(params={"eclipse_id": eclipse.pk, "depth": 60.0})
+
+
+register_scenario(
+    Scenario(
+        name="reduce", job_kind="reduce_eclipse", queue="cpu", prepare=_reduce_prepare,
+        outputs=lambda job, setup: job_artifact_digests(job),
+        problems=lambda job, setup: job_duplicate_versions(job),
+        compared="sha256 of every product artifact (photon list, image, movie, tables)",
+    )
+)  # fmt: skip

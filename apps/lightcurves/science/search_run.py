@@ -1,0 +1,493 @@
+"""The transit search as the site runs it: search preset, detrending, grid, thresholds, vetting.
+
+One round: detrend with the found transits masked (:func:`detrend.search_trend`, window about
+three times the longest duration searched), run the periodogram (our BLS, or TLS) over an Ofir
+grid whose trial durations scale with period for the star (:mod:`grid`), take the strongest
+peak with at least ``min_transits`` transits that have data, refine it, check P vs P/2, detrend
+again with its transits masked (so the trend does not eat a third of the depth) and measure it:
+depth, a red-noise-aware SNR, odd/even, secondary and duration plausibility. A candidate below
+the preset's SDE or SNR threshold ends the search; one above it is recorded, masked, and the
+next round begins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .bls import bls
+from .detrend import search_trend
+from .diagnostics import robust_sigma, tce_diagnostics
+from .errors import InsufficientData, InvalidInput
+from .grid import DurationLaw, chunk_durations, ofir_periods, period_chunks
+from .search import Signal, refine, resolve_half_period
+from .significance import asymmetry, event_depths, red_noise_snr
+from .views import fold
+
+CANDIDATE_KEYS = (
+    "period", "epoch", "duration", "sde", "snr", "n_transits", "rotation", "rest", "shortfall",
+    "odd_even", "asym_sigma", "asym_frac", "duration_ratio", "depth",
+)
+"""What the run summary keeps of each first-round candidate (the benchmark re-applies thresholds)."""
+
+MASK_HALF_WIDTH = 1.5
+"""Half-width, in durations, of the window masked around each found transit."""
+
+
+@dataclass(frozen=True)
+class SearchPreset:
+    """A named recipe for the transit search.
+
+    Attributes
+    ----------
+    name : str
+    engine : {"bls", "tls"}
+        Periodogram: our numba BLS, or ``transitleastsquares`` (optional dependency).
+    window_factor : float
+        Detrending window over the longest trial duration (wotan's 3).
+    min_window, max_window : float
+        Bounds on the window, days.
+    rotation_fraction : float
+        A star whose rotation is strong (semi-amplitude above ``rotation_snr`` point sigmas)
+        gets a window of at most this fraction of its rotation period (and so shorter trial
+        durations): the twiced biweight then leaves ~1 % of the rotation.
+    q_min, q_max : float
+        Trial durations as fractions of the central transit duration at each period.
+    period_oversample : float
+        Ofir grid oversampling.
+    min_transits : int
+        Transits with data a candidate needs.
+    min_sde, min_snr : float
+        Detection thresholds (chosen on injections and null light curves, see the README).
+    min_snr_two : float
+        The SNR threshold for a candidate with only two transits with data: two dips line up
+        at some period in any light curve with systematics, so they must be stronger.
+    min_rest : float
+        Single-event test: without its strongest transit, a candidate's SNR must keep this
+        fraction of what equal transits would leave (``SNR sqrt((N - 1) / N)``), so one deep
+        dip (a dimming event, a systematic) cannot carry a periodic signal.
+    extra_rounds : int
+        Rounds beyond ``max_signals`` spent on strong candidates that a veto stopped (each is
+        masked, not reported).
+    edge_days : float
+        Cadences this close to a segment's start or end are left out of the search (TESS
+        orbits begin with thermal ramps; a trend is least certain at an edge).
+    """
+
+    name: str
+    engine: str = "bls"
+    window_factor: float = 3.0
+    min_window: float = 0.2
+    max_window: float = 3.0
+    rotation_fraction: float = 0.08
+    rotation_snr: float = 20.0
+    q_min: float = 0.3
+    q_max: float = 1.3
+    period_oversample: float = 3.0
+    min_transits: int = 2
+    min_sde: float = 3.0
+    min_snr: float = 7.5
+    min_snr_two: float = 12.0
+    min_rest: float = 0.5
+    edge_days: float = 0.3
+    peaks_examined: int = 5
+    extra_rounds: int = 3
+
+
+SEARCH_PRESETS: dict[str, SearchPreset] = {
+    "gaia": SearchPreset("gaia"),
+    "tls": SearchPreset("tls", engine="tls"),
+}
+"""``gaia`` (default): twiced sliding biweight + our BLS; ``tls``: the same with TLS as engine."""
+
+
+def get_search_preset(name: str | SearchPreset) -> SearchPreset:
+    if isinstance(name, SearchPreset):
+        return name
+    try:
+        return SEARCH_PRESETS[name]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown search preset {name!r}; choose one of {', '.join(SEARCH_PRESETS)}"
+        ) from None
+
+
+def rotation(time: np.ndarray, flux: np.ndarray) -> tuple[float, float, float, float]:
+    """(period, semi-amplitude, point sigma, semi-amplitude of the first harmonic) of the
+    strongest sinusoid of a normalised series.
+
+    Lomb-Scargle over 0.1-30 d (astropy's fast method) of the cadences within 3 robust
+    sigma below the median (eclipses and deep transits are not rotation); the point sigma is
+    the MAD of point-to-point differences / sqrt(2), blind to the rotation itself.
+    """
+    from astropy.timeseries import LombScargle
+
+    span = float(time.max() - time.min())
+    sigma = robust_sigma(np.diff(flux)) / np.sqrt(2) if flux.size > 2 else float("nan")
+    if flux.size < 20 or span < 0.5:
+        return float("nan"), 0.0, sigma, 0.0
+    keep = np.ones(flux.size, dtype=bool)
+    for _ in range(2):
+        med = float(np.median(flux[keep]))
+        keep = flux > med - 3 * robust_sigma(flux[keep])
+    time, flux = time[keep], flux[keep]
+    ls = LombScargle(time, flux - np.median(flux))
+    freq, power = ls.autopower(
+        minimum_frequency=1 / min(30.0, span), maximum_frequency=4.0, samples_per_peak=3
+    )
+    f = float(freq[np.argmax(power)])
+    amp = float(np.hypot(*ls.model_parameters(f)[1:3]))
+    amp2 = float(np.hypot(*ls.model_parameters(2 * f)[1:3]))  # spots are not sinusoids
+    return 1.0 / f, amp, sigma, amp2
+
+
+def search_window(
+    preset: SearchPreset, longest: float, rot: tuple[float, float, float, float], cadence: float
+) -> float:
+    """Detrending window, days: ``window_factor`` x the longest duration, shortened for rotation.
+
+    The twiced biweight leaves ``(1 - sinc(w / P_rot))**2`` of a rotation of amplitude A; for
+    a clear rotation (A above 8 point sigmas) the window shrinks (by 10 % steps) until that
+    residual is below the white noise over one duration (w / window_factor), and a strongly
+    rotating star (A above ``rotation_snr`` point sigmas: its spots have harmonics and evolve)
+    gets at most ``rotation_fraction`` x P_rot.
+    """
+    w = preset.window_factor * longest
+    p_rot, amp, sigma, amp2 = rot
+    if np.isfinite(p_rot) and sigma > 0 and amp > 8 * sigma:
+        if amp > preset.rotation_snr * sigma:
+            w = min(w, preset.rotation_fraction * p_rot)
+        while w > preset.min_window:
+            x = w / p_rot  # np.sinc(x) = sin(pi x) / (pi x); the harmonic at 2 x
+            residual = (1.0 - np.sinc(x)) ** 2 * amp + (1.0 - np.sinc(2 * x)) ** 2 * amp2
+            white = sigma / np.sqrt(max(1.0, w / preset.window_factor / cadence))
+            if residual <= white:
+                break
+            w *= 0.9
+    return float(np.clip(w, preset.min_window, preset.max_window))
+
+
+def _sde(score: np.ndarray) -> np.ndarray:
+    """SDE of every trial: the score minus its running median (over 1 % of the grid, at least
+    101 trials; the BLS score rises towards long periods), over the spectrum's std."""
+    k = max(101, score.size // 100) | 1
+    if score.size > k:
+        from scipy.ndimage import median_filter
+
+        s = score - median_filter(score, size=k, mode="nearest")
+    else:
+        s = score - np.median(score)
+    std = float(np.std(s))
+    return (s - s.mean()) / std if std > 0 else np.zeros_like(s)
+
+
+@dataclass(frozen=True, eq=False)
+class Periodogram:
+    """Per trial period: the SDE, the raw score (BLS: sqrt(2 x likelihood power), which grows
+    with the depth's SNR), and the best box's epoch and duration (days)."""
+
+    periods: np.ndarray
+    sde: np.ndarray
+    epoch: np.ndarray
+    duration: np.ndarray
+    score: np.ndarray
+
+
+def bls_periodogram(t, f, periods, law: DurationLaw) -> Periodogram:
+    """Our BLS over ``periods``, each chunk (a factor 1.25 of period) with its own durations."""
+    power = np.empty(periods.size)
+    epoch = np.empty(periods.size)
+    dur = np.empty(periods.size)
+    for sl in period_chunks(periods):
+        p = periods[sl]
+        durs = chunk_durations(law, float(p[0]), float(p[-1]))
+        durs = durs[durs < p[0]]
+        if durs.size == 0:
+            power[sl], epoch[sl], dur[sl] = 0.0, np.nan, np.nan
+            continue
+        res = bls(t, f, p, durs, oversample=3)
+        power[sl], epoch[sl], dur[sl] = res.power, res.epoch, res.duration
+    score = np.sqrt(2 * np.maximum(power, 0))
+    return Periodogram(periods, _sde(score), epoch, dur, score)
+
+
+def tls_periodogram(t, f, period_min, period_max, density, law: DurationLaw) -> Periodogram:
+    """TLS's periodogram (its own grid; stellar radius and mass from the density)."""
+    try:
+        from transitleastsquares import transitleastsquares
+    except ImportError as exc:  # pragma: no cover - the dev/bench extras install it
+        raise InvalidInput("the tls engine needs the transitleastsquares package") from exc
+    rho = density if density else 1.0
+    radius = rho ** (-1 / 1.75)  # main-sequence-like R ~ M^0.8, so rho = M / R^3 ~ R^-1.75
+    mass = rho * radius**3
+    model = transitleastsquares(t, f)
+    r = model.power(
+        period_min=period_min, period_max=period_max, R_star=radius, M_star=mass,
+        R_star_min=0.1, R_star_max=max(3.0, radius), M_star_min=0.05, M_star_max=max(3.0, mass),
+        oversampling_factor=3, duration_grid_step=1.1, use_threads=1,
+        show_progress_bar=False, verbose=False, n_transits_min=2,
+    )
+    periods = np.asarray(r.periods, dtype=np.float64)
+    order = np.argsort(periods)
+    sde = np.asarray(r.power, dtype=np.float64)[order]
+    epoch = np.full(periods.size, np.nan)
+    duration = np.full(periods.size, np.nan)
+    best = int(np.argmin(np.abs(periods[order] - r.period)))
+    epoch[best], duration[best] = r.T0, r.duration
+    return Periodogram(periods[order], sde, epoch, duration, sde)
+
+
+def _peaks(pg: Periodogram, t, f, min_transits: int, count: int) -> list[int]:
+    """The ``count`` strongest distinct peaks (indices; periods 1 % apart) by SDE and the
+    ``count`` strongest by raw score, each with ``min_transits`` transits with data.
+
+    Both rankings: the SDE subtracts a running median of the spectrum, which over sectors
+    years apart (a dense comb of aliases sharing one transit) can lower the true alias below
+    its neighbours; the raw score does not.
+    """
+    out: list[int] = []
+    for values in (pg.sde, pg.score):
+        seen: list[float] = []
+        taken = 0
+        for i in np.argsort(values)[::-1][: 100 * count]:
+            p = pg.periods[i]
+            if not np.isfinite(pg.epoch[i]) or any(abs(p / s - 1) < 0.01 for s in seen):
+                continue
+            seen.append(p)
+            *_, n_tr = red_noise_snr(t, f, p, pg.epoch[i], pg.duration[i])
+            if n_tr >= min_transits:
+                if not any(abs(p / pg.periods[j] - 1) < 1e-4 for j in out):
+                    out.append(int(i))
+                taken += 1
+                if taken >= count:
+                    break
+    return out
+
+
+def vetoes(c: dict, p: SearchPreset) -> list[str]:
+    """Why a candidate is not a transit, whatever its strength: the star's rotation, one event
+    carrying it (``min_rest``), a few deep events among empty epochs, odd and even transits of
+    different depths at the final period (after the P/2 check), a lopsided dip (a flare upside down, a ramp: the two halves of
+    the box differ by > 4 sigma and by half the depth), a duration the star cannot give."""
+    out = []
+    if c["rotation"]:
+        out.append("rotation")
+    if c["rest"] < p.min_rest:
+        out.append("single event")
+    if c["shortfall"] > 2.5:
+        out.append("few deep events")
+    if c["odd_even"] > 4:
+        out.append("odd/even")
+    if c["asym_sigma"] > 4 and c["asym_frac"] > 0.5:
+        out.append("asymmetric")
+    if c["duration_ratio"] != 1.0:
+        out.append("duration")
+    return out
+
+
+def passes(c: dict, p: SearchPreset, sde_min: float, snr_min: float, snr_two: float) -> bool:
+    """Whether a measured candidate is a detection: SDE, SNR (higher with two transits),
+    transits with data, a positive depth, and no veto (:func:`vetoes`)."""
+    n = c["n_transits"]
+    return bool(
+        c["sde"] >= sde_min and c["snr"] >= (snr_two if n == 2 else snr_min)
+        and n >= p.min_transits and c["depth"] > 0 and not vetoes(c, p)
+    )
+
+
+def _plain_num(v):
+    return bool(v) if isinstance(v, (bool, np.bool_)) else (int(v) if isinstance(v, (int, np.integer)) else float(v))
+
+
+def _at_rotation(period: float, rot: tuple[float, float, float, float], p: SearchPreset) -> bool:
+    """Whether ``period`` is the star's clear rotation (amplitude above 8 point sigmas) or half
+    or twice it, within 3 %: the residual of spots the detrending left, not a transit."""
+    p_rot, amp, sigma, _ = rot
+    if not (np.isfinite(p_rot) and sigma > 0 and amp > 8 * sigma):
+        return False
+    return any(abs(period / (k * p_rot) - 1) < 0.03 for k in (0.5, 1.0, 2.0))
+
+
+def _candidate(time, flux, bounds, t, f, pg: Periodogram, i: int, step, window, found_mask, flares, edges, law) -> dict:
+    """Refine peak ``i``, check P vs P/2, detrend again with its transits kept out of the trend
+    (so the trend does not eat part of the depth) and measure it there."""
+    per, t0, dur, _ = refine(t, f, pg.periods[i], pg.duration[i], step=step)
+    doubled = False
+    for _ in range(2):  # an EB's BLS peak can sit at P/2 or, when it folds on P/4, at P/4
+        per2, _, again = resolve_half_period(t, f, per, t0, dur)
+        if not again:
+            break
+        doubled = True
+        per, t0, dur, _ = refine(t, f, per2, dur, step=step / 2)
+    mask = np.abs(fold(time, per, t0)) < MASK_HALF_WIDTH * dur
+    # the flares clipped from the whole series stay clipped: no clipping passes here
+    re = search_trend(
+        time, flux, window_days=window, bounds=bounds, mask=found_mask | mask | flares, clip_iters=0
+    )
+    re = replace(re, flares=flares)
+    ok = ~(found_mask | re.flares | edges)
+    tm, fm = time[ok], flux[ok] / re.trend[ok]
+    depth, snr, sigma_d, n_tr = red_noise_snr(tm, fm, per, t0, dur)
+    asym_sigma, asym_frac = asymmetry(tm, fm, per, t0, dur, sigma_d)
+    rest, shortfall, odd_even = event_depths(tm, fm, per, t0, dur, sigma_d)
+    return {
+        "period": per, "epoch": t0, "duration": dur, "doubled": doubled, "sde": float(pg.sde[i]),
+        "depth": depth, "snr": snr if np.isfinite(snr) else -np.inf, "n_transits": n_tr,
+        "rest": rest, "shortfall": shortfall, "odd_even": odd_even, "asym_sigma": asym_sigma,
+        "asym_frac": asym_frac, "duration_ratio": law.plausible(per, dur), "trend": re, "mask": mask,
+    }
+
+
+def run_search(
+    time: np.ndarray,
+    flux: np.ndarray,
+    bounds: np.ndarray,
+    *,
+    preset: str | SearchPreset = "gaia",
+    density: float | None = None,
+    period_min: float = 0.5,
+    period_max: float | None = None,
+    n_periods: int | None = None,
+    max_signals: int = 3,
+    min_sde: float | None = None,
+    min_snr: float | None = None,
+    on_round: Callable[[int], None] | None = None,
+) -> tuple[list[Signal], dict]:
+    """Iterative transit search of a cleaned, normalised series (not yet detrended).
+
+    Parameters
+    ----------
+    time, flux : ndarray, shape (n,)
+        Sorted finite times (days) and fluxes normalised per segment (about 1).
+    bounds : ndarray of int
+        Segment bounds (``cleaning.segment_bounds``).
+    preset : str or SearchPreset
+    density : float, optional
+        Stellar density, solar units (``grid.stellar_density``); a broad range when None.
+    period_min, period_max : float
+        Days; ``period_max`` defaults to half the time span (two transits).
+    n_periods : int, optional
+        A log-spaced grid of this many periods instead of the Ofir grid.
+    max_signals : int
+    min_sde, min_snr : float, optional
+        Override the preset's thresholds.
+    on_round : callable, optional
+        Called with the round number before each periodogram (progress, cancellation).
+
+    Returns
+    -------
+    (list of Signal, dict)
+        Signals strongest first, and a summary of the run (window, grid size, density, the
+        first rejected candidate's SDE and SNR).
+    """
+    p = get_search_preset(preset)
+    sde_min = p.min_sde if min_sde is None else min_sde
+    snr_min = p.min_snr if min_snr is None else min_snr
+    snr_two = p.min_snr_two if min_snr is None else max(min_snr, p.min_snr_two - p.min_snr + min_snr)
+    span = float(time.max() - time.min())
+    pmax = span / 2 if period_max is None else float(period_max)
+    if not (0 < period_min < pmax):
+        raise InvalidInput(
+            f"period_max {pmax:.3g} d must exceed period_min {period_min:.3g} d (span {span:.3g} d)"
+        )
+    cadence = float(np.median(np.diff(time)))
+    law = DurationLaw.for_star(density, q_min=p.q_min, q_max=p.q_max, min_duration=max(0.5 / 24, cadence))
+    rot = rotation(time, flux)
+    window = search_window(p, float(law.bounds(pmax)[1]), rot, cadence)
+    law = replace(law, max_duration=min(law.max_duration, window / p.window_factor))
+    spacing_density = density if density else 1.0
+    if n_periods is None:
+        periods = ofir_periods(period_min, pmax, span, spacing_density, p.period_oversample)
+    else:
+        periods = np.geomspace(period_min, pmax, max(int(n_periods), 2))
+    summary: dict = {
+        "preset": p.name, "engine": p.engine, "window_days": window, "n_periods": int(periods.size),
+        "density": density, "rotation_period": rot[0], "rotation_amplitude": rot[1],
+        "min_sde": sde_min, "min_snr": snr_min, "min_snr_two": snr_two, "rejected": None,
+        "candidates": [],
+    }
+    found: list[Signal] = []
+    found_mask = np.zeros(time.size, dtype=bool)
+    edges = segment_edges(time, bounds, p.edge_days)
+    trend = search_trend(time, flux, window_days=window, bounds=bounds)
+    step = float(np.median(np.diff(np.log(periods)))) if periods.size > 1 else 1e-3
+    summary["vetoed"] = []
+    for rnd in range(max_signals + p.extra_rounds):
+        if len(found) >= max_signals:
+            break
+        if on_round:
+            on_round(rnd)
+        keep = ~(found_mask | trend.flares | edges)
+        t, f = time[keep], flux[keep] / trend.trend[keep]
+        if t.size < 20:
+            break
+        if p.engine == "tls":
+            pg = tls_periodogram(t, f, period_min, pmax, density, law)
+        else:
+            pg = bls_periodogram(t, f, periods, law)
+        cands = [
+            _candidate(time, flux, bounds, t, f, pg, i, step, window, found_mask, trend.flares, edges, law)
+            for i in _peaks(pg, t, f, p.min_transits, p.peaks_examined)
+        ]
+        if not cands:
+            break
+        for c in cands:
+            c["rotation"] = _at_rotation(c["period"], rot, p)
+            c["vetoes"] = vetoes(c, p)
+            c["passes"] = passes(c, p, sde_min, snr_min, snr_two)
+        if rnd == 0:  # what the first round weighed, for calibrating the thresholds
+            summary["candidates"] = [{k: _plain_num(c[k]) for k in CANDIDATE_KEYS} for c in cands]
+        # the strongest (masked SNR) of the peaks that pass; else a strong one that a veto
+        # stopped is masked and the search goes on; else the search ends
+        best = max(cands, key=lambda c: (c["passes"], c["snr"]))
+        per, t0, dur, doubled, peak_sde = (best[k] for k in ("period", "epoch", "duration", "doubled", "sde"))
+        depth, snr, n_tr, re = best["depth"], best["snr"], best["n_transits"], best["trend"]
+        if not best["passes"]:
+            cleared = {"rotation": False, "rest": 1.0, "shortfall": 0.0, "odd_even": 0.0, "asym_sigma": 0.0,
+                       "duration_ratio": 1.0}
+            strong = [c for c in cands if c["vetoes"] and passes({**c, **cleared}, p, sde_min, snr_min, snr_two)]
+            if strong:
+                veto = max(strong, key=lambda c: c["snr"])
+                summary["vetoed"].append({"period": veto["period"], "snr": veto["snr"], "why": veto["vetoes"]})
+                found_mask |= veto["mask"]
+                continue
+            summary["rejected"] = {
+                "period": per, "sde": peak_sde, "snr": snr, "n_transits": n_tr, "vetoes": best["vetoes"],
+            }
+            break
+        ok = ~(found_mask | re.flares | edges)
+        tm, fm = time[ok], flux[ok] / re.trend[ok]
+        diag = tce_diagnostics(tm, fm, per, t0, dur)
+        found.append(
+            Signal(
+                period=per, epoch=t0, duration=dur, depth=depth, snr=snr, sde=peak_sde,
+                n_transits=n_tr, odd_even_sigma=float(diag["odd_even_sigma"]), doubled=doubled,
+                secondary_sigma=float(diag["secondary_sigma"]),
+                duration_ratio=best["duration_ratio"],
+                odd_even_flag=bool(diag["odd_even_flag"]),
+                secondary_flag=bool(diag["secondary_flag"]),
+                duration_flag=best["duration_ratio"] != 1.0,
+            )
+        )
+        found_mask |= best["mask"]
+        trend = re
+    return found, summary
+
+
+def segment_edges(time: np.ndarray, bounds: np.ndarray, days: float) -> np.ndarray:
+    """True for cadences within ``days`` of their segment's first or last cadence (segments
+    shorter than four times that are kept whole)."""
+    edge = np.zeros(time.size, dtype=bool)
+    for a, e in zip(bounds[:-1], bounds[1:], strict=True):
+        if e - a < 2 or time[e - 1] - time[a] < 4 * days:
+            continue
+        edge[a:e] = (time[a:e] - time[a] < days) | (time[e - 1] - time[a:e] < days)
+    return edge
+
+
+def check_series(time: np.ndarray, flux: np.ndarray) -> None:
+    """The search needs at least 20 cadences spanning more than a day."""
+    if time.size < 20 or float(time.max() - time.min()) <= 1.0:
+        raise InsufficientData("too few cadences to search: need 20 spanning more than a day")

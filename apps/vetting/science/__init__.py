@@ -1,0 +1,1 @@
+"""Django-free statistics of vetting labels (agreement between people, catalogues and models)."""
