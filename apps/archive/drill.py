@@ -98,8 +98,9 @@ def _ingest_problems(job: Job, setup: DrillSetup) -> list[str]:
     curves = LightCurve.objects.filter(source_filename__in=[r.filename for r in rows]).count()
     if curves != len(rows):
         problems.append(f"{curves} LightCurve rows for {len(rows)} files")
-    if job.result.get("ingested") != len(rows) or job.result.get("failed"):
-        problems.append(f"report: {job.result.get('ingested')} ingested, {job.result.get('failed')} failed")
+    accounted = job.result.get("ingested", 0) + job.result.get("already_ingested", 0)
+    if accounted != len(rows) or job.result.get("failed"):
+        problems.append(f"report: {accounted} ingested (new or earlier), {job.result.get('failed')} failed")
     return problems
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from apps.archive.models import ArchiveFile, FileState
 from apps.archive.services import DownloadSpec, download_enqueue, tables_enqueue
+from apps.archive.services.ledger import ledger_ingest
 from apps.catalog.models import TCE, LightCurve
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.runner import TransientJobError
@@ -36,8 +37,11 @@ def test_it_runs_a_download_job_then_queues_and_runs_the_ingest_job(
         "cpu",
         JobStatus.SUCCEEDED,
     )
-    assert ingest.result == {"ingested": 2, "rejected": [], "failed": 0, "failures": []}
+    assert ingest.result == {"ingested": 2, "already_ingested": 0, "rejected": [], "failed": 0, "failures": []}
     assert LightCurve.objects.count() == 2
+    # Run again (as a retried attempt would after a lost worker): nothing new, every file accounted for.
+    again = ledger_ingest(files=list(ArchiveFile.objects.filter(pk__in=ingest.params["file_ids"])))
+    assert (again["ingested"], again["already_ingested"], LightCurve.objects.count()) == (0, 2, 2)
     assert set(ArchiveFile.objects.filter(jobs=download).values_list("state", flat=True)) == {
         FileState.INGESTED,
         FileState.NOT_OBSERVED,

@@ -235,8 +235,11 @@ def ledger_ingest(
 
     ``rejected`` lists files whose content is unusable; ``failed`` those that could not be
     written here (a full disk): they stay verified, with the reason, for the next run.
+    ``already_ingested`` counts files an earlier run (or an earlier attempt of this job, cut short
+    by a lost worker) had ingested, so a retried job's report still accounts for every file.
     """
     ids = [row.pk for row in files]
+    already = ArchiveFile.objects.filter(pk__in=ids, state=FileState.INGESTED).count()
     verified = list(ArchiveFile.objects.filter(pk__in=ids, state=FileState.VERIFIED))
     outcomes = lightcurves_ingest_files(
         paths=[data_root() / row.local_path for row in verified],
@@ -248,6 +251,7 @@ def ledger_ingest(
     failed = [{"filename": o.path.name, "error": o.error} for o in outcomes if o.local]
     return {
         "ingested": len(outcomes) - len(rejected) - len(failed),
+        "already_ingested": already,
         "rejected": rejected[:MAX_FAILURES_REPORTED],
         "failed": len(failed),
         "failures": failed[:MAX_FAILURES_REPORTED],
