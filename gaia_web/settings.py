@@ -114,6 +114,9 @@ GAIA_DEMO_DATA = env_path("GAIA_DEMO_DATA", _default_demo)
 GALEX_CAL_DIR = env_path("GAIA_GALEX_CAL_DIR", GAIA_DEMO_DATA / "galex" / "cal_data")
 # Most movie frames one reduction may write (all legs): exposure / depth above it is refused.
 GAIA_GALEX_MAX_FRAMES = env_int("GAIA_GALEX_MAX_FRAMES", 2000)
+# Largest file the GALEX upload page takes (each of raw6 and aspect files): raw6 files of long
+# eclipses run to a few hundred MB. Uploads stream to disk (Django's temporary files), never memory.
+GAIA_GALEX_UPLOAD_MAX_BYTES = env_int("GAIA_GALEX_UPLOAD_MAX_BYTES", 2 * 1024**3)
 # Compiled numba kernels (`cache=True`): one folder for `manage.py warm_kernels` (make install, the
 # Docker build) and every worker, whoever owns the installed sources. numba reads the variable when
 # a kernel module is imported, which in Django processes is after these settings.

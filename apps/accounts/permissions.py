@@ -65,6 +65,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "galex-eclipse-list": READ,
     "galex-eclipse-detail": READ,
     "galex-eclipse-reduce": RUN_JOBS,
+    "galex-eclipse-upload": RUN_JOBS,  # registers an eclipse from uploaded raw6 + aspect files
     # ml
     "ml-model-list": READ,
     "ml-model-detail": READ,

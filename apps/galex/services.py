@@ -548,3 +548,32 @@ def gphoton_import(*, folder: Path) -> list[Eclipse]:
         eclipse.refresh_from_db()
         eclipses.append(eclipse)
     return eclipses
+
+
+def eclipse_register_upload(
+    *,
+    raw6_path: Path,
+    aspect_path: Path,
+    eclipse_number: int | None = None,
+    band: str | None = None,
+    label: str = "",
+) -> Eclipse:
+    """:func:`eclipse_register` for files uploaded through the page, read whole before anything is kept.
+
+    The command trusts a file on the server's disk as far as its header; an upload may be cut
+    or corrupt anywhere, so the raw6 file is first read to its gzip CRC (as a downloaded one is)
+    and checked against the band asked for. Every refusal comes before the Eclipse row or an
+    artifact exists, so a bad upload leaves nothing behind.
+    """
+    raw6_path = Path(raw6_path)
+    try:
+        header = read_raw6_header(raw6_path)
+    except GalexError as exc:
+        raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
+    if band and band != header.band:
+        raise InvalidInput(f"{raw6_path.name} holds the {header.band} band, not {band} (raw6 header BAND)")
+    try:
+        _raw6_verifier(header.eclipse, header.band)(raw6_path)
+    except VerificationFailed as exc:
+        raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
+    return eclipse_register(raw6_path=raw6_path, aspect_path=aspect_path, eclipse_number=eclipse_number, label=label)
