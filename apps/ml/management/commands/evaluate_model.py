@@ -3,8 +3,9 @@
     python manage.py evaluate_model --tfrecords ../shared/data/tess_yu2019/triage/val-00000-of-00001 --task triage
 
 prints ``{"n": ..., "average_precision": ..., "accuracy": ..., "roc_auc": ..., "precision": ...,
-"recall": ..., "threshold": 0.5}`` (plus "model"). Without ``--model`` the shipped default model of
-the task is used; ``--model`` takes a manifest path, a folder or a shipped model name.
+"recall": ..., "threshold": 0.5, "model": NAME, "ensemble_size": 1}``. Without ``--model`` the site's
+default model of the task is used (``--mission`` picks that mission's default, see
+``registry.MODEL_DEFAULTS``); ``--model`` takes a manifest path, a folder or a shipped model name.
 ``--views DIR --split test --seed S`` scores only the held-out part of the by-star split that
 ``train_model --views DIR --seed S`` made.
 """
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         except MLScienceError as exc:
             raise CommandError(str(exc)) from exc
         metrics["model"] = loaded.manifest.name
+        metrics["ensemble_size"] = loaded.model.config.ensemble_size
         clean = {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in metrics.items()
