@@ -390,30 +390,25 @@ def model_train(
     on_progress: Callable[[int, int, str], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> ModelVersion:
-    """Train on the Yu et al. 2019 shards of the demo folder, select on validation, register the model."""
+    """Train on the Yu et al. 2019 shards of the demo folder, select on validation, register the model
+    (the workflow the ``train_model`` command runs too: ``science.workflows``)."""
     from django.conf import settings
 
     from apps.core.files import data_root
-    from apps.ml.science.datasets import yu2019_files
     from apps.ml.science.models import preset_config
     from apps.ml.science.training import TrainConfig
-    from apps.ml.science.workflows import load_labelled, train_and_save
+    from apps.ml.science.workflows import train_and_save, yu2019_training_data
 
     config = preset_config(params["preset"])
     try:
-        train_files = yu2019_files(settings.GAIA_DEMO_DATA, params["task"], "train")
-        val_files = yu2019_files(settings.GAIA_DEMO_DATA, params["task"], "val")
-        train = load_labelled(config, task=params["task"], tfrecords=train_files)
-        val = load_labelled(config, task=params["task"], tfrecords=val_files)
-        if params.get("max_examples"):
-            # A quick run (tests, trying settings) trains on the first N examples only.
-            train = train.subset(np.arange(min(len(train), params["max_examples"])))
+        data = yu2019_training_data(
+            config, params["task"], settings.GAIA_DEMO_DATA, max_examples=params.get("max_examples")
+        )
         out = data_root() / "models" / (f"job{job.pk}" if job else "manual")
         manifest = train_and_save(
-            config, train, val,
+            config, data,
             TrainConfig(epochs=params["epochs"], seed=params["seed"], ensemble_size=params["ensemble"]),
             out_dir=out, name=f"{params['preset']}_seed{params['seed']}", task=params["task"],
-            data_files={"train": train_files, "validation": val_files},
             on_progress=on_progress, should_cancel=should_cancel,
         )
     except MLError as exc:
