@@ -121,6 +121,38 @@ def tce_domain_warning(version: ModelVersion, tce, *, cadences: set[str] | None 
     return domain_mismatch(version, mission=tce.mission, cadences=cadences, period_days=tce.period_days)
 
 
+def default_missions(version: ModelVersion) -> list[str]:
+    """The missions whose TCEs ``version`` scores by default (`default_version`), e.g. for its card."""
+    from apps.ml.science.registry import MISSIONS
+
+    return [m for m in MISSIONS if getattr(default_version(version.task, m), "pk", None) == version.pk]
+
+
+@dataclass(frozen=True)
+class ScoreSource:
+    """The model behind a TCE's catalogue score (``TCE.score``) and why it may not suit the TCE."""
+
+    version: ModelVersion
+    warning: str | None
+
+
+def score_source(tce, *, cache: dict | None = None, task: str = "triage") -> ScoreSource | None:  # noqa: ANN001
+    """Which model made ``TCE.score`` (the default of ``task`` for the TCE's mission) and its domain
+    warning; None when there is no such model. ``cache`` (a dict kept by the caller) saves the
+    per-mission and per-target queries over a page of TCEs."""
+    cache = {} if cache is None else cache
+    key = ("version", task, tce.mission)
+    if key not in cache:
+        cache[key] = default_version(task, tce.mission)
+    version = cache[key]
+    if version is None:
+        return None
+    target_key = ("cadences", tce.target_id)
+    if target_key not in cache:
+        cache[target_key] = tce_cadences(target_id=tce.target_id)
+    return ScoreSource(version, tce_domain_warning(version, tce, cadences=cache[target_key]))
+
+
 def default_prediction(*, tce_id: int, task: str = "triage", mission: str | None = None) -> Prediction | None:
     """The newest score of the TCE by the default model of ``task`` for ``mission``, or None."""
     version = default_version(task, mission)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from django.db import transaction
 
-from apps.catalog.models import TCE, Mission, Target
+from apps.catalog.models import TCE, Target
 from apps.catalog.services import tce_scores_set
 from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput, NotFound
@@ -26,10 +26,11 @@ from apps.ml.science.inference import score
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
     DEFAULT_MODELS_DIR,
+    MISSIONS,
     LoadedModel,
     load_model,
 )
-from apps.ml.selectors import default_version
+from apps.ml.selectors import default_missions, default_version
 
 BATCH = 256
 
@@ -88,9 +89,7 @@ SCORE_TASK = "triage"
 
 def served_missions(version: ModelVersion) -> list[str]:
     """The missions whose TCEs take ``TCE.score`` from ``version`` (it is their triage default)."""
-    if version.task != SCORE_TASK:
-        return []
-    return [m for m in Mission.values if getattr(default_version(SCORE_TASK, m), "pk", None) == version.pk]
+    return default_missions(version) if version.task == SCORE_TASK else []
 
 
 def scores_publish(*, version: ModelVersion, tce_ids: Iterable[int] | None = None) -> int:
@@ -108,7 +107,7 @@ def scores_publish(*, version: ModelVersion, tce_ids: Iterable[int] | None = Non
         newest = newest.filter(tce_id__in=list(tce_ids))
     rows = list(newest.order_by("tce_id", "-created_at", "-id").distinct("tce_id").values_list("tce_id", "probability"))
     ids, scores = [r[0] for r in rows], [r[1] for r in rows]
-    every_mission = set(missions) == set(Mission.values)
+    every_mission = set(missions) == set(MISSIONS)
     if tce_ids is None and not every_mission:
         stale = TCE.objects.filter(mission__in=missions, score__isnull=False).exclude(
             pk__in=Prediction.objects.filter(model_version=version).values("tce_id")
@@ -121,7 +120,7 @@ def scores_publish(*, version: ModelVersion, tce_ids: Iterable[int] | None = Non
 
 def scores_publish_defaults() -> int:
     """Republish ``TCE.score`` from every mission's triage default (after defaults changed)."""
-    versions = {v.pk: v for m in Mission.values if (v := default_version(SCORE_TASK, m)) is not None}
+    versions = {v.pk: v for m in MISSIONS if (v := default_version(SCORE_TASK, m)) is not None}
     return sum(scores_publish(version=v) for v in versions.values())
 
 
@@ -342,7 +341,7 @@ def infer_plan(params: dict) -> list[tuple[ModelVersion, object]]:
         version = modelversion_resolve(name_or_id=params["model"], task=params["task"])
         return [(version, infer_select_tces(params, version))]
     missions: dict[int, tuple[ModelVersion, list[str]]] = {}
-    for mission in Mission.values:
+    for mission in MISSIONS:
         version = modelversion_resolve(task=params["task"], mission=mission)
         missions.setdefault(version.pk, (version, []))[1].append(mission)
     return [(v, infer_select_tces(params, v).filter(mission__in=names)) for v, names in missions.values()]

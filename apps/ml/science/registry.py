@@ -39,6 +39,15 @@ MODEL_DEFAULTS: dict[tuple[str, str], str] = {
     ("kepler", "triage"): "yu2019_triage",
     ("k2", "triage"): "yu2019_triage",
 }
+#: The missions whose TCEs the classifiers score (GALEX has no TCEs).
+MISSIONS = ("kepler", "k2", "tess")
+#: How the defaults above were chosen, for the model cards.
+DEFAULT_CHOICE = (
+    "Defaults are chosen by validation average precision on the Yu et al. 2019 TESS validation shard "
+    "(1,657 TCEs): no cross-validation figures exist yet. TESS triage: yu2019_triage_scalars "
+    "(AP 0.9715) over yu2019_triage (0.9450). Kepler and K2: no Kepler-cadence model is shipped "
+    "(the injection-trained one is not), so they get the views-only yu2019_triage, trained on TESS."
+)
 WEIGHT_DTYPES = {"float16": torch.float16, "float32": torch.float32}
 
 
