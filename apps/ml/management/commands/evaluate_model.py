@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.ml.science.datasets import split_by_star
 from apps.ml.science.errors import MLScienceError
-from apps.ml.science.registry import load_model
+from apps.ml.science.registry import MISSIONS, load_model
 from apps.ml.science.training import TrainConfig
 from apps.ml.science.workflows import evaluate_model, load_labelled
 
@@ -38,6 +38,10 @@ class Command(BaseCommand):
         source.add_argument("--tfrecords", nargs="+", metavar="FILE", help="Yu 2019 TFRecord files")
         source.add_argument("--views", metavar="DIR", help="folder of per-TCE .npz view files")
         parser.add_argument("--task", choices=["triage", "vetting"], required=True)
+        parser.add_argument(
+            "--mission", choices=list(MISSIONS),
+            help="without --model: that mission's default model of the task (else the task's default)",
+        )
         parser.add_argument(
             "--split",
             choices=list(SPLITS),
@@ -58,7 +62,9 @@ class Command(BaseCommand):
         if opts["split"] and not opts["views"]:
             raise CommandError("--split needs --views (TFRecord shards are already split)")
         try:
-            loaded = load_model(opts["model"], task=opts["task"], device=opts["device"])
+            loaded = load_model(
+                opts["model"], task=opts["task"], mission=opts["mission"], device=opts["device"]
+            )
             data = load_labelled(
                 loaded.model.config,
                 task=opts["task"],
