@@ -100,3 +100,13 @@ def test_scores_name_their_model_and_warn_outside_the_training_domain(client, sh
 
     card = client.get(f"/models/{shipped['scalars'].pk}/").content.decode()
     assert "TESS triage" in card and "periods 0.1–105.3307 d" in card and "no cross-validation figures" in card
+
+
+def test_scoring_without_a_model_named_runs_each_missions_default_on_its_tces(shipped):
+    from apps.ml.services import infer_plan
+
+    kepler, tess = TCEFactory(), tess_tce()
+    plan = {version.name: set(tces.values_list("pk", flat=True)) for version, tces in infer_plan({"missing": True, "task": "triage"})}
+    assert plan == {"yu2019_triage": {kepler.pk}, "yu2019_triage_scalars": {tess.pk}}
+    named = infer_plan({"tce_ids": [kepler.pk, tess.pk], "task": "triage", "model": "yu2019_triage"})
+    assert [(v.name, set(t.values_list("pk", flat=True))) for v, t in named] == [("yu2019_triage", {kepler.pk, tess.pk})]
