@@ -125,6 +125,7 @@ API_PERMISSIONS: dict[str, str] = {
     "ml.list_models": READ,
     "ml.get_model": READ,
     "ml.list_predictions": READ,
+    "ml.tce_score": READ,
     "ml.score": RUN_JOBS,  # scoring the whole catalogue: ADMINISTER (JOB_PERMISSIONS)
     # vetting
     "vetting.get_labels": READ,

@@ -56,7 +56,10 @@ class TCEOut(Schema):
     source: str
     release: str
     disposition: str
-    score: float | None = Field(None, description="default triage model's calibrated probability")
+    score: float | None = Field(
+        None, description="calibrated probability of the default triage model of the TCE's mission "
+        "(which model, and its training-domain warning: /api/ml/tces/{id}/score)",
+    )
 
 
 class TCEFilters(Schema):

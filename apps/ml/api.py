@@ -34,11 +34,26 @@ class PredictionOut(Schema):
     tce_id: int
     model_version_id: int
     model_name: str = Field(..., alias="model_version.name")
+    model_weights_sha256: str = Field(..., alias="model_version.weights_sha256")
+    domain_warning: str | None = Field(None, description="why the TCE lies outside the model's training domain")
     raw_score: float
     probability: float
     views_version: int
     job_id: int | None
     created_at: datetime
+
+
+class ModelRef(Schema):
+    id: int
+    name: str
+    weights_sha256: str
+
+
+class TCEScoreOut(Schema):
+    tce_id: int
+    score: float | None = Field(None, description="TCE.score: the triage probability by the default model of the TCE's mission")
+    model: ModelRef | None = Field(None, description="the model that made it (the mission's default)")
+    domain_warning: str | None = Field(None, description="why the TCE lies outside that model's training domain")
 
 
 class ScoreIn(Schema):
@@ -63,8 +78,25 @@ def get_model(request: HttpRequest, version_id: int):
 
 @router.get("/tces/{tce_id}/predictions", response=list[PredictionOut])
 def list_predictions(request: HttpRequest, tce_id: int):
-    tce_get(tce_id=tce_id)
-    return list(selectors.predictions_for_tce(tce_id=tce_id)[:200])
+    tce = tce_get(tce_id=tce_id)
+    predictions = list(selectors.predictions_for_tce(tce_id=tce_id)[:200])
+    cadences = selectors.tce_cadences(target_id=tce.target_id)
+    for prediction in predictions:
+        prediction.domain_warning = selectors.tce_domain_warning(prediction.model_version, tce, cadences=cadences)
+    return predictions
+
+
+@router.get("/tces/{tce_id}/score", response=TCEScoreOut)
+def tce_score(request: HttpRequest, tce_id: int):
+    """The catalogue score of a TCE (as in the TCE list), the model that made it and its domain warning."""
+    tce = tce_get(tce_id=tce_id)
+    source = selectors.score_source(tce) if tce.score is not None else None
+    return {
+        "tce_id": tce.pk,
+        "score": tce.score,
+        "model": source.version if source else None,
+        "domain_warning": source.warning if source else None,
+    }
 
 
 @router.post("/score", response={200: JobRef, 202: JobRef})

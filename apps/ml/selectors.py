@@ -24,8 +24,22 @@ def modelversion_get(*, version_id: int) -> ModelVersion:
         raise NotFound(f"model version {version_id} does not exist") from exc
 
 
-def default_version(task: str = "triage") -> ModelVersion | None:
-    return ModelVersion.objects.filter(task=task, is_default=True).first()
+def default_version(task: str = "triage", mission: str | None = None) -> ModelVersion | None:
+    """The model that scores ``task`` for TCEs of ``mission`` when none is named.
+
+    The task's default (``is_default``), except that while it is the shipped one, the shipped
+    per-mission table (``registry.MODEL_DEFAULTS``) picks the model of a mission when that model is
+    registered. A model the team makes default (``make_default``) serves every mission.
+    """
+    from apps.ml.science.registry import DEFAULT_MODEL_NAMES, default_model_name
+
+    base = ModelVersion.objects.filter(task=task, is_default=True).first()
+    if mission is None or base is None or base.name != DEFAULT_MODEL_NAMES.get(task):
+        return base
+    name = default_model_name(task, mission)
+    if name == base.name:
+        return base
+    return ModelVersion.objects.filter(task=task, name=name).order_by("-created_at").first() or base
 
 
 def latest_score_subquery(version: ModelVersion | None):  # noqa: ANN201 - a Subquery
@@ -43,15 +57,17 @@ def predictions_for_tce(*, tce_id: int) -> QuerySet[Prediction]:
 
 @dataclass(frozen=True)
 class TrainingDomain:
-    """Where a model's training light curves came from: mission and cadence (None: unknown)."""
+    """Where a model's training light curves came from: mission, cadence and the range of TCE periods
+    (None: unknown)."""
 
     mission: str | None
     cadence: str | None
     description: str
+    period_days: tuple[float, float] | None = None
 
 
 #: The labelled TESS views of Yu et al. 2019 (TFRecord shards ``train-00000-of-00008`` ...): QLP
-#: light curves from 30-minute full-frame images.
+#: light curves from 30-minute full-frame images; the shipped cards also record their period range.
 YU2019_DOMAIN = TrainingDomain("tess", "30min", "TESS 30-min full-frame images (Yu et al. 2019)")
 UNKNOWN_DOMAIN = TrainingDomain(None, None, "unrecorded training data")
 _SHARD = re.compile(r"(train|val|test)-\d{5}-of-\d{5}")
@@ -63,15 +79,22 @@ def training_domain(version: ModelVersion) -> TrainingDomain:
     training = version.manifest.get("training") or {}
     declared = training.get("domain")
     if isinstance(declared, dict) and declared.get("mission"):
-        return TrainingDomain(declared["mission"], declared.get("cadence"), declared.get("description") or declared["mission"])
+        periods = declared.get("period_days")
+        return TrainingDomain(
+            declared["mission"], declared.get("cadence"), declared.get("description") or declared["mission"],
+            (float(periods[0]), float(periods[1])) if isinstance(periods, list) and len(periods) == 2 else None,
+        )
     files = [entry.get("file", "") for entries in (training.get("data") or {}).values() for entry in entries]
     if files and all(_SHARD.fullmatch(name) for name in files):
         return YU2019_DOMAIN
     return UNKNOWN_DOMAIN
 
 
-def domain_mismatch(version: ModelVersion, *, mission: str, cadences: set[str]) -> str | None:
-    """Why ``version`` may not suit light curves of ``mission`` at ``cadences``, or None."""
+def domain_mismatch(
+    version: ModelVersion, *, mission: str, cadences: set[str], period_days: float | None = None
+) -> str | None:
+    """Why ``version`` may not suit a TCE of ``mission`` and ``period_days`` with light curves at
+    ``cadences``, or None: a score outside the training domain is an extrapolation."""
     domain = training_domain(version)
     if domain.mission is None:
         return None
@@ -79,12 +102,60 @@ def domain_mismatch(version: ModelVersion, *, mission: str, cadences: set[str]) 
         return f"trained on {domain.description}, not on {mission.upper()} data"
     if domain.cadence and cadences and domain.cadence not in cadences:
         return f"trained on {domain.description}; this target's light curves are {', '.join(sorted(cadences))} cadence"
+    low, high = domain.period_days or (None, None)
+    if period_days is not None and low is not None and not low <= period_days <= high:
+        return f"trained on periods {low:g}–{high:g} d; this TCE's period is {period_days:g} d"
     return None
 
 
-def default_prediction(*, tce_id: int, task: str = "triage") -> Prediction | None:
-    """The newest score of the TCE by the task's default model, or None."""
-    version = default_version(task)
+def tce_cadences(*, target_id: int) -> set[str]:
+    from apps.catalog.selectors import lightcurve_list
+
+    return set(lightcurve_list(target_id=target_id).values_list("cadence", flat=True))
+
+
+def tce_domain_warning(version: ModelVersion, tce, *, cadences: set[str] | None = None) -> str | None:  # noqa: ANN001
+    """`domain_mismatch` of ``version`` for a TCE (its mission, period and target's cadences)."""
+    if cadences is None:
+        cadences = tce_cadences(target_id=tce.target_id)
+    return domain_mismatch(version, mission=tce.mission, cadences=cadences, period_days=tce.period_days)
+
+
+def default_missions(version: ModelVersion) -> list[str]:
+    """The missions whose TCEs ``version`` scores by default (`default_version`), e.g. for its card."""
+    from apps.ml.science.registry import MISSIONS
+
+    return [m for m in MISSIONS if getattr(default_version(version.task, m), "pk", None) == version.pk]
+
+
+@dataclass(frozen=True)
+class ScoreSource:
+    """The model behind a TCE's catalogue score (``TCE.score``) and why it may not suit the TCE."""
+
+    version: ModelVersion
+    warning: str | None
+
+
+def score_source(tce, *, cache: dict | None = None, task: str = "triage") -> ScoreSource | None:  # noqa: ANN001
+    """Which model made ``TCE.score`` (the default of ``task`` for the TCE's mission) and its domain
+    warning; None when there is no such model. ``cache`` (a dict kept by the caller) saves the
+    per-mission and per-target queries over a page of TCEs."""
+    cache = {} if cache is None else cache
+    key = ("version", task, tce.mission)
+    if key not in cache:
+        cache[key] = default_version(task, tce.mission)
+    version = cache[key]
+    if version is None:
+        return None
+    target_key = ("cadences", tce.target_id)
+    if target_key not in cache:
+        cache[target_key] = tce_cadences(target_id=tce.target_id)
+    return ScoreSource(version, tce_domain_warning(version, tce, cadences=cache[target_key]))
+
+
+def default_prediction(*, tce_id: int, task: str = "triage", mission: str | None = None) -> Prediction | None:
+    """The newest score of the TCE by the default model of ``task`` for ``mission``, or None."""
+    version = default_version(task, mission)
     if version is None:
         return None
     return (

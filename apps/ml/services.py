@@ -26,9 +26,11 @@ from apps.ml.science.inference import score
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
     DEFAULT_MODELS_DIR,
+    MISSIONS,
     LoadedModel,
     load_model,
 )
+from apps.ml.selectors import default_missions, default_version
 
 BATCH = 256
 
@@ -62,32 +64,64 @@ def modelversion_register(*, manifest_path: Path, job: Job | None = None, make_d
             if curves:
                 version.metrics = {**version.metrics, "curves": curves}
                 version.save(update_fields=["metrics"])
+        _refresh_domain(version, manifest)
         if make_default:
             ModelVersion.objects.filter(task=version.task, is_default=True).exclude(pk=version.pk).update(is_default=False)
             if not version.is_default:
                 version.is_default = True
                 version.save(update_fields=["is_default"])
-                scores_publish(version=version)
+                scores_publish_defaults()
     return version
+
+
+def _refresh_domain(version: ModelVersion, manifest) -> None:  # noqa: ANN001 - a ModelManifest
+    """Give a version registered before its card recorded a training domain the manifest's domain."""
+    domain = manifest.training.get("domain")
+    if domain and (version.manifest.get("training") or {}).get("domain") != domain:
+        training = {**(version.manifest.get("training") or {}), "domain": domain}
+        version.manifest = {**version.manifest, "training": training}
+        version.save(update_fields=["manifest"])
 
 
 #: The task whose default model's probability is the catalogue's ``TCE.score`` (lists sort by it).
 SCORE_TASK = "triage"
 
 
-def scores_publish(*, version: ModelVersion, tce_ids: Iterable[int] | None = None) -> int:
-    """Copy ``version``'s newest probability per TCE into ``TCE.score`` when it is the triage default.
+def served_missions(version: ModelVersion) -> list[str]:
+    """The missions whose TCEs take ``TCE.score`` from ``version`` (it is their triage default)."""
+    return default_missions(version) if version.task == SCORE_TASK else []
 
-    ``tce_ids``: only these TCEs (just scored); None: every TCE (the default changed), TCEs the model
-    never scored get no score. Returns rows written.
+
+def scores_publish(*, version: ModelVersion, tce_ids: Iterable[int] | None = None) -> int:
+    """Copy ``version``'s newest probability per TCE into ``TCE.score`` for the missions it is the
+    triage default of (`default_version`).
+
+    ``tce_ids``: only these TCEs (just scored); None: every TCE of those missions (the default
+    changed), TCEs the model never scored get no score. Returns rows written.
     """
-    if version.task != SCORE_TASK or not ModelVersion.objects.filter(pk=version.pk, is_default=True).exists():
+    missions = served_missions(version)
+    if not missions:
         return 0
-    newest = Prediction.objects.filter(model_version=version)
+    newest = Prediction.objects.filter(model_version=version, tce__mission__in=missions)
     if tce_ids is not None:
         newest = newest.filter(tce_id__in=list(tce_ids))
     rows = list(newest.order_by("tce_id", "-created_at", "-id").distinct("tce_id").values_list("tce_id", "probability"))
-    return tce_scores_set(tce_ids=[r[0] for r in rows], scores=[r[1] for r in rows], replace_all=tce_ids is None)
+    ids, scores = [r[0] for r in rows], [r[1] for r in rows]
+    every_mission = set(missions) == set(MISSIONS)
+    if tce_ids is None and not every_mission:
+        stale = TCE.objects.filter(mission__in=missions, score__isnull=False).exclude(
+            pk__in=Prediction.objects.filter(model_version=version).values("tce_id")
+        )
+        for pk in stale.values_list("pk", flat=True):
+            ids.append(pk)
+            scores.append(None)
+    return tce_scores_set(tce_ids=ids, scores=scores, replace_all=tce_ids is None and every_mission)
+
+
+def scores_publish_defaults() -> int:
+    """Republish ``TCE.score`` from every mission's triage default (after defaults changed)."""
+    versions = {v.pk: v for m in MISSIONS if (v := default_version(SCORE_TASK, m)) is not None}
+    return sum(scores_publish(version=v) for v in versions.values())
 
 
 def _thin(x: np.ndarray, y: np.ndarray, points: int = 200) -> dict[str, list[float]]:
@@ -127,9 +161,10 @@ def validation_curves(loaded: LoadedModel) -> dict:
 def modelversion_register_shipped() -> list[ModelVersion]:
     """Register every trained model shipped in apps/ml/default_models.
 
-    The task defaults (``DEFAULT_MODEL_NAMES``) become the default of their task; the others (e.g. the
-    TESS-only ``yu2019_triage_scalars``) are registered so their card is visible and they can be chosen
-    by name, without replacing a default.
+    The task defaults (``DEFAULT_MODEL_NAMES``) become the default of their task; the others are
+    registered so their card is visible and they can be chosen by name; those the per-mission table
+    (``MODEL_DEFAULTS``, e.g. ``yu2019_triage_scalars`` for TESS triage) names then serve their mission
+    (`default_version`), and ``TCE.score`` is republished from every mission's default.
     """
     default_paths = [DEFAULT_MODELS_DIR / f"{name}.json" for name in DEFAULT_MODEL_NAMES.values()]
     versions = [
@@ -140,16 +175,19 @@ def modelversion_register_shipped() -> list[ModelVersion]:
     for path in sorted(DEFAULT_MODELS_DIR.glob("*.json")):
         if path not in default_paths:
             versions.append(modelversion_register(manifest_path=path, make_default=False))
+    scores_publish_defaults()
     return versions
 
 
-def modelversion_resolve(*, name_or_id: str | int | None = None, task: str = "triage") -> ModelVersion:
-    """A model version by id or name (newest), or the default of ``task``."""
+def modelversion_resolve(
+    *, name_or_id: str | int | None = None, task: str = "triage", mission: str | None = None
+) -> ModelVersion:
+    """A model version by id or name (newest), or the default of ``task`` for ``mission``."""
     if name_or_id in (None, ""):
-        version = ModelVersion.objects.filter(task=task, is_default=True).first()
+        version = default_version(task, mission)
         if version is None:
             modelversion_register_shipped()
-            version = ModelVersion.objects.filter(task=task, is_default=True).first()
+            version = default_version(task, mission)
         if version is None:
             raise NotFound(f"no default model for task {task!r}: train one with manage.py train_model")
         return version
@@ -296,13 +334,28 @@ def infer_params_validate(params: dict) -> dict:
     return out
 
 
-def infer_fan_out(*, job: Job, version: ModelVersion) -> None:
+def infer_plan(params: dict) -> list[tuple[ModelVersion, object]]:
+    """(model version, TCE queryset) pairs a scoring request runs: the named model on every selected
+    TCE, or, with no model named, each mission's default (`default_version`) on that mission's TCEs."""
+    if params.get("model") not in (None, ""):
+        version = modelversion_resolve(name_or_id=params["model"], task=params["task"])
+        return [(version, infer_select_tces(params, version))]
+    missions: dict[int, tuple[ModelVersion, list[str]]] = {}
+    for mission in MISSIONS:
+        version = modelversion_resolve(task=params["task"], mission=mission)
+        missions.setdefault(version.pk, (version, []))[1].append(mission)
+    return [(v, infer_select_tces(params, v).filter(mission__in=names)) for v, names in missions.values()]
+
+
+def infer_fan_out(*, job: Job, plan: list[tuple[ModelVersion, object]]) -> None:
     """Split a catalogue-wide scoring run into child ``infer`` jobs of ``batch_size`` TCEs each (the TCEs
-    the model has not scored, by id) and hand the job over to them (``AwaitChildren``)."""
-    ids = list(infer_select_tces(job.params, version).values_list("pk", flat=True))
+    each model has not scored, by id) and hand the job over to them (``AwaitChildren``)."""
     size = job.params["batch_size"]
-    batches = [{"tce_ids": ids[start:start + size], "model": version.pk, "task": job.params["task"]}
-               for start in range(0, len(ids), size)]
+    batches = []
+    for version, tces in plan:
+        ids = list(tces.values_list("pk", flat=True))
+        batches += [{"tce_ids": ids[start:start + size], "model": version.pk, "task": job.params["task"]}
+                    for start in range(0, len(ids), size)]
     if not batches:
         return
     children = job_children_enqueue(parent=job, kind="infer", batches=batches)
@@ -336,30 +389,25 @@ def model_train(
     on_progress: Callable[[int, int, str], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> ModelVersion:
-    """Train on the Yu et al. 2019 shards of the demo folder, select on validation, register the model."""
+    """Train on the Yu et al. 2019 shards of the demo folder, select on validation, register the model
+    (the workflow the ``train_model`` command runs too: ``science.workflows``)."""
     from django.conf import settings
 
     from apps.core.files import data_root
-    from apps.ml.science.datasets import yu2019_files
     from apps.ml.science.models import preset_config
     from apps.ml.science.training import TrainConfig
-    from apps.ml.science.workflows import load_labelled, train_and_save
+    from apps.ml.science.workflows import train_and_save, yu2019_training_data
 
     config = preset_config(params["preset"])
     try:
-        train_files = yu2019_files(settings.GAIA_DEMO_DATA, params["task"], "train")
-        val_files = yu2019_files(settings.GAIA_DEMO_DATA, params["task"], "val")
-        train = load_labelled(config, task=params["task"], tfrecords=train_files)
-        val = load_labelled(config, task=params["task"], tfrecords=val_files)
-        if params.get("max_examples"):
-            # A quick run (tests, trying settings) trains on the first N examples only.
-            train = train.subset(np.arange(min(len(train), params["max_examples"])))
+        data = yu2019_training_data(
+            config, params["task"], settings.GAIA_DEMO_DATA, max_examples=params.get("max_examples")
+        )
         out = data_root() / "models" / (f"job{job.pk}" if job else "manual")
         manifest = train_and_save(
-            config, train, val,
+            config, data,
             TrainConfig(epochs=params["epochs"], seed=params["seed"], ensemble_size=params["ensemble"]),
             out_dir=out, name=f"{params['preset']}_seed{params['seed']}", task=params["task"],
-            data_files={"train": train_files, "validation": val_files},
             on_progress=on_progress, should_cancel=should_cancel,
         )
     except MLError as exc:

@@ -9,19 +9,31 @@ from apps.ml import services
 
 @job_actor(kind="infer", queue_name="cpu", max_retries=1, time_limit_s=3600, validate_params=services.infer_params_validate)
 def infer(job: Job, ctx: JobContext) -> dict:
-    version = services.modelversion_resolve(name_or_id=job.params.get("model"), task=job.params["task"])
-    ctx.add_input(f"weights:{version.name}", version.weights_sha256)
+    """Score with the named model, or each TCE with its mission's default (`services.infer_plan`)."""
+    plan = services.infer_plan(job.params)
+    for version, _ in plan:
+        ctx.add_input(f"weights:{version.name}", version.weights_sha256)
     if job.params.get("batch_size"):
         ctx.stage("queuing batches")
-        services.infer_fan_out(job=job, version=version)  # queues child jobs and waits for them
+        services.infer_fan_out(job=job, plan=plan)  # queues child jobs and waits for them
         return {"scored": 0, "skipped": {}}  # nothing was missing a score
-    tces = services.infer_select_tces(job.params, version)
     ctx.stage("scoring")
-    return services.tces_score(
-        tces=tces, version=version, job=job,
-        on_progress=lambda done, total: ctx.progress(done, total, unit="TCEs"),
-        check_cancelled=ctx.check_cancelled,
-    )
+    results = [
+        services.tces_score(
+            tces=tces, version=version, job=job,
+            on_progress=lambda done, total: ctx.progress(done, total, unit="TCEs"),
+            check_cancelled=ctx.check_cancelled,
+        )
+        for version, tces in plan
+        if len(plan) == 1 or tces.exists()  # a mission's default with none of its TCEs here is not loaded
+    ]
+    if len(results) == 1:
+        return results[0]
+    return {
+        "models": {r["model"]: r["scored"] for r in results},
+        "scored": sum(r["scored"] for r in results),
+        "skipped": {k: v for r in results for k, v in r["skipped"].items()},
+    }
 
 
 @job_actor(kind="train_model", queue_name="cpu", max_retries=0, time_limit_s=6 * 3600, validate_params=services.train_params_validate)

@@ -15,6 +15,7 @@ from apps.core.errors import GaiaError, NotFound
 from apps.core.http import not_found
 from apps.jobs.services import job_enqueue
 from apps.ml import selectors
+from apps.ml.science.registry import DEFAULT_CHOICE
 from apps.plots.figures import curve_figure, reliability_figure
 
 
@@ -59,6 +60,9 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "metrics": version.metrics.get("validation") or {k: v for k, v in version.metrics.items() if not isinstance(v, (dict, list))},
         "calibration": {k: v for k, v in (version.manifest.get("calibration") or {}).items() if not isinstance(v, (dict, list))},
         "n_predictions": version.predictions.count(),
+        "default_missions": selectors.default_missions(version),
+        "domain": selectors.training_domain(version),
+        "default_choice": DEFAULT_CHOICE,
         "recovery": selectors.injection_recovery(version=version),
         "bokeh": bool(figures),
         "plot_script": script,

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from apps.catalog.models import TCE
-from apps.catalog.selectors import lightcurve_list
 from apps.lightcurves.panels import diagnostic_rows
 from apps.lightcurves.selectors import (
     FOLD_MAX_POINTS,
@@ -26,7 +25,7 @@ from apps.lightcurves.selectors import (
     view_axes,
     view_geometry,
 )
-from apps.ml.selectors import default_prediction, domain_mismatch, training_domain
+from apps.ml.selectors import default_prediction, tce_domain_warning, training_domain
 from apps.plots.vetting import (
     attach_refold,
     flattened_figure,
@@ -82,16 +81,15 @@ def label_keys() -> list[tuple[str, str, int]]:
 
 
 def model_score(*, tce: TCE) -> ModelScore | None:
-    prediction = default_prediction(tce_id=tce.pk)
+    prediction = default_prediction(tce_id=tce.pk, mission=tce.mission)
     if prediction is None:
         return None
     version = prediction.model_version
-    cadences = set(lightcurve_list(target_id=tce.target_id).values_list("cadence", flat=True))
     return ModelScore(
         probability=prediction.probability, model_name=version.name, model_id=version.pk,
         weights_sha256=version.weights_sha256, views_version=prediction.views_version,
         trained_on=training_domain(version).description,
-        warning=domain_mismatch(version, mission=tce.mission, cadences=cadences),
+        warning=tce_domain_warning(version, tce),
     )
 
 

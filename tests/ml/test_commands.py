@@ -90,6 +90,17 @@ def test_it_evaluates_the_shipped_triage_model_on_the_validation_shard(demo_data
     )
 
 
+def test_its_json_names_the_model_and_ensemble_size_and_takes_the_mission_default(tmp_path) -> None:
+    rng = np.random.default_rng(4)
+    for i in range(10):
+        np.savez(tmp_path / f"tce{i:02d}.npz", global_view=rng.normal(size=201), local_view=rng.normal(size=61),
+                 label=np.array(i % 2), star_id=np.array(i))
+    plain = json.loads(_run("evaluate_model", "--views", str(tmp_path), "--task", "triage"))
+    assert plain["model"] == "yu2019_triage" and plain["ensemble_size"] == 1
+    with pytest.raises(CommandError, match="Period"):  # the TESS default reads scalars these views lack
+        _run("evaluate_model", "--views", str(tmp_path), "--task", "triage", "--mission", "tess")
+
+
 def test_it_evaluates_a_folder_of_npz_views(tmp_path) -> None:
     rng = np.random.default_rng(2)
     for i in range(20):

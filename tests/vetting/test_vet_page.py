@@ -127,7 +127,8 @@ def test_it_warns_about_another_cadence_and_stays_quiet_on_a_match(client, tmp_p
     from apps.ml.selectors import default_version
 
     modelversion_register_shipped()
-    version = default_version("triage")
+    version = default_version("triage", "tess")
+    assert version.name == "yu2019_triage_scalars"  # the TESS triage default (best validation AP)
     target = TargetFactory(mission=Mission.TESS, identifier="25155310")
     tess = TCEFactory(target=target, epoch_system="BTJD")
     LightCurve.objects.create(target=target, mission=Mission.TESS, quarter_or_sector=1, cadence=Cadence.TWO_MIN,

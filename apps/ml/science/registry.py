@@ -26,7 +26,28 @@ from .errors import ConfigError, RegistryError
 from .models import CandidateClassifier, ModelConfig, build_model
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "default_models"
+#: The default of each task when the mission is unknown or has no entry in ``MODEL_DEFAULTS``.
 DEFAULT_MODEL_NAMES = {"triage": "yu2019_triage", "vetting": "yu2019_vetting"}
+#: The shipped default per (mission, task): the model the site scores a TCE with when none is named.
+#: TESS triage: the shipped triage model with the best validation AP on the Yu et al. 2019 validation
+#: shard (yu2019_triage_scalars 0.9715 against yu2019_triage 0.9450; no cross-validation figures exist
+#: yet, so the choice rests on that one shard). Kepler and K2: no Kepler-cadence model is shipped (the
+#: injection-trained one is not, see the README), so the views-only model, which carries no TESS survey
+#: priors in scalar inputs; its cards say it was trained on TESS and the site warns on those scores.
+MODEL_DEFAULTS: dict[tuple[str, str], str] = {
+    ("tess", "triage"): "yu2019_triage_scalars",
+    ("kepler", "triage"): "yu2019_triage",
+    ("k2", "triage"): "yu2019_triage",
+}
+#: The missions whose TCEs the classifiers score (GALEX has no TCEs).
+MISSIONS = ("kepler", "k2", "tess")
+#: How the defaults above were chosen, for the model cards.
+DEFAULT_CHOICE = (
+    "Defaults are chosen by validation average precision on the Yu et al. 2019 TESS validation shard "
+    "(1,657 TCEs): no cross-validation figures exist yet. TESS triage: yu2019_triage_scalars "
+    "(AP 0.9715) over yu2019_triage (0.9450). Kepler and K2: no Kepler-cadence model is shipped "
+    "(the injection-trained one is not), so they get the views-only yu2019_triage, trained on TESS."
+)
 WEIGHT_DTYPES = {"float16": torch.float16, "float32": torch.float32}
 
 
@@ -169,17 +190,22 @@ def save_model(
     return path
 
 
-def resolve_model_path(name_or_path: str | Path | None, *, task: str | None = None) -> Path:
+def default_model_name(task: str, mission: str | None = None) -> str:
+    """The shipped default model of ``task`` for TCEs of ``mission`` (None: mission unknown)."""
+    if task not in DEFAULT_MODEL_NAMES:
+        raise RegistryError(f"no default model for task {task!r}; tasks: {sorted(DEFAULT_MODEL_NAMES)}")
+    return MODEL_DEFAULTS.get((mission or "", task), DEFAULT_MODEL_NAMES[task])
+
+
+def resolve_model_path(
+    name_or_path: str | Path | None, *, task: str | None = None, mission: str | None = None
+) -> Path:
     """Manifest path for a manifest/weights path, a folder's model, a shipped model name, or a task.
 
-    ``None`` with ``task`` gives the shipped default model of that task.
+    ``None`` with ``task`` gives the shipped default model of that task (for ``mission`` if given).
     """
     if name_or_path is None:
-        if task not in DEFAULT_MODEL_NAMES:
-            raise RegistryError(
-                f"no default model for task {task!r}; tasks: {sorted(DEFAULT_MODEL_NAMES)}"
-            )
-        name_or_path = DEFAULT_MODEL_NAMES[task]
+        name_or_path = default_model_name(str(task), mission)
     path = Path(name_or_path)
     candidates = [path, path.with_suffix(".json"), DEFAULT_MODELS_DIR / f"{name_or_path}.json"]
     if path.is_dir() and task in DEFAULT_MODEL_NAMES:
@@ -192,7 +218,11 @@ def resolve_model_path(name_or_path: str | Path | None, *, task: str | None = No
 
 
 def load_model(
-    name_or_path: str | Path | None = None, *, task: str | None = None, device: str = "cpu"
+    name_or_path: str | Path | None = None,
+    *,
+    task: str | None = None,
+    mission: str | None = None,
+    device: str = "cpu",
 ) -> LoadedModel:
     """Load a saved model after checking its sha256 and that the weights fit its config.
 
@@ -201,7 +231,7 @@ def load_model(
     RegistryError
         Missing files, a sha256 mismatch, or a state dict that does not match the config.
     """
-    manifest_path = resolve_model_path(name_or_path, task=task)
+    manifest_path = resolve_model_path(name_or_path, task=task, mission=mission)
     manifest = ModelManifest.from_file(manifest_path)
     weights = manifest_path.parent / manifest.weights_file
     if not weights.is_file():

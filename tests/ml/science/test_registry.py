@@ -14,8 +14,10 @@ from apps.ml.science.inference import score
 from apps.ml.science.models import build_model, preset_config
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
+    DEFAULT_MODELS_DIR,
     ModelManifest,
     load_model,
+    resolve_model_path,
     save_model,
     select_device,
     sha256_file,
@@ -147,3 +149,16 @@ def test_it_ships_a_scalar_triage_model_that_reaches_the_goal_on_validation(demo
     # Without its scalars the model is refused rather than scored on zeros.
     with pytest.raises(InputValidationError, match="scalar"):
         score(loaded.model, data.views)
+
+
+def test_each_mission_and_task_has_a_shipped_default() -> None:
+    from apps.ml.science.registry import MISSIONS, MODEL_DEFAULTS, default_model_name
+
+    assert default_model_name("triage", "tess") == "yu2019_triage_scalars"  # best validation AP
+    assert default_model_name("triage", "kepler") == "yu2019_triage" == default_model_name("triage")
+    assert default_model_name("vetting", "tess") == "yu2019_vetting"
+    assert all((DEFAULT_MODELS_DIR / f"{name}.json").is_file() for name in MODEL_DEFAULTS.values())
+    assert {mission for mission, _ in MODEL_DEFAULTS} == set(MISSIONS)
+    assert resolve_model_path(None, task="triage", mission="tess").stem == "yu2019_triage_scalars"
+    with pytest.raises(RegistryError, match="no default model for task"):
+        default_model_name("photometry", "tess")

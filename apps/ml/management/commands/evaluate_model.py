@@ -3,8 +3,9 @@
     python manage.py evaluate_model --tfrecords ../shared/data/tess_yu2019/triage/val-00000-of-00001 --task triage
 
 prints ``{"n": ..., "average_precision": ..., "accuracy": ..., "roc_auc": ..., "precision": ...,
-"recall": ..., "threshold": 0.5}`` (plus "model"). Without ``--model`` the shipped default model of
-the task is used; ``--model`` takes a manifest path, a folder or a shipped model name.
+"recall": ..., "threshold": 0.5, "model": NAME, "ensemble_size": 1}``. Without ``--model`` the site's
+default model of the task is used (``--mission`` picks that mission's default, see
+``registry.MODEL_DEFAULTS``); ``--model`` takes a manifest path, a folder or a shipped model name.
 ``--views DIR --split test --seed S`` scores only the held-out part of the by-star split that
 ``train_model --views DIR --seed S`` made.
 """
@@ -18,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.ml.science.datasets import split_by_star
 from apps.ml.science.errors import MLScienceError
-from apps.ml.science.registry import load_model
+from apps.ml.science.registry import MISSIONS, load_model
 from apps.ml.science.training import TrainConfig
 from apps.ml.science.workflows import evaluate_model, load_labelled
 
@@ -37,6 +38,10 @@ class Command(BaseCommand):
         source.add_argument("--tfrecords", nargs="+", metavar="FILE", help="Yu 2019 TFRecord files")
         source.add_argument("--views", metavar="DIR", help="folder of per-TCE .npz view files")
         parser.add_argument("--task", choices=["triage", "vetting"], required=True)
+        parser.add_argument(
+            "--mission", choices=list(MISSIONS),
+            help="without --model: that mission's default model of the task (else the task's default)",
+        )
         parser.add_argument(
             "--split",
             choices=list(SPLITS),
@@ -57,7 +62,9 @@ class Command(BaseCommand):
         if opts["split"] and not opts["views"]:
             raise CommandError("--split needs --views (TFRecord shards are already split)")
         try:
-            loaded = load_model(opts["model"], task=opts["task"], device=opts["device"])
+            loaded = load_model(
+                opts["model"], task=opts["task"], mission=opts["mission"], device=opts["device"]
+            )
             data = load_labelled(
                 loaded.model.config,
                 task=opts["task"],
@@ -71,6 +78,7 @@ class Command(BaseCommand):
         except MLScienceError as exc:
             raise CommandError(str(exc)) from exc
         metrics["model"] = loaded.manifest.name
+        metrics["ensemble_size"] = loaded.model.config.ensemble_size
         clean = {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in metrics.items()

@@ -19,17 +19,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.errors import GaiaError
-from apps.ml.science.datasets import split_by_star, yu2019_files
+from apps.ml.science.datasets import split_by_star
 from apps.ml.science.errors import MLScienceError
 from apps.ml.science.models import PRESETS, preset_config
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
     ModelManifest,
     update_manifest,
-    view_dir_manifest,
 )
 from apps.ml.science.training import TrainConfig
-from apps.ml.science.workflows import load_labelled, split_view_dir, train_and_save
+from apps.ml.science.workflows import (
+    TrainingData,
+    train_and_save,
+    view_dir_training_data,
+    yu2019_training_data,
+)
 from apps.ml.selectors import labels_snapshot_views
 from apps.ml.services import modelversion_register
 
@@ -131,26 +135,26 @@ class Command(BaseCommand):
         snapshot = None
         try:
             if opts["labels"]:
-                train, val, entries, snapshot = self._snapshot_data(config, task, opts)
-                files = {}
+                data, snapshot = self._snapshot_data(config, task, opts)
                 name = opts["name"] or f"{config.preset}_labels_{snapshot[:12]}"
+            elif opts["views"]:
+                data = view_dir_training_data(config, opts["views"], seed=opts["seed"])
             else:
-                train, val, files = self._data(config, task, opts)
-                entries = {"views": view_dir_manifest(opts["views"])} if opts["views"] else None
+                data = yu2019_training_data(
+                    config, task, settings.GAIA_DEMO_DATA, train_files=opts["train"], val_files=opts["val"]
+                )
+            train, val = data.train, data.val
             self.stdout.write(
                 f"training {name} ({config.preset}) on {len(train)} TCEs ({int(train.labels.sum())} positive), "
                 f"selecting on {len(val)} ({int(val.labels.sum())} positive)"
             )
             path = train_and_save(
                 config,
-                train,
-                val,
+                data,
                 train_config,
                 out_dir=out,
                 name=name,
                 task=task,
-                data_files=files,
-                data_entries=entries,
                 dtype=opts["dtype"],
                 auto_reversal=not opts["no_reversal_choice"],
                 on_progress=_TerminalProgress(self.stdout),
@@ -167,8 +171,8 @@ class Command(BaseCommand):
             f"temperature {manifest.temperature:.3f}"
         )
 
-    def _snapshot_data(self, config, task: str, opts: dict):
-        """(train, validation, manifest entries, snapshot id) from a labels snapshot, split 80/20 by star."""
+    def _snapshot_data(self, config, task: str, opts: dict) -> tuple[TrainingData, str]:
+        """(training data split 80/20 by star, snapshot id) from a labels snapshot."""
         if config.scalar_names:
             raise CommandError("--labels trains views-only presets (the snapshot carries no scalar features)")
         try:
@@ -179,7 +183,7 @@ class Command(BaseCommand):
         except GaiaError as exc:
             raise CommandError(exc.message) from exc
         train_index, val_index, _ = split_by_star(data.star_ids, fractions=(0.8, 0.2, 0.0), seed=opts["seed"])
-        return data.subset(train_index), data.subset(val_index), entries, snapshot
+        return TrainingData(data.subset(train_index), data.subset(val_index), entries=entries), snapshot
 
     def _register(self, path, snapshot: str, opts: dict) -> None:
         """Name the snapshot in the manifest, then register the model (its card shows the snapshot)."""
@@ -191,18 +195,6 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         default = " (default)" if version.is_default else ""
         self.stdout.write(f"registered model version {version.pk} {version.name}{default} from labels snapshot {snapshot}")
-
-    def _data(self, config, task: str, opts: dict):
-        if opts["views"]:
-            train, val, _ = split_view_dir(config, opts["views"], seed=opts["seed"])
-            return train, val, {}
-        root = settings.GAIA_DEMO_DATA
-        train_files = opts["train"] or yu2019_files(root, task, "train")
-        val_files = opts["val"] or yu2019_files(root, task, "val")
-        train = load_labelled(config, task=task, tfrecords=train_files)
-        val = load_labelled(config, task=task, tfrecords=val_files)
-        return train, val, {"train": train_files, "validation": val_files}
-
 
 class _TerminalProgress:
     """Progress on the terminal: one line rewritten twice a second on a tty, else a line every 30 s."""
