@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.db import transaction
 from django.db.models import Max, Min
 
 from apps.catalog.models import TCE, LightCurve, Target, TCESource
+from apps.catalog.services import tces_record
 from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
 from apps.core.files import resolve_data_path
@@ -234,25 +234,21 @@ def target_search(
     except LightCurveError as exc:
         raise InvalidInput(f"search on {target.display_id} failed: {exc}") from exc
     release = f"job{job.pk}" if job else f"manual{_next_tce_number(target)}"
-    found = []
-    with transaction.atomic():
-        for number, signal in enumerate(signals, start=1):
-            tce, _ = TCE.objects.update_or_create(
-                source=SEARCH_SOURCE, release=release, target=target, tce_number=number,
-                defaults={
-                    "mission": target.mission,
-                    "period_days": signal.period,
-                    "epoch": signal.epoch,
-                    "epoch_system": target.time_system,
-                    "duration_hours": signal.duration_hours,
-                    "depth_ppm": signal.depth_ppm,
-                    "snr": signal.snr,
-                    "disposition": "UNK",
-                    "extra": {**_plain(signal.to_dict()), "code_version": code_version()},
-                },
-            )
-            found.append(tce)
-    return found
+    fields = [
+        {
+            "mission": target.mission,
+            "period_days": signal.period,
+            "epoch": signal.epoch,
+            "epoch_system": target.time_system,
+            "duration_hours": signal.duration_hours,
+            "depth_ppm": signal.depth_ppm,
+            "snr": signal.snr,
+            "disposition": "UNK",
+            "extra": {**_plain(signal.to_dict()), "code_version": code_version()},
+        }
+        for signal in signals
+    ]
+    return tces_record(target=target, source=SEARCH_SOURCE, release=release, signals=fields)
 
 
 def search_params_validate(params: dict) -> dict:
