@@ -20,17 +20,7 @@ from apps.core.files import resolve_data_path
 from apps.jobs.models import Artifact, Job
 from apps.jobs.selectors import artifact_latest
 from apps.jobs.services import artifact_store
-
-#: Arrays of a views artifact (those the pipeline gave; the rest of its answer is diagnostics).
-VIEW_NAMES = (
-    "global_view",
-    "local_view",
-    "odd_view",
-    "even_view",
-    "secondary_view",
-    "centroid_local_view",
-    "centroid_global_view",
-)
+from apps.lightcurves.science.views import VIEW_NAMES
 
 
 def views_key(tce_id: int, preset: str) -> str:
