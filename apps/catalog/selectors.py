@@ -158,7 +158,7 @@ def targets_by_ids(*, ids: Sequence[int]) -> list[Target]:
     targets = list(Target.objects.filter(pk__in=list(ids)))
     missing = set(ids) - {t.pk for t in targets}
     if missing:
-        raise InvalidInput(f"unknown target ids: {sorted(missing)}")
+        raise InvalidInput(f"target ids {sorted(missing)} do not exist")
     return targets
 
 

@@ -66,5 +66,5 @@ def test_targets_by_ids_returns_every_target_asked_for_and_names_the_unknown_ids
     assert {t.pk for t in selectors.targets_by_ids(ids=[first.pk, second.pk, first.pk])} == {first.pk, second.pk}
     assert selectors.targets_by_ids(ids=[]) == []
     missing = second.pk + 1000
-    with pytest.raises(InvalidInput, match=rf"unknown target ids: \[{missing}\]"):
+    with pytest.raises(InvalidInput, match=rf"target ids \[{missing}\] do not exist"):
         selectors.targets_by_ids(ids=[first.pk, missing])
