@@ -24,8 +24,7 @@ from apps.archive.services import (
     tables_enqueue,
     targets_fetch_enqueue,
 )
-from apps.catalog.models import Target
-from apps.core.errors import InvalidInput
+from apps.catalog.selectors import targets_by_ids
 from apps.core.pagination import MAX_OFFSET, LimitOffsetPagination
 from apps.jobs.models import Job
 from apps.jobs.schemas import queued_status
@@ -48,9 +47,7 @@ def _queued(job: Job) -> JobQueuedOut:
 def create_download(request: HttpRequest, payload: DownloadIn):
     """Queue downloads: for targets (by id), identifiers of one mission, or a catalogue's hosts."""
     if payload.target_ids:
-        targets = list(Target.objects.filter(pk__in=payload.target_ids))
-        if len(targets) != len(set(payload.target_ids)):
-            raise InvalidInput("some target_ids do not exist")
+        targets = targets_by_ids(ids=payload.target_ids)
         jobs = targets_fetch_enqueue(targets=targets, user=request.user)
         return Status(min((queued_status(job) for job in jobs), default=202), [_queued(job) for job in jobs])
     fields = payload.dict(exclude={"target_ids"})

@@ -26,6 +26,7 @@ from apps.archive.services import DownloadSpec, catalog_import_table, ledger_ens
 from apps.archive.services.ingest import lightcurves_ingest_files
 from apps.archive.testing_server import FakeArchive
 from apps.catalog.models import LightCurve, Target
+from apps.catalog.services import lightcurves_delete
 from apps.core.files import data_root, sha256_file
 from apps.jobs.drill import DrillSetup, Scenario, register_scenario
 from apps.jobs.models import Job
@@ -67,9 +68,7 @@ def _ingest_reset(setup: DrillSetup) -> None:
     """Verified raw files waiting for their ingest; no series and no LightCurve rows yet."""
     rows = _files_of(setup)
     names = [row.filename for row in rows]
-    for curve in LightCurve.objects.filter(source_filename__in=names):
-        (data_root() / curve.parquet_path).unlink(missing_ok=True)
-    LightCurve.objects.filter(source_filename__in=names).delete()
+    lightcurves_delete(source_filenames=names)
     for row in rows:
         source, local = _demo_kepler(row.filename), data_root() / row.local_path
         if not local.exists():

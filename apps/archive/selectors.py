@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet, Sum
 
 from apps.archive.models import ArchiveFile, FileState
-from apps.catalog.models import Target
 from apps.core.errors import InvalidInput
 from apps.jobs.models import Job
 
@@ -34,7 +33,3 @@ def ledger_summary(*, job: Job) -> dict:
         "bytes": total_bytes,
     }
 
-
-def ledger_for_target(*, target: Target) -> QuerySet[ArchiveFile]:
-    """Ledger rows of one target (planned quarters included), by season."""
-    return ArchiveFile.objects.filter(target=target).order_by("quarter_or_sector", "filename")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apps.catalog.models import Mission, Target
+from apps.catalog.models import Mission
+from apps.catalog.services import target_names_add
 
 #: Common names of the demo stars (facts from the demo folder's MANIFEST.md and the literature).
 DEMO_NAMES: dict[tuple[str, str], tuple[str, list[str]]] = {
@@ -31,12 +32,5 @@ def demo_names_apply() -> int:
     """Give the demo stars their common names and aliases (searchable as "Kepler-90")."""
     updated = 0
     for (mission, identifier), (name, aliases) in DEMO_NAMES.items():
-        target = Target.objects.filter(mission=mission, identifier=identifier).first()
-        if target is None:
-            continue
-        target.name = name if name != target.display_id else target.name
-        target.aliases = sorted(set(target.aliases) | set(aliases))
-        target.refresh_search_names()
-        target.save(update_fields=["name", "aliases", "search_names", "updated_at"])
-        updated += 1
+        updated += target_names_add(mission=mission, identifier=identifier, name=name, aliases=aliases)
     return updated

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from apps.catalog.demo import demo_fits_files
 from apps.catalog.models import TCE, LightCurve
+from apps.catalog.services import lightcurves_delete
 from apps.core.files import data_root, sha256_file
 from apps.jobs.drill import DrillSetup, Scenario, register_scenario
 from apps.jobs.models import Job
@@ -27,10 +28,7 @@ def _names() -> list[str]:
 
 
 def _reset(setup: DrillSetup) -> None:
-    curves = LightCurve.objects.filter(source_filename__in=_names())
-    for curve in curves:
-        (data_root() / curve.parquet_path).unlink(missing_ok=True)
-    curves.delete()
+    lightcurves_delete(source_filenames=_names())
 
 
 def _outputs(job: Job, setup: DrillSetup) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -147,6 +148,18 @@ def target_get(*, target_id: int) -> Target:
         return Target.objects.get(pk=target_id)
     except Target.DoesNotExist as exc:
         raise NotFound(f"target {target_id} does not exist") from exc
+
+
+def targets_by_ids(*, ids: Sequence[int]) -> list[Target]:
+    """The targets with these primary keys (the entry points' ``target_ids``), in no particular order.
+
+    Raises InvalidInput naming the ids that match no target, so a request never silently drops one.
+    """
+    targets = list(Target.objects.filter(pk__in=list(ids)))
+    missing = set(ids) - {t.pk for t in targets}
+    if missing:
+        raise InvalidInput(f"target ids {sorted(missing)} do not exist")
+    return targets
 
 
 def target_find(*, query: str) -> Target:

@@ -75,13 +75,6 @@ def atomic_path(final: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_atomically(final: Path, writer: Callable[[Path], None]) -> str:
-    """Write ``final`` through ``writer(tmp_path)`` atomically and return its sha256."""
-    with atomic_path(final) as tmp:
-        writer(tmp)
-    return sha256_file(final)
-
-
 def fsync_dir(path: Path) -> None:
     """Make a rename or link inside ``path`` durable."""
     dir_fd = os.open(path, os.O_RDONLY)

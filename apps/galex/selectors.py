@@ -56,10 +56,6 @@ def eclipse_artifacts(*, eclipse: Eclipse) -> list[Artifact]:
     return sorted(latest.values(), key=lambda a: a.key)
 
 
-def _latest(artifacts: list[Artifact], kind: str) -> list[Artifact]:
-    return [a for a in artifacts if a.kind == kind]
-
-
 @dataclass
 class SkyImage:
     """A display image: uint8 planes per stretch, with the TAN WCS numbers the hover needs."""

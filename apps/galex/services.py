@@ -50,6 +50,7 @@ from apps.galex.science.scst import scst_tables
 from apps.galex.science.simulate import simulate_eclipse
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import JobCancelled, code_version
+from apps.jobs.selectors import artifact_latest
 from apps.jobs.services import artifact_store
 
 
@@ -535,7 +536,7 @@ def gphoton_import(*, folder: Path) -> list[Eclipse]:
             sha = sha256_file(path)
             inputs[path.name] = sha
             key = f"{eclipse.artifact_prefix}/gphoton/{path.name}"
-            latest = Artifact.objects.filter(key=key).order_by("-version").first()
+            latest = artifact_latest(key=key)
             if latest is None or latest.sha256 != sha:
                 artifact_store(
                     key=key,

@@ -7,7 +7,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from apps.catalog.models import Target
-from apps.core.errors import InvalidInput
+from apps.catalog.selectors import targets_by_ids
 from apps.core.pagination import LimitOffsetPagination, MappedRows
 from apps.jobs import selectors, services
 from apps.jobs.disclosure import may_see_details, redact_paths, requester_name
@@ -77,10 +77,7 @@ def get_job(request: HttpRequest, job_id: int):
 
 @router.post("/jobs", response={200: JobOut, 201: JobOut})
 def enqueue_job(request: HttpRequest, payload: JobIn):
-    targets = list(Target.objects.filter(pk__in=payload.target_ids))
-    missing = set(payload.target_ids) - {t.pk for t in targets}
-    if missing:
-        raise InvalidInput(f"unknown target ids: {sorted(missing)}")
+    targets = targets_by_ids(ids=payload.target_ids)
     job = services.job_enqueue(kind=payload.kind, params=payload.params, targets=targets, user=request.user)
     return queued_status(job, created=201), job_payload(job, user=request.user)
 

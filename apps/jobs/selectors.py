@@ -26,8 +26,12 @@ def job_get(*, job_id: int) -> Job:
         raise NotFound(f"job {job_id} does not exist") from exc
 
 
-def artifact_latest(*, key: str) -> Artifact | None:
-    return Artifact.objects.filter(key=key).order_by("-version").first()
+def artifact_latest(*, key: str, version: int | None = None) -> Artifact | None:
+    """The newest version of the product ``key`` (or its version ``version``), or None."""
+    artifacts = Artifact.objects.filter(key=key)
+    if version is not None:
+        artifacts = artifacts.filter(version=version)
+    return artifacts.order_by("-version").first()
 
 
 def artifacts_for_job(*, job: Job) -> QuerySet[Artifact]:

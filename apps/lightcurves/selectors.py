@@ -10,11 +10,18 @@ import pyarrow.parquet as pq
 from apps.catalog.models import TCE, LightCurve
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.files import resolve_data_path
+from apps.lightcurves.products import (
+    flattened_artifact,
+    flattened_load,
+    views_artifact,
+    views_load,
+    views_presets_stored,
+)
 from apps.lightcurves.science.cleaning import default_bitmask
 from apps.lightcurves.science.diagnostics import transit_cutouts
 from apps.lightcurves.science.pipeline import Ephemeris, transit_mask
 from apps.lightcurves.science.views import PRESETS, ViewSpec, bin_centres
-from apps.lightcurves.services import flattened_key, same_signal, views_key
+from apps.lightcurves.services import same_signal
 from apps.plots.downsample import minmax_downsample
 
 SERIES_COLUMNS = ["TIME", "PDCSAP_FLUX", "PDCSAP_FLUX_ERR", "QUALITY"]
@@ -113,28 +120,18 @@ def transit_times(*, period: float, epoch: float, t_min: float, t_max: float, li
 
 def tce_views_latest(*, tce_id: int, preset: str, version: int | None = None) :  # noqa: ANN201 - (arrays, Artifact) or None
     """The newest views of a TCE for a preset (or those of artifact ``version``), arrays by name, and their artifact, or None."""
-    from apps.jobs.models import Artifact
-
-    artifacts = Artifact.objects.filter(key=views_key(tce_id, preset))
-    if version is not None:
-        artifacts = artifacts.filter(version=version)
-    artifact = artifacts.order_by("-version").first()
+    artifact = views_artifact(tce_id=tce_id, preset=preset, version=version)
     if artifact is None:
         return None
-    with np.load(resolve_data_path(artifact.path)) as data:
-        arrays = {name: data[name] for name in data.files}
-    return arrays, artifact
+    return views_load(artifact), artifact
 
 
 def flattened_latest(*, target_id: int, preset: str = "gaia"):  # noqa: ANN201
     """The newest flattened series of a target (dict of arrays) and its artifact, or None."""
-    from apps.jobs.models import Artifact
-
-    artifact = Artifact.objects.filter(key=flattened_key(target_id, preset)).order_by("-version").first()
+    artifact = flattened_artifact(target_id=target_id, preset=preset)
     if artifact is None:
         return None
-    table = pq.read_table(resolve_data_path(artifact.path))
-    return {name: table.column(name).to_numpy() for name in table.column_names}, artifact
+    return flattened_load(artifact), artifact
 
 
 #: Presets in the order pages offer them (the first with views is shown by default).
@@ -150,10 +147,8 @@ def default_preset(mission: str) -> str:
 
 def tce_view_presets(*, tce_id: int) -> list[str]:
     """Presets for which the TCE has views, in ``VIEW_PRESETS`` order."""
-    from apps.jobs.models import Artifact
-
-    keys = set(Artifact.objects.filter(key__in=[views_key(tce_id, p) for p in VIEW_PRESETS]).values_list("key", flat=True))
-    return [p for p in VIEW_PRESETS if views_key(tce_id, p) in keys]
+    stored = views_presets_stored(tce_id=tce_id, presets=VIEW_PRESETS)
+    return [p for p in VIEW_PRESETS if p in stored]
 
 
 def tce_diagnostics_latest(*, tce_id: int, presets: tuple[str, ...] = VIEW_PRESETS):  # noqa: ANN201
@@ -161,10 +156,8 @@ def tce_diagnostics_latest(*, tce_id: int, presets: tuple[str, ...] = VIEW_PRESE
 
     The diagnostics live in the views artifact's meta, so no array file is read.
     """
-    from apps.jobs.models import Artifact
-
     for preset in presets:
-        artifact = Artifact.objects.filter(key=views_key(tce_id, preset)).order_by("-version").first()
+        artifact = views_artifact(tce_id=tce_id, preset=preset)
         if artifact is not None:
             return artifact.meta.get("diagnostics", {}), artifact
     return None

@@ -6,25 +6,20 @@ as versioned artifacts (NPZ views, Parquet flattened series) with provenance.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-from django.db import transaction
 from django.db.models import Max, Min
 
 from apps.catalog.models import TCE, LightCurve, Target, TCESource
+from apps.catalog.services import tces_record
 from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
 from apps.core.files import resolve_data_path
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import code_version
-from apps.jobs.services import artifact_store
 from apps.lightcurves.params import DEFAULT_PRESETS, MAX_OFIR_PERIODS, ProcessParams, SearchParams
+from apps.lightcurves.products import flattened_store, json_ready, views_store
 from apps.lightcurves.science import pipeline
 from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.grid import ofir_count, stellar_density
@@ -32,24 +27,7 @@ from apps.lightcurves.science.io import LightCurve as ScienceLightCurve
 from apps.lightcurves.science.io import from_dataframe
 from apps.lightcurves.science.views import PRESETS
 
-VIEW_NAMES = (
-    "global_view",
-    "local_view",
-    "odd_view",
-    "even_view",
-    "secondary_view",
-    "centroid_local_view",
-    "centroid_global_view",
-)
 SEARCH_SOURCE = TCESource.SEARCH
-
-
-def views_key(tce_id: int, preset: str) -> str:
-    return f"tce/{tce_id}/views/{preset}"
-
-
-def flattened_key(target_id: int, preset: str) -> str:
-    return f"target/{target_id}/flattened/{preset}"
 
 
 def target_lightcurves(*, target: Target) -> tuple[list[ScienceLightCurve], dict[str, str]]:
@@ -94,52 +72,17 @@ def _distinct_signals(tces: Sequence[TCE]) -> list[TCE]:
     return distinct
 
 
-def _plain(value: object) -> object:
-    """JSON-ready copy of a diagnostics value (numpy scalars and arrays to Python)."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def _store_flattened(target: Target, preset: str, flat: pipeline.FlatSeries, job: Job | None, provenance: dict) -> Artifact:
-    table = pa.table(
-        {
-            "time": flat.time,
-            "flux": flat.flux,
-            "raw": flat.raw,
-            "trend": flat.trend,
-            "centroid_col": flat.centroid_col,
-            "centroid_row": flat.centroid_row,
-        }
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"flattened_{preset}.parquet"
-        pq.write_table(table, path, compression="zstd")
-        return artifact_store(
-            key=flattened_key(target.pk, preset), kind="flattened", source=path, job=job, target=target,
-            meta={"preset": preset, "bkspace": _plain(flat.bkspace), "n_points": int(flat.time.size)},
-            provenance=provenance,
-        )
-
-
-def _store_views(tce: TCE, preset: str, result: dict, job: Job | None, provenance: dict) -> Artifact:
-    arrays = {name: np.asarray(result[name], dtype=np.float64) for name in VIEW_NAMES if name in result}
-    diagnostics = {k: _plain(v) for k, v in result.items() if k not in arrays}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"views_{preset}.npz"
-        np.savez_compressed(path, **arrays)
-        return artifact_store(
-            key=views_key(tce.pk, preset), kind="views", source=path, job=job, target=tce.target,
-            meta={"preset": preset, "diagnostics": diagnostics, "tce_id": tce.pk}, provenance=provenance,
-        )
+    columns = {
+        "time": flat.time,
+        "flux": flat.flux,
+        "raw": flat.raw,
+        "trend": flat.trend,
+        "centroid_col": flat.centroid_col,
+        "centroid_row": flat.centroid_row,
+    }
+    meta = {"bkspace": json_ready(flat.bkspace), "n_points": int(flat.time.size)}
+    return flattened_store(target=target, preset=preset, columns=columns, meta=meta, job=job, provenance=provenance)
 
 
 def target_process(
@@ -186,7 +129,7 @@ def target_process(
             except LightCurveError as exc:
                 report["failed"][f"{tce.label} {tce.source} ({preset})"] = str(exc)
             else:
-                artifact = _store_views(tce, preset, result, job, {**provenance, "tce": tce.pk})
+                artifact = views_store(tce=tce, preset=preset, result=result, job=job, provenance={**provenance, "tce": tce.pk})
                 report["tces"].setdefault(tce.label, {})[preset] = artifact.version
                 if tce.pk not in report["tce_ids"]:
                     report["tce_ids"].append(tce.pk)  # the job page links them
@@ -234,25 +177,21 @@ def target_search(
     except LightCurveError as exc:
         raise InvalidInput(f"search on {target.display_id} failed: {exc}") from exc
     release = f"job{job.pk}" if job else f"manual{_next_tce_number(target)}"
-    found = []
-    with transaction.atomic():
-        for number, signal in enumerate(signals, start=1):
-            tce, _ = TCE.objects.update_or_create(
-                source=SEARCH_SOURCE, release=release, target=target, tce_number=number,
-                defaults={
-                    "mission": target.mission,
-                    "period_days": signal.period,
-                    "epoch": signal.epoch,
-                    "epoch_system": target.time_system,
-                    "duration_hours": signal.duration_hours,
-                    "depth_ppm": signal.depth_ppm,
-                    "snr": signal.snr,
-                    "disposition": "UNK",
-                    "extra": {**_plain(signal.to_dict()), "code_version": code_version()},
-                },
-            )
-            found.append(tce)
-    return found
+    fields = [
+        {
+            "mission": target.mission,
+            "period_days": signal.period,
+            "epoch": signal.epoch,
+            "epoch_system": target.time_system,
+            "duration_hours": signal.duration_hours,
+            "depth_ppm": signal.depth_ppm,
+            "snr": signal.snr,
+            "disposition": "UNK",
+            "extra": {**json_ready(signal.to_dict()), "code_version": code_version()},
+        }
+        for signal in signals
+    ]
+    return tces_record(target=target, source=SEARCH_SOURCE, release=release, signals=fields)
 
 
 def search_params_validate(params: dict) -> dict:

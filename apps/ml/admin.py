@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from apps.catalog.admin import TargetAdmin, TCEAdmin
+from apps.jobs.admin_actions import target_job_action
 from apps.jobs.services import job_enqueue
 from apps.ml.models import ModelVersion, Prediction
 
@@ -19,11 +20,11 @@ class PredictionAdmin(admin.ModelAdmin):
     raw_id_fields = ("tce", "job")
 
 
-@admin.action(description="Score the TCEs of selected targets with the default model")
-def score_targets(modeladmin, request, queryset):  # noqa: ANN001, ANN201
-    for target in queryset:
-        job_enqueue(kind="infer", params={"target_id": target.pk}, targets=[target], user=request.user)
-    modeladmin.message_user(request, f"Queued scoring for {queryset.count()} target(s).", messages.INFO)
+score_targets = target_job_action(
+    name="score_targets", kind="infer",
+    description="Score the TCEs of selected targets with the default model",
+    done="Queued scoring for {n} target(s).",
+)
 
 
 @admin.action(description="(Re)score selected TCEs with the default model")

@@ -21,6 +21,7 @@ from apps.jobs.services import artifact_store, job_children_enqueue
 from apps.lightcurves.selectors import tce_views_latest
 from apps.ml.models import ModelVersion, Prediction
 from apps.ml.params import InferParams, TrainParams
+from apps.ml.products import model_weights_key
 from apps.ml.science.errors import MLScienceError as MLError
 from apps.ml.science.inference import score
 from apps.ml.science.registry import (
@@ -47,7 +48,7 @@ def modelversion_register(*, manifest_path: Path, job: Job | None = None, make_d
         if version is None:
             weights_path = Path(manifest_path).parent / manifest.weights_file
             artifact = artifact_store(
-                key=f"model/{manifest.name}", kind="model_weights", source=weights_path, job=job, move=False,
+                key=model_weights_key(manifest.name), kind="model_weights", source=weights_path, job=job, move=False,
                 meta={"manifest": manifest.name},
             )
             stored_manifest = resolve_data_path(artifact.path).with_suffix(".json")

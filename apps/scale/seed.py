@@ -43,6 +43,7 @@ from apps.core.files import resolve_data_path
 from apps.jobs.models import Artifact, Job, JobStatus
 from apps.ml.models import ModelVersion, Prediction
 from apps.ml.panels import POSITIVE
+from apps.ml.products import model_weights_key
 from apps.vetting.models import VettingLabel, VettingQueueSync, VettingState, VettingStatus
 from apps.vetting.services import queue_rows_sync
 
@@ -150,7 +151,7 @@ def _model_version(now: datetime) -> tuple[ModelVersion, bool]:
     placeholder = Path(tempfile.mkdtemp(prefix="seed_scale_")) / f"{MODEL_NAME}.txt"
     placeholder.write_text("synthetic model of manage.py seed_scale: no weights\n")
     digest = hashlib.sha256(placeholder.read_bytes()).hexdigest()
-    weights = artifact_store(key=f"model/{MODEL_NAME}", kind="model_weights", source=placeholder,
+    weights = artifact_store(key=model_weights_key(MODEL_NAME), kind="model_weights", source=placeholder,
                              meta={"synthetic": SYNTHETIC})
     version = ModelVersion.objects.create(
         name=MODEL_NAME, task="triage", preset="yu2019_triage", view_preset="yu2019", weights_sha256=digest,

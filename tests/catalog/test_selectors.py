@@ -59,3 +59,12 @@ def test_it_sorts_tces_by_period_and_snr():
     assert list(selectors.tce_list(sort="-period")) == [long, short]
     assert list(selectors.tce_list(sort="snr")) == [long, short]
     assert list(selectors.tce_list(period_min=2)) == [long]
+
+
+def test_targets_by_ids_returns_every_target_asked_for_and_names_the_unknown_ids():
+    first, second = TargetFactory(), TargetFactory()
+    assert {t.pk for t in selectors.targets_by_ids(ids=[first.pk, second.pk, first.pk])} == {first.pk, second.pk}
+    assert selectors.targets_by_ids(ids=[]) == []
+    missing = second.pk + 1000
+    with pytest.raises(InvalidInput, match=rf"target ids \[{missing}\] do not exist"):
+        selectors.targets_by_ids(ids=[first.pk, missing])

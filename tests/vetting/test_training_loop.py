@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.jobs.services import artifact_store
-from apps.lightcurves.services import views_key
+from apps.lightcurves.products import views_key
 from apps.ml.models import ModelVersion
 from apps.ml.selectors import default_version
 from apps.ml.services import tces_score

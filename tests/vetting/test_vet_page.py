@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from apps.jobs.services import artifact_store
+from apps.lightcurves.products import views_key
 from apps.lightcurves.science.views import PRESETS
-from apps.lightcurves.services import views_key
 from apps.ml.models import Prediction
 from apps.ml.services import modelversion_register_shipped
 from apps.vetting.models import LABEL_ORDER, VettingLabel

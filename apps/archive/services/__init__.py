@@ -29,7 +29,6 @@ from apps.archive.services.tables import (
     catalog_import_table,
     catalog_import_tap,
 )
-from apps.archive.services.targets import targets_upsert
 from apps.archive.services.tess import tess_sector_scripts_ensure
 
 __all__ = [
@@ -52,6 +51,5 @@ __all__ = [
     "series_path",
     "tables_enqueue",
     "targets_fetch_enqueue",
-    "targets_upsert",
     "tess_sector_scripts_ensure",
 ]

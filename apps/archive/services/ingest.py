@@ -31,18 +31,14 @@ from apps.archive.science.errors import ArchiveDataError, UnknownMission
 from apps.archive.science.lightcurve_file import LightCurveFile, read_lightcurve
 from apps.archive.science.naming import parse_name
 from apps.archive.science.series import TIME_SYSTEM, series_table, write_series
-from apps.archive.services.targets import targets_upsert
 from apps.catalog.models import LightCurve
+from apps.catalog.services import lightcurves_upsert, targets_upsert
 from apps.core.errors import InvalidInput
 from apps.core.files import data_root, relative_data_path, staging_dir
 from apps.jobs.models import Job
 from apps.jobs.runner import code_version
 
 READER = "apps.archive.science (numpy FITS reader, own CHECKSUM/DATASUM check)"
-_LC_UPDATE_FIELDS = [
-    "target", "quarter_or_sector", "cadence", "n_points", "time_start", "time_end", "time_system",
-    "parquet_path", "source_sha256", "provenance", "updated_at",
-]  # fmt: skip
 
 
 @dataclass
@@ -183,17 +179,7 @@ def _record(batch: list[_Prepared], job: Job | None) -> list[LightCurve]:
                     provenance=_provenance(prepared, job),
                 )
             )
-        old_paths = dict(
-            LightCurve.objects.filter(
-                source_filename__in=[r.source_filename for r in rows]
-            ).values_list("source_filename", "parquet_path")
-        )
-        LightCurve.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["mission", "source_filename"],
-            update_fields=_LC_UPDATE_FIELDS,
-        )
+        old_paths = lightcurves_upsert(rows=rows)
         _mark_ledger(rows)
         stale = [
             data_root() / old

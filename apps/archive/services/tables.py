@@ -22,17 +22,12 @@ from apps.archive.errors import ArchiveUnavailable
 from apps.archive.fetch import FetchRequest, fetch_files
 from apps.archive.science import catalogs
 from apps.archive.science.errors import ArchiveDataError
-from apps.archive.services.bulk import copy_upsert
-from apps.archive.services.targets import targets_upsert
-from apps.catalog.models import TCE, Disposition, Mission, TCESource
+from apps.catalog.models import Disposition, Mission, TCESource
+from apps.catalog.services import targets_upsert, tces_upsert
 from apps.core.errors import InvalidInput
 from apps.core.files import data_root
 from apps.jobs.models import Job
 
-_TCE_UPDATE_FIELDS = [
-    "mission", "period_days", "epoch", "epoch_system", "duration_hours", "depth_ppm", "snr", "mes",
-    "disposition", "extra", "updated_at",
-]  # fmt: skip
 _VALID_DISPOSITIONS = set(Disposition.values)
 
 
@@ -78,15 +73,10 @@ def _target_rows(frame: pd.DataFrame) -> list[dict]:
     return clean.to_dict("records")
 
 
-_TCE_FIELDS = [
-    "target", "mission", "tce_number", "period_days", "epoch", "epoch_system", "duration_hours", "depth_ppm",
-    "snr", "mes", "source", "release", "disposition", "extra", "created_at", "updated_at",
-]  # fmt: skip
-
-
 def _tce_rows(
     definition: TableDef, tces: pd.DataFrame, target_ids: dict[str, int], release: str
 ) -> list[list]:
+    """One row of values per TCE, in the order of ``apps.catalog.services.TCE_UPSERT_FIELDS``."""
     epoch_system = "BTJD" if definition.mission == Mission.TESS else "BKJD"
     now = timezone.now()
     rows: list[list] = []
@@ -183,19 +173,7 @@ def _upsert_tces(
         else []
     )
     rows = _tce_rows(definition, tces[~duplicated], target_ids, release)
-    created = 0
-    batch = 10000
-    for start in range(0, len(rows), batch):
-        result = copy_upsert(
-            model=TCE,
-            fields=_TCE_FIELDS,
-            rows=rows[start : start + batch],
-            conflict=["source", "release", "target", "tce_number"],
-            update=_TCE_UPDATE_FIELDS,
-        )
-        created += sum(1 for _pk, inserted in result if inserted)
-        if on_progress:
-            on_progress(min(start + batch, len(rows)), len(rows))
+    created = tces_upsert(rows=rows, on_progress=on_progress)
     return {"tces_created": created, "tces_updated": len(rows) - created, "duplicates": rejected}
 
 

@@ -17,6 +17,17 @@ from numba import njit
 from ._select import median_inplace
 from .errors import InsufficientData, InvalidInput
 
+#: Every view ``pipeline.tce_views`` can return (the others of its answer are diagnostics).
+VIEW_NAMES = (
+    "global_view",
+    "local_view",
+    "odd_view",
+    "even_view",
+    "secondary_view",
+    "centroid_local_view",
+    "centroid_global_view",
+)
+
 
 @dataclass(frozen=True)
 class ViewSpec:

@@ -41,9 +41,10 @@ import numpy as np
 from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.io import LightCurve, read_fits
 from apps.lightcurves.science.pipeline import Ephemeris, flatten_lightcurves, tce_views
+from apps.lightcurves.science.views import VIEW_NAMES
 
 from . import injection as inj
-from .datasets import KEPLER_LABELS, VIEW_NAMES
+from .datasets import KEPLER_LABELS
 from .errors import InjectionError
 
 ProgressFn = Callable[[int, int, str], None]

@@ -12,9 +12,8 @@ from django.utils import timezone
 from apps.accounts.permissions import ADJUDICATE, LABEL, needs_login, user_can
 from apps.catalog.models import TCE
 from apps.core.errors import AuthenticationRequired, InvalidInput, PermissionDeniedError
-from apps.jobs.models import Artifact
+from apps.lightcurves.products import views_artifact
 from apps.lightcurves.selectors import VIEW_PRESETS
-from apps.lightcurves.services import views_key
 from apps.vetting.models import (
     DECISIVE_LABELS,
     FLAG_VALUES,
@@ -71,12 +70,9 @@ def _views_used(tce_id: int, version: int | None, preset: str | None) -> tuple[i
     if preset and preset not in VIEW_PRESETS:
         raise InvalidInput(f"unknown views preset {preset!r}; choose from {list(VIEW_PRESETS)}")
     for candidate in [preset] if preset else VIEW_PRESETS:
-        artifacts = Artifact.objects.filter(key=views_key(tce_id, candidate))
-        if version is not None:
-            artifacts = artifacts.filter(version=version)
-        found = artifacts.order_by("-version").values_list("version", flat=True).first()
+        found = views_artifact(tce_id=tce_id, preset=candidate, version=version)
         if found is not None:
-            return found, candidate
+            return found.version, candidate
     if version is not None:
         raise InvalidInput(f"TCE {tce_id} has no views version {version}")
     return None, ""

@@ -21,20 +21,18 @@ from apps.lightcurves.science.pipeline import (
     prepare,
     tce_views,
 )
-from apps.lightcurves.science.views import PRESETS, binned_view, fold, normalisation, scale_view
+from apps.lightcurves.science.views import (
+    PRESETS,
+    VIEW_NAMES,
+    binned_view,
+    fold,
+    normalisation,
+    scale_view,
+)
 
 from .conftest import KEPLER6_Q0, TRES2_Q0
 
 EB_PRIMARY = (10.3071, 138.731, 4.5)  # DR24 TCE 1 of KIC 2306740
-VIEW_NAMES = (
-    "global_view",
-    "local_view",
-    "odd_view",
-    "even_view",
-    "secondary_view",
-    "centroid_local_view",
-    "centroid_global_view",
-)
 
 
 def test_it_reproduces_astronets_views_number_for_number(eb_quarters):
