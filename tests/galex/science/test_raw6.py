@@ -151,7 +151,7 @@ def test_it_reads_the_same_events_with_the_stdlib_gzip_reader(tmp_path, monkeypa
     write_small(path, n=20_000)
     with Raw6Reader(path) as reader:
         fast = list(reader.columns(7000))
-    monkeypatch.setattr(raw6, "_gzip_reader", gzip)
+    monkeypatch.setattr(raw6.reader, "_gzip_reader", gzip)
     with Raw6Reader(path) as reader:
         assert isinstance(reader._stream, gzip.GzipFile)
         slow = list(reader.columns(7000))
