@@ -47,7 +47,7 @@ from apps.galex.science.mast import (
 )
 from apps.galex.science.pipeline import STAGES, reduce_eclipse
 from apps.galex.science.pipeline import photometry_only as run_photometry_only
-from apps.galex.science.raw6 import Raw6Reader, read_raw6_header
+from apps.galex.science.raw6 import Raw6Header, Raw6Reader, read_raw6_header
 from apps.galex.science.results import ReductionResult
 from apps.galex.science.scst import scst_tables
 from apps.galex.science.simulate import simulate_eclipse
@@ -72,14 +72,7 @@ def eclipse_register(
     header's. Registering the same eclipse, band and source again adds artifact versions.
     """
     raw6_path, aspect_path = Path(raw6_path), Path(aspect_path)
-    try:
-        header = read_raw6_header(raw6_path)
-    except GalexError as exc:
-        raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
-    if eclipse_number is not None and int(eclipse_number) != header.eclipse:
-        raise InvalidInput(
-            f"{raw6_path.name} holds eclipse {header.eclipse}, not {eclipse_number} (raw6 header ECLIPSE)"
-        )
+    header = _raw6_header(raw6_path, eclipse_number)
     try:
         asp, bore, metadata, notes, _ = load_aspect_tables(aspect_path, header.eclipse)
         legs = build_aspect_solution(asp, bore, header.eclipse, metadata, notes).legs
@@ -106,6 +99,19 @@ def eclipse_register(
     eclipse.refresh_from_db()
     eclipse_link_targets(eclipse=eclipse)
     return eclipse
+
+
+def _raw6_header(raw6_path: Path, eclipse_number: int | None) -> Raw6Header:
+    """The raw6 file's header, which must name ``eclipse_number`` when one is given."""
+    try:
+        header = read_raw6_header(raw6_path)
+    except GalexError as exc:
+        raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
+    if eclipse_number is not None and int(eclipse_number) != header.eclipse:
+        raise InvalidInput(
+            f"{raw6_path.name} holds eclipse {header.eclipse}, not {eclipse_number} (raw6 header ECLIPSE)"
+        )
+    return header
 
 
 def _raw6_verifier(eclipse: int, band: str) -> Callable[[Path], None]:
@@ -176,20 +182,8 @@ def eclipse_fetch(
     if not 1 <= int(number) <= 99_999:
         raise InvalidInput(f"eclipse must be a GALEX eclipse number (1..99999), not {number}")
     number = int(number)
-    query = raw_urls_query(settings.GAIA_GALEX_MAST_URL, number)
-    body = archive_query(query, verify=_raw_urls_verifier, **(policy_overrides or {}))
-    urls = parse_raw_urls(body)
-    if not urls[band]:
-        raise NotFound(f"MAST lists no {band} raw6 file for eclipse {number}")
-    if not urls["scst"]:
-        raise NotFound(f"MAST lists no spacecraft-state (aspect) file for eclipse {number}")
-    root = data_root() / "archive" / "galex"
-    files = [
-        RemoteFile("galex", Path(raw6_local_name(number, band)).name, urls[band],
-                   root / raw6_local_name(number, band), _raw6_verifier(number, band)),
-        RemoteFile("galex", Path(scst_local_name(number)).name, urls["scst"],
-                   root / scst_local_name(number), _scst_verifier(number)),
-    ]  # fmt: skip
+    urls = _mast_urls(number, band, policy_overrides)
+    files = _remote_files(number, band, urls)
     report = remote_files_fetch(files=files, job=job, max_attempts=max_attempts,
                                 on_progress=on_progress, policy_overrides=policy_overrides)  # fmt: skip
     report["urls"] = {band: urls[band], "scst": urls["scst"]}
@@ -199,6 +193,30 @@ def eclipse_fetch(
     eclipse = eclipse_register(raw6_path=files[0].local_path, aspect_path=files[1].local_path,
                                eclipse_number=number, source="raw6")  # fmt: skip
     return eclipse, report
+
+
+def _mast_urls(number: int, band: str, policy_overrides: dict | None) -> dict[str, str | None]:
+    """The eclipse's raw file URLs from MAST; refuses an eclipse without this band's raw6 or
+    without an scst file."""
+    query = raw_urls_query(settings.GAIA_GALEX_MAST_URL, number)
+    body = archive_query(query, verify=_raw_urls_verifier, **(policy_overrides or {}))
+    urls = parse_raw_urls(body)
+    if not urls[band]:
+        raise NotFound(f"MAST lists no {band} raw6 file for eclipse {number}")
+    if not urls["scst"]:
+        raise NotFound(f"MAST lists no spacecraft-state (aspect) file for eclipse {number}")
+    return urls
+
+
+def _remote_files(number: int, band: str, urls: dict[str, str | None]) -> list[RemoteFile]:
+    """The raw6 and scst downloads under gPhoton 2's names, each with its verifier."""
+    root = data_root() / "archive" / "galex"
+    return [
+        RemoteFile("galex", Path(raw6_local_name(number, band)).name, urls[band],
+                   root / raw6_local_name(number, band), _raw6_verifier(number, band)),
+        RemoteFile("galex", Path(scst_local_name(number)).name, urls["scst"],
+                   root / scst_local_name(number), _scst_verifier(number)),
+    ]  # fmt: skip
 
 
 def _input_path(stored: str) -> Path:

@@ -298,6 +298,17 @@ def aperture_flags(flag_plane: np.ndarray, positions: np.ndarray, radius_px: flo
     return out
 
 
+def _source_rows(detection: Detection, forced: pd.DataFrame | None) -> tuple[pd.DataFrame, int]:
+    """The detected sources then the forced positions, one row each, and how many were detected."""
+    table = detection.sources.reset_index(drop=True).copy()
+    table["extended_source"] = pd.array([pd.NA] * len(table), dtype="Int16")
+    detected = len(table)
+    if forced is not None and len(forced):
+        table = pd.concat([table, forced[["xcentroid", "ycentroid"]]], ignore_index=True)
+        table["extended_source"] = table["extended_source"].astype("Int16")
+    return table, detected
+
+
 class LightCurveBuilder:
     """Accumulates per-frame photometry into gPhoton 2's wide light-curve table."""
 
@@ -316,12 +327,7 @@ class LightCurveBuilder:
         self.image, self.detection = image, detection
         self.image_band = band
         self.radius = aperture_arcsec / ARCSEC_PER_PIXEL
-        table = detection.sources.reset_index(drop=True).copy()
-        table["extended_source"] = pd.array([pd.NA] * len(table), dtype="Int16")
-        detected = len(table)
-        if forced is not None and len(forced):
-            table = pd.concat([table, forced[["xcentroid", "ycentroid"]]], ignore_index=True)
-            table["extended_source"] = table["extended_source"].astype("Int16")
+        table, detected = _source_rows(detection, forced)
         self.positions = table[["xcentroid", "ycentroid"]].to_numpy(np.float64)
         table["xcenter"], table["ycenter"] = self.positions[:, 0], self.positions[:, 1]
         table["aperture_sum"] = aperture_sums(
@@ -334,11 +340,7 @@ class LightCurveBuilder:
             ra[detected:], dec[detected:] = forced["ra"].to_numpy(), forced["dec"].to_numpy()
         table["ra"], table["dec"] = ra, dec
         table["exptime"] = round(image.exptime, 3)
-        sky = (
-            detection.photometry_background
-            if detection.photometry_background is not None
-            else detection.background
-        )
+        sky = detection.background if detection.photometry_background is None else detection.photometry_background
         table["bkg_aperture_sum"] = aperture_sums(sky, self.positions, self.radius)
         table["forced"] = np.arange(len(table)) >= detected
         ids = [""] * detected + (list(forced["source_id"]) if forced is not None and len(forced) else [])
