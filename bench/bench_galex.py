@@ -36,11 +36,8 @@ from apps.galex.science.calibration import references as calib_ref  # noqa: E402
 from apps.galex.science.constants import band_constants  # noqa: E402
 from apps.galex.science.photonlist import LegStats, make_photonlists  # noqa: E402
 from apps.galex.science.photonlist.make import CACHE_ROWS, ChunkCalibrator  # noqa: E402
-from apps.galex.science.raw6 import (  # noqa: E402
-    Raw6Reader,
-    center_scale_reference,
-    decode_reference,
-)
+from apps.galex.science.raw6 import Raw6Reader  # noqa: E402
+from apps.galex.science.raw6.fields import center_scale_reference, decode_reference  # noqa: E402
 from apps.galex.science.simulate import simulate_eclipse  # noqa: E402
 
 CAL_DIR = Path(

@@ -14,14 +14,16 @@ from apps.galex.science.errors import Raw6Error
 from apps.galex.science.raw6 import (
     Raw6Reader,
     center_and_scale,
-    center_scale_reference,
     decode_columns,
-    decode_photonbytes,
-    decode_reference,
     encode_fields,
-    encode_reference,
     read_raw6_header,
     write_raw6,
+)
+from apps.galex.science.raw6.fields import (
+    center_scale_reference,
+    decode_photonbytes,
+    decode_reference,
+    encode_reference,
 )
 
 RANGES = {

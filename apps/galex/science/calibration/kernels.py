@@ -54,16 +54,28 @@ def _store_pair(S, row_a, row_b, a, b, flags, start, m):
         flags[start + j] = np.uint8(S[_FLAG, j])
 
 
+@njit(inline="always")
+def _on_grid(fx, fy):
+    # Inside the 480x480 cell grid of the wiggle, walk and linearity tables.
+    return (fx > 0.0) & (fx < 479.0) & (fy > 0.0) & (fy < 479.0)
+
+
+@njit(inline="always")
+def _cut(S, j, fx, fy, ok, flag):
+    # Keep an event's cell coordinates, or send a failed event to cell 1 (always in range)
+    # with ``flag``.
+    S[_FX, j] = fx if ok else 1.0
+    S[_FY, j] = fy if ok else 1.0
+    S[_FLAG, j] = 0.0 if ok else flag
+
+
 @njit(cache=True, nogil=True)
 def _wiggle_stage(S, x, y, xa, ya, wig_x, wig_y, start, m):
     # x, y (microns, event arrays) -> _XD, _YD; _FLAG 0 or 8.
     for j in range(m):
         fx = x[start + j] * ASPUM / 10.0 + 240.0
         fy = y[start + j] * ASPUM / 10.0 + 240.0
-        ok = (fx > 0.0) & (fx < 479.0) & (fy > 0.0) & (fy < 479.0)
-        S[_FX, j] = fx if ok else 1.0
-        S[_FY, j] = fy if ok else 1.0
-        S[_FLAG, j] = 0.0 if ok else 8.0
+        _cut(S, j, fx, fy, _on_grid(fx, fy), 8.0)
     for j in range(m):
         fx, fy = S[_FX, j], S[_FY, j]
         ix, iy = int(fx), int(fy)
@@ -94,10 +106,7 @@ def _walk_stage(S, q, walk_x, walk_y, start, m):
     for j in range(m):
         fx = S[_XD, j] * ASPUM / 10.0 + 240.0
         fy = S[_YD, j] * ASPUM / 10.0 + 240.0
-        ok = (fx > 0.0) & (fx < 479.0) & (fy > 0.0) & (fy < 479.0) & (S[_FLAG, j] == 0.0)
-        S[_FX, j] = fx if ok else 1.0
-        S[_FY, j] = fy if ok else 1.0
-        S[_FLAG, j] = 0.0 if ok else 9.0
+        _cut(S, j, fx, fy, _on_grid(fx, fy) & (S[_FLAG, j] == 0.0), 9.0)
         S[_WX, j] = 0.0
         S[_WY, j] = 0.0
     if walk_x.shape[0] > 0:
@@ -125,10 +134,7 @@ def _linearity_stage(S, lin_x, lin_y, m):
         # 240.02: gPhoton 2 commit 8ec94e8 (2025-09) shifted the x grid origin.
         fx = S[_XP, j] / 10.0 + 240.02
         fy = S[_YP, j] / 10.0 + 240.0
-        ok = (fx > 0.0) & (fx < 479.0) & (fy > 0.0) & (fy < 479.0) & (S[_FLAG, j] == 0.0)
-        S[_FX, j] = fx if ok else 1.0
-        S[_FY, j] = fy if ok else 1.0
-        S[_FLAG, j] = 0.0 if ok else 10.0
+        _cut(S, j, fx, fy, _on_grid(fx, fy) & (S[_FLAG, j] == 0.0), 10.0)
     for j in range(m):
         fx, fy = S[_FX, j], S[_FY, j]
         ix, iy = int(fx), int(fy)

@@ -17,20 +17,10 @@ xamc and yamc are 12-bit two's-complement numbers (-2048..2047); xb, yb are 0..7
 xa are 0..31.
 """
 
-from .fields import (
-    center_and_scale,
-    center_scale_reference,
-    decode_columns,
-    decode_photonbytes,
-    decode_reference,
-    encode_fields,
-    encode_reference,
-)
-from .reader import Raw6Header, Raw6Reader, read_raw6_header, split_rows
+from .fields import center_and_scale, decode_columns, encode_fields
+from .reader import Raw6Header, Raw6Reader, read_raw6_header
 from .writer import write_raw6
 
-__all__ = [
-    "Raw6Header", "Raw6Reader", "center_and_scale", "center_scale_reference", "decode_columns",
-    "decode_photonbytes", "decode_reference", "encode_fields", "encode_reference",
-    "read_raw6_header", "split_rows", "write_raw6",
-]  # fmt: skip
+# The numpy references of the kernels live in .fields, next to them.
+__all__ = ["Raw6Header", "Raw6Reader", "center_and_scale", "decode_columns", "encode_fields",
+           "read_raw6_header", "write_raw6"]  # fmt: skip
