@@ -445,21 +445,11 @@ def eclipse_reduce(
     with transaction.atomic():
         stored = _store_products(eclipse, request, result, job)
         summary = _reduction_summary(eclipse, request, result)
-        Eclipse.objects.filter(pk=eclipse.pk).update(
-            status=EclipseStatus.REDUCED,
-            legs=len(result.legs),
-            warnings=result.warnings,
-            summary=summary,
-        )
+        Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.REDUCED, legs=len(result.legs),
+                                                     warnings=result.warnings, summary=summary)  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)
-    return {
-        "eclipse": str(eclipse),
-        "eclipse_id": eclipse.pk,
-        "products": {k: len(v) for k, v in stored.items()},
-        "warnings": result.warnings,
-        "summary": summary,
-        "stages": list(STAGES),
-    }
+    return {"eclipse": str(eclipse), "eclipse_id": eclipse.pk, "products": {k: len(v) for k, v in stored.items()},
+            "warnings": result.warnings, "summary": summary, "stages": list(STAGES)}  # fmt: skip
 
 
 def _stage_progress(
