@@ -12,13 +12,13 @@ the chain with flag 6 (the transient flags 8-11 never reach a photon list).
 
 The walk tables and distortion cubes (>= 4 MiB each) are not shipped with this project. They
 are used when present in the calibration folder under gPhoton's file names; when absent the
-step is the identity and :class:`CalibrationSet` records that in ``provenance`` and
+step is the identity and :class:`.files.CalibrationSet` records that in ``provenance`` and
 ``warnings`` so every product says so.
 
 Kernels compute in float64; gPhoton 2 keeps float32 intermediates (differences ~1e-3 arcsec).
 """
 
-from .files import CalibrationSet, fuv_offsets, load_calibration
+from .files import fuv_offsets, load_calibration
 from .postcsp import (
     PostCspTables,
     YacSolution,
@@ -27,11 +27,8 @@ from .postcsp import (
     rtaph_yap,
 )
 from .steps import (
-    CalibratedPhotons,
     DetectorEvents,
-    DetectorPositions,
     DetectorSetup,
-    Response,
     apply_detector_chain,
     apply_on_detector_corrections,
     calibrate_response,
@@ -39,8 +36,7 @@ from .steps import (
 )
 
 __all__ = [
-    "CalibratedPhotons", "CalibrationSet", "DetectorEvents", "DetectorPositions", "DetectorSetup", "PostCspTables", "Response",
-    "YacSolution", "apply_detector_chain", "apply_on_detector_corrections",
-    "apply_yac_correction", "calibrate_response", "flat_scale", "fuv_offsets",
-    "load_calibration", "load_post_csp_tables", "rtaph_yap",
+    "DetectorEvents", "DetectorSetup", "PostCspTables", "YacSolution", "apply_detector_chain",
+    "apply_on_detector_corrections", "apply_yac_correction", "calibrate_response", "flat_scale",
+    "fuv_offsets", "load_calibration", "load_post_csp_tables", "rtaph_yap",
 ]  # fmt: skip

@@ -22,12 +22,11 @@ not read from ``leg-aperture.parquet`` polygons; no creation date is written, so
 byte-identical.
 """
 
-
 from .exposure import ExposureAccumulator, exposure_reference, movie_edges
-from .geometry import ImageGeometry, bounding_geometry, coverage_map
+from .geometry import ImageGeometry, bounding_geometry
 from .image import FullDepthImage, make_image, write_image
-from .movie import Movie, iter_frames, make_movie
-from .photons import IMAGE_COLUMNS, PhotonScan, iter_photons, scan_photonlist
+from .movie import Movie, make_movie
+from .photons import PhotonScan
 from .products import (
     COMPRESSIONS,
     MovieWriter,
@@ -42,10 +41,9 @@ from .products import (
 )
 
 __all__ = [
-    "COMPRESSIONS", "IMAGE_COLUMNS", "ExposureAccumulator", "FullDepthImage", "ImageGeometry",
-    "Movie", "MovieWriter", "PhotonScan", "ProductMeta", "aperture_tag", "bounding_geometry",
-    "check_compression",
-    "coverage_map", "depth_tag", "exposure_reference", "image_name", "iter_frames",
-    "iter_photons", "make_image", "make_movie", "movie_edges", "movie_name", "product_header",
-    "scan_photonlist", "write_fits_product", "write_image",
+    "COMPRESSIONS", "ExposureAccumulator", "FullDepthImage", "ImageGeometry", "Movie",
+    "MovieWriter", "PhotonScan", "ProductMeta", "aperture_tag", "bounding_geometry",
+    "check_compression", "depth_tag", "exposure_reference", "image_name", "make_image",
+    "make_movie", "movie_edges", "movie_name", "product_header", "write_fits_product",
+    "write_image",
 ]  # fmt: skip

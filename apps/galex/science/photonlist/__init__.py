@@ -26,16 +26,11 @@ on the order, ours are made in one streaming pass that needs it).
 """
 
 from .decode import CancelFn, ProgressFn
-from .files import (
-    photonlist_name,
-    photonlist_schema,
-    photonlist_start_time,
-    photonlist_stats,
-)
+from .files import photonlist_start_time
 from .legs import LegStats
 from .make import PhotonListResult, make_photonlists
 
 __all__ = [
     "CancelFn", "LegStats", "PhotonListResult", "ProgressFn", "make_photonlists",
-    "photonlist_name", "photonlist_schema", "photonlist_start_time", "photonlist_stats",
+    "photonlist_start_time",
 ]  # fmt: skip
