@@ -54,17 +54,24 @@ def _gnomfwd_one(ra, dec, ra0, dec0, crota, cdelt):
     return (xp * c + yp * s) * R2D / cdelt, (-xp * s + yp * c) * R2D / cdelt
 
 
-@njit(cache=True, nogil=True)
-def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
-    x = xi * cdelt / R2D
-    y = eta * cdelt / R2D
-    c, s = np.cos(crota / R2D), np.sin(crota / R2D)
+@njit(inline="always")
+def _rotate_to_polar(x, y, c, s):
+    # Tangent-plane (x, y) in radians rotated by the roll (c, s = its cos, sin): the rotated
+    # (xp, yp), the distance r from the tangent point and cos/sin of its angle on the sky.
     xp = x * c + y * s
     yp = -x * s + y * c
     rsq = xp * xp + yp * yp
     r = np.sqrt(rsq)
     cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
     sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
+    return xp, yp, r, cosdelta, sindelta
+
+
+@njit(cache=True, nogil=True)
+def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
+    x = xi * cdelt / R2D
+    y = eta * cdelt / R2D
+    xp, yp, r, cosdelta, sindelta = _rotate_to_polar(x, y, np.cos(crota / R2D), np.sin(crota / R2D))
     cosbeta, sinbeta = (-yp / r, -xp / r) if r > 0 else (1.0, 0.0)
     cosdec0, sindec0 = np.cos(dec0 / R2D), np.sin(dec0 / R2D)
     xx = sindec0 * sindelta * cosbeta + cosdec0 * cosdelta
@@ -484,13 +491,7 @@ def _aspect_project(S, m):
     for j in range(m):
         x = S[_XI, j] * (1.0 / 36000.0) / R2D
         y = S[_ETA, j] * (1.0 / 36000.0) / R2D
-        c, s = S[_COSR, j], S[_SINR, j]
-        xp = x * c + y * s
-        yp = -x * s + y * c
-        rsq = xp * xp + yp * yp
-        r = np.sqrt(rsq)
-        cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
-        sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
+        xp, yp, r, cosdelta, sindelta = _rotate_to_polar(x, y, S[_COSR, j], S[_SINR, j])
         cosbeta = -yp / r if r > 0 else 1.0
         sinbeta = -xp / r if r > 0 else 0.0
         cosdec0, sindec0 = S[_COSD, j], S[_SIND, j]
