@@ -32,18 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from apps.galex.science import calibration as calib  # noqa: E402
 from apps.galex.science.aspect import apply_aspect_reference, read_aspect  # noqa: E402
+from apps.galex.science.calibration import references as calib_ref  # noqa: E402
 from apps.galex.science.constants import band_constants  # noqa: E402
-from apps.galex.science.photonlist import (  # noqa: E402
-    _CACHE_ROWS,
-    LegStats,
-    _Calibrator,
-    make_photonlists,
-)
-from apps.galex.science.raw6 import (  # noqa: E402
-    Raw6Reader,
-    center_scale_reference,
-    decode_reference,
-)
+from apps.galex.science.photonlist import LegStats, make_photonlists  # noqa: E402
+from apps.galex.science.photonlist.make import CACHE_ROWS, ChunkCalibrator  # noqa: E402
+from apps.galex.science.raw6 import Raw6Reader  # noqa: E402
+from apps.galex.science.raw6.fields import center_scale_reference, decode_reference  # noqa: E402
 from apps.galex.science.simulate import simulate_eclipse  # noqa: E402
 
 CAL_DIR = Path(
@@ -77,22 +71,22 @@ def kernel_chain(t, phb, cal, bc, asp, reference=False):
     if reference:
         fields = decode_reference(phb.T)
         x, y, ya = center_scale_reference(fields, bc)
-        xdig, ydig, flags = calib.wiggle_reference(
+        xdig, ydig, flags = calib_ref.wiggle_reference(
             x, y, fields["xa"], ya, cal.wiggle_x, cal.wiggle_y
         )
-        xp, yp, flags = calib.walk_reference(xdig, ydig, fields["q"], flags, cal.walk_x, cal.walk_y)
-        dx, dy, flags = calib.linearity_reference(xp, yp, flags, cal.linearity_x, cal.linearity_y)
-        xs, ys, flags = calib.distortion_reference(xp, yp, t, flags, 5190.0, 0.0, cal.distortion_x,
+        xp, yp, flags = calib_ref.walk_reference(xdig, ydig, fields["q"], flags, cal.walk_x, cal.walk_y)
+        dx, dy, flags = calib_ref.linearity_reference(xp, yp, flags, cal.linearity_x, cal.linearity_y)
+        xs, ys, flags = calib_ref.distortion_reference(xp, yp, t, flags, 5190.0, 0.0, cal.distortion_x,
                                                    cal.distortion_y, cal.distortion_header, 0.0, 0.0)  # fmt: skip
-        xi, eta, col, row, flags = calib.detector_reference(xp, yp, dx, dy, xs, ys, flags, bc.flip)
+        xi, eta, col, row, flags = calib_ref.detector_reference(xp, yp, dx, dy, xs, ys, flags, bc.flip)
         apply_aspect_reference(t, xi, eta, flags, asp)
-        calib.response_reference(col, row, t, cal.flat, cal.mask, bc.flat_scale)
+        calib_ref.response_reference(col, row, t, cal.flat, cal.mask, bc.flat_scale)
         return
     # Exactly what the photon-list stage runs, in the same cache-sized slices.
-    calibrate = _Calibrator("NUV", 23456, cal, (5190.0, 0.0), (0.0, 0.0), None, None, False)
+    calibrate = ChunkCalibrator(calib.DetectorSetup(cal, bc, (5190.0, 0.0)))
     stats = LegStats(0, None)
-    for lo in range(0, len(t), _CACHE_ROWS):
-        part = slice(lo, lo + _CACHE_ROWS)
+    for lo in range(0, len(t), CACHE_ROWS):
+        part = slice(lo, lo + CACHE_ROWS)
         cols = calibrate(t[part], phb[:, part], asp)
         stats.update(cols["t"], cols["ra"], cols["dec"], cols["flags"], cols["detrad"])
 
@@ -230,7 +224,7 @@ def write_markdown(md_path: Path, info: dict) -> str:
         f"Memory (≤ 1.5 GB for photon list + image + {info['depth']}-s movie + photometry): "
         f"{'met' if goal_mem else 'NOT met'}, {red['peak_rss_mib']:.0f} MiB peak RSS of the reduction process "
         "(about 270 MiB of it is the imported libraries); chunks of 500 k events calibrated in slices of "
-        f"{_CACHE_ROWS:,}, at most 256 MiB of parked raw events between the two passes (beyond that they go to a "
+        f"{CACHE_ROWS:,}, at most 256 MiB of parked raw events between the two passes (beyond that they go to a "
         "temporary file), movie frames streamed to disk.",
         "",
         "How the photon-list stage gets there: the gzip raw6 file is inflated once (ISA-L `isal.igzip`, "

@@ -4,12 +4,13 @@ from django.shortcuts import render
 
 from apps.core.errors import GaiaError
 from apps.galex.models import Eclipse
+from apps.galex.params import COMPRESSIONS
 from apps.jobs.services import job_enqueue
 
 
 class ReprocessForm(forms.Form):
     depth = forms.FloatField(initial=30, min_value=1, max_value=10000, label="movie depth (s)")
-    compression = forms.ChoiceField(choices=[("gzip", "gzip"), ("rice", "RICE"), ("none", "none")])
+    compression = forms.ChoiceField(choices=[(name, name) for name in COMPRESSIONS])
     burst = forms.BooleanField(required=False)
 
 

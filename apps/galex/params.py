@@ -7,8 +7,11 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, field_validator
 
 from apps.core.bounds import DbId, FiniteFloat, JobParams
+from apps.galex.science.imaging import COMPRESSIONS as PRODUCT_COMPRESSIONS
 
-Compression = Literal["gzip", "rice", "none"]
+#: Product compressions: the science layer's list (``imaging.COMPRESSIONS``), so the job schema,
+#: the page form, the admin form and the ``galex_reduce`` command accept exactly what the writers do.
+Compression = Literal[tuple(PRODUCT_COMPRESSIONS)]  # type: ignore[valid-type]
 COMPRESSIONS: tuple[str, ...] = get_args(Compression)
 #: Movie frame length bounds, s. The frame count (exposure / depth) is capped by GAIA_GALEX_MAX_FRAMES.
 MIN_DEPTH_S, MAX_DEPTH_S = 1.0, 10_000.0

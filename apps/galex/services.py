@@ -7,7 +7,9 @@ import math
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +47,8 @@ from apps.galex.science.mast import (
 )
 from apps.galex.science.pipeline import STAGES, reduce_eclipse
 from apps.galex.science.pipeline import photometry_only as run_photometry_only
-from apps.galex.science.raw6 import Raw6Reader, read_raw6_header
+from apps.galex.science.raw6 import Raw6Header, Raw6Reader, read_raw6_header
+from apps.galex.science.results import ReductionResult
 from apps.galex.science.scst import scst_tables
 from apps.galex.science.simulate import simulate_eclipse
 from apps.jobs.models import Artifact, Job
@@ -70,14 +73,7 @@ def eclipse_register(
     header's. Registering the same eclipse, band and source again adds artifact versions.
     """
     raw6_path, aspect_path = Path(raw6_path), Path(aspect_path)
-    try:
-        header = read_raw6_header(raw6_path)
-    except GalexError as exc:
-        raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
-    if eclipse_number is not None and int(eclipse_number) != header.eclipse:
-        raise InvalidInput(
-            f"{raw6_path.name} holds eclipse {header.eclipse}, not {eclipse_number} (raw6 header ECLIPSE)"
-        )
+    header = _raw6_header(raw6_path, eclipse_number)
     try:
         asp, bore, metadata, notes, _ = load_aspect_tables(aspect_path, header.eclipse)
         legs = build_aspect_solution(asp, bore, header.eclipse, metadata, notes).legs
@@ -104,6 +100,19 @@ def eclipse_register(
     eclipse.refresh_from_db()
     eclipse_link_targets(eclipse=eclipse)
     return eclipse
+
+
+def _raw6_header(raw6_path: Path, eclipse_number: int | None) -> Raw6Header:
+    """The raw6 file's header, which must name ``eclipse_number`` when one is given."""
+    try:
+        header = read_raw6_header(raw6_path)
+    except GalexError as exc:
+        raise InvalidInput(f"{raw6_path.name}: {exc}") from exc
+    if eclipse_number is not None and int(eclipse_number) != header.eclipse:
+        raise InvalidInput(
+            f"{raw6_path.name} holds eclipse {header.eclipse}, not {eclipse_number} (raw6 header ECLIPSE)"
+        )
+    return header
 
 
 def _raw6_verifier(eclipse: int, band: str) -> Callable[[Path], None]:
@@ -174,20 +183,8 @@ def eclipse_fetch(
     if not 1 <= int(number) <= 99_999:
         raise InvalidInput(f"eclipse must be a GALEX eclipse number (1..99999), not {number}")
     number = int(number)
-    query = raw_urls_query(settings.GAIA_GALEX_MAST_URL, number)
-    body = archive_query(query, verify=_raw_urls_verifier, **(policy_overrides or {}))
-    urls = parse_raw_urls(body)
-    if not urls[band]:
-        raise NotFound(f"MAST lists no {band} raw6 file for eclipse {number}")
-    if not urls["scst"]:
-        raise NotFound(f"MAST lists no spacecraft-state (aspect) file for eclipse {number}")
-    root = data_root() / "archive" / "galex"
-    files = [
-        RemoteFile("galex", Path(raw6_local_name(number, band)).name, urls[band],
-                   root / raw6_local_name(number, band), _raw6_verifier(number, band)),
-        RemoteFile("galex", Path(scst_local_name(number)).name, urls["scst"],
-                   root / scst_local_name(number), _scst_verifier(number)),
-    ]  # fmt: skip
+    urls = _mast_urls(number, band, policy_overrides)
+    files = _remote_files(number, band, urls)
     report = remote_files_fetch(files=files, job=job, max_attempts=max_attempts,
                                 on_progress=on_progress, policy_overrides=policy_overrides)  # fmt: skip
     report["urls"] = {band: urls[band], "scst": urls["scst"]}
@@ -197,6 +194,30 @@ def eclipse_fetch(
     eclipse = eclipse_register(raw6_path=files[0].local_path, aspect_path=files[1].local_path,
                                eclipse_number=number, source="raw6")  # fmt: skip
     return eclipse, report
+
+
+def _mast_urls(number: int, band: str, policy_overrides: dict | None) -> dict[str, str | None]:
+    """The eclipse's raw file URLs from MAST; refuses an eclipse without this band's raw6 or
+    without an scst file."""
+    query = raw_urls_query(settings.GAIA_GALEX_MAST_URL, number)
+    body = archive_query(query, verify=_raw_urls_verifier, **(policy_overrides or {}))
+    urls = parse_raw_urls(body)
+    if not urls[band]:
+        raise NotFound(f"MAST lists no {band} raw6 file for eclipse {number}")
+    if not urls["scst"]:
+        raise NotFound(f"MAST lists no spacecraft-state (aspect) file for eclipse {number}")
+    return urls
+
+
+def _remote_files(number: int, band: str, urls: dict[str, str | None]) -> list[RemoteFile]:
+    """The raw6 and scst downloads under gPhoton 2's names, each with its verifier."""
+    root = data_root() / "archive" / "galex"
+    return [
+        RemoteFile("galex", Path(raw6_local_name(number, band)).name, urls[band],
+                   root / raw6_local_name(number, band), _raw6_verifier(number, band)),
+        RemoteFile("galex", Path(scst_local_name(number)).name, urls["scst"],
+                   root / scst_local_name(number), _scst_verifier(number)),
+    ]  # fmt: skip
 
 
 def _input_path(stored: str) -> Path:
@@ -371,6 +392,20 @@ def _copy_products(eclipse: Eclipse, work: Path) -> None:
             shutil.copyfile(resolve_data_path(artifact.path), work / Path(artifact.path).name)
 
 
+@dataclass(frozen=True)
+class _ReduceRequest:
+    """What :func:`eclipse_reduce` was asked for (the job parameters, as passed)."""
+
+    depth: float | None
+    compression: str
+    burst: bool
+    aperture_sizes: tuple[float, ...]
+    pixel_convention: str
+    coregister: bool
+    photometry_only: bool
+    threads: int
+
+
 def eclipse_reduce(
     *,
     eclipse: Eclipse,
@@ -395,11 +430,33 @@ def eclipse_reduce(
     first, so a killed and rerun job starts from its inputs and writes complete products;
     artifacts are only recorded after the whole reduction succeeded.
     """
+    request = _ReduceRequest(depth, compression, burst, tuple(aperture_sizes), pixel_convention,
+                             coregister, photometry_only, threads)  # fmt: skip
     work = data_root() / "galex" / "work" / (f"job{job.pk}" if job else f"eclipse{eclipse.pk}")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.REDUCING)
+    eclipse_link_targets(eclipse=eclipse)
+    photometry = {"band": eclipse.band, "depth": depth, "aperture_sizes": request.aperture_sizes,
+                  "positions": _target_positions(eclipse), "pixel_convention": pixel_convention}  # fmt: skip
+    with _failed_reduction(eclipse, work):
+        result = _run_reduction(eclipse, request, work, photometry,
+                                _stage_progress(on_stage, on_progress), should_cancel)  # fmt: skip
+    with transaction.atomic():
+        stored = _store_products(eclipse, request, result, job)
+        summary = _reduction_summary(eclipse, request, result)
+        Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.REDUCED, legs=len(result.legs),
+                                                     warnings=result.warnings, summary=summary)  # fmt: skip
+    shutil.rmtree(work, ignore_errors=True)
+    return {"eclipse": str(eclipse), "eclipse_id": eclipse.pk, "products": {k: len(v) for k, v in stored.items()},
+            "warnings": result.warnings, "summary": summary, "stages": list(STAGES)}  # fmt: skip
+
+
+def _stage_progress(
+    on_stage: Callable[[str], None] | None, on_progress: Callable[[int, int], None] | None
+) -> Callable[[int, int, str], None]:
+    """The pipeline's ``on_progress(done, total, stage)``, as a stage change plus a count."""
     current = {"stage": None}
 
     def progress(done: int, total: int, stage: str) -> None:
@@ -410,27 +467,15 @@ def eclipse_reduce(
         if on_progress:
             on_progress(done, total)
 
-    eclipse_link_targets(eclipse=eclipse)
-    photometry = {"band": eclipse.band, "depth": depth, "aperture_sizes": tuple(aperture_sizes),
-                  "positions": _target_positions(eclipse), "pixel_convention": pixel_convention}  # fmt: skip
+    return progress
+
+
+@contextmanager
+def _failed_reduction(eclipse: Eclipse, work: Path) -> Iterator[None]:
+    """On failure: the eclipse back to registered (cancelled) or failed, the work folder removed,
+    and a GALEX error or cancellation as the job's error."""
     try:
-        if photometry_only:
-            _copy_products(eclipse, work)
-            result = run_photometry_only(work, **photometry)
-        else:
-            result = reduce_eclipse(
-                _input_path(eclipse.raw6_path),
-                _input_path(eclipse.aspect_path),
-                work,
-                compression=compression,
-                burst=burst,
-                cal_dir=settings.GALEX_CAL_DIR,
-                on_progress=progress,
-                should_cancel=should_cancel,
-                frame_starts=_coregister_starts(eclipse, depth) if coregister else None,
-                threads=threads,
-                **photometry,
-            )
+        yield
     except ReductionCancelled as exc:
         Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.REGISTERED)
         shutil.rmtree(work, ignore_errors=True)
@@ -443,77 +488,78 @@ def eclipse_reduce(
         Eclipse.objects.filter(pk=eclipse.pk).update(status=EclipseStatus.FAILED)
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _run_reduction(eclipse: Eclipse, request: _ReduceRequest, work: Path, photometry: dict,
+                   progress: Callable[[int, int, str], None],
+                   should_cancel: Callable[[], bool] | None) -> ReductionResult:  # fmt: skip
+    """The science reduction (or photometry only) of the eclipse's inputs into ``work``;
+    ``photometry`` holds the options both share."""
+    if request.photometry_only:
+        _copy_products(eclipse, work)
+        return run_photometry_only(work, **photometry)
+    return reduce_eclipse(
+        _input_path(eclipse.raw6_path),
+        _input_path(eclipse.aspect_path),
+        work,
+        compression=request.compression,
+        burst=request.burst,
+        cal_dir=settings.GALEX_CAL_DIR,
+        on_progress=progress,
+        should_cancel=should_cancel,
+        frame_starts=_coregister_starts(eclipse, request.depth) if request.coregister else None,
+        threads=request.threads,
+        **photometry,
+    )
+
+
+def _store_products(eclipse: Eclipse, request: _ReduceRequest, result: ReductionResult,
+                    job: Job | None) -> dict[str, list[int]]:  # fmt: skip
+    """Each product file a new artifact version; returns the versions stored, by kind."""
     provenance = {**result.provenance, "code_version": code_version(), "inputs": eclipse.inputs}
     stored: dict[str, list[int]] = {}
-    with transaction.atomic():
-        for kind, paths in result.product_paths().items():
-            if photometry_only and kind not in ("image_photometry", "movie_photometry"):
-                continue  # the images and movies photometered are already artifacts
-            for index, path in enumerate(paths):
-                key = (
-                    f"{eclipse.artifact_prefix}/{kind}/{index:04d}"
-                    if len(paths) > 1
-                    else f"{eclipse.artifact_prefix}/{kind}"
-                )
-                artifact = artifact_store(
-                    key=key,
-                    kind=_product_kind_of(path, kind),
-                    source=path,
-                    job=job,
-                    meta={
-                        "depth": depth,
-                        "compression": compression,
-                        "burst": burst,
-                        "band": eclipse.band,
-                        "file": path.name,
-                        "frame_index": index if kind == "movie" else None,
-                        "aperture": path.stem.rsplit("-photom-", 1)[1] if "-photom-" in path.name else None,
-                    },
-                    provenance=provenance,
-                )
-                stored.setdefault(kind, []).append(artifact.version)
-        summary = {
-            "n_events": result.n_events,
-            "n_kept": result.n_kept,
-            "timings": result.timings,
-            "legs": [
-                {
-                    "leg": leg.leg,
-                    "photons": leg.photon_count,
-                    "exptime": leg.exptime,
-                    "sources": leg.n_sources,
-                    "frames": leg.n_frames,
-                }
-                for leg in result.legs
-            ],
-            "depth": depth,
-            "compression": compression,
-            "burst": burst,
-            "aperture_sizes": list(aperture_sizes),
-            "pixel_convention": pixel_convention,
-            "coregistered": bool(coregister and result.provenance["parameters"].get("frame_starts")),
-            "photometry_only": photometry_only,
-            "forced_targets": sum(leg.n_forced for leg in result.legs),
-        }
-        if photometry_only:  # the numbers of the reduction that made the images stay
-            before = Eclipse.objects.values_list("summary", flat=True).get(pk=eclipse.pk)
-            summary = {**before, **{k: summary[k] for k in ("aperture_sizes", "pixel_convention",
-                                                                     "photometry_only", "forced_targets")}}  # fmt: skip
-        Eclipse.objects.filter(pk=eclipse.pk).update(
-            status=EclipseStatus.REDUCED,
-            legs=len(result.legs),
-            warnings=result.warnings,
-            summary=summary,
-        )
-    shutil.rmtree(work, ignore_errors=True)
-    return {
-        "eclipse": str(eclipse),
-        "eclipse_id": eclipse.pk,
-        "products": {k: len(v) for k, v in stored.items()},
-        "warnings": result.warnings,
-        "summary": summary,
-        "stages": list(STAGES),
+    for kind, paths in result.product_paths().items():
+        if request.photometry_only and kind not in ("image_photometry", "movie_photometry"):
+            continue  # the images and movies photometered are already artifacts
+        for index, path in enumerate(paths):
+            key = f"{eclipse.artifact_prefix}/{kind}/{index:04d}" if len(paths) > 1 else f"{eclipse.artifact_prefix}/{kind}"
+            meta = {
+                "depth": request.depth, "compression": request.compression, "burst": request.burst,
+                "band": eclipse.band, "file": path.name, "frame_index": index if kind == "movie" else None,
+                "aperture": path.stem.rsplit("-photom-", 1)[1] if "-photom-" in path.name else None,
+            }  # fmt: skip
+            artifact = artifact_store(key=key, kind=_product_kind_of(path, kind), source=path, job=job,
+                                      meta=meta, provenance=provenance)  # fmt: skip
+            stored.setdefault(kind, []).append(artifact.version)
+    return stored
+
+
+def _reduction_summary(eclipse: Eclipse, request: _ReduceRequest, result: ReductionResult) -> dict:
+    """The eclipse's summary; a photometry-only run keeps the numbers of the reduction that made
+    the images and updates only its own."""
+    summary = {
+        "n_events": result.n_events,
+        "n_kept": result.n_kept,
+        "timings": result.timings,
+        "legs": [
+            {"leg": leg.leg, "photons": leg.photon_count, "exptime": leg.exptime,
+             "sources": leg.n_sources, "frames": leg.n_frames}
+            for leg in result.legs
+        ],  # fmt: skip
+        "depth": request.depth,
+        "compression": request.compression,
+        "burst": request.burst,
+        "aperture_sizes": list(request.aperture_sizes),
+        "pixel_convention": request.pixel_convention,
+        "coregistered": bool(request.coregister and result.provenance["parameters"].get("frame_starts")),
+        "photometry_only": request.photometry_only,
+        "forced_targets": sum(leg.n_forced for leg in result.legs),
     }
+    if request.photometry_only:
+        before = Eclipse.objects.values_list("summary", flat=True).get(pk=eclipse.pk)
+        summary = {**before, **{k: summary[k] for k in ("aperture_sizes", "pixel_convention",
+                                                                 "photometry_only", "forced_targets")}}  # fmt: skip
+    return summary
 
 
 def gphoton_import(*, folder: Path) -> list[Eclipse]:

@@ -54,17 +54,24 @@ def _gnomfwd_one(ra, dec, ra0, dec0, crota, cdelt):
     return (xp * c + yp * s) * R2D / cdelt, (-xp * s + yp * c) * R2D / cdelt
 
 
-@njit(cache=True, nogil=True)
-def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
-    x = xi * cdelt / R2D
-    y = eta * cdelt / R2D
-    c, s = np.cos(crota / R2D), np.sin(crota / R2D)
+@njit(inline="always")
+def _rotate_to_polar(x, y, c, s):
+    # Tangent-plane (x, y) in radians rotated by the roll (c, s = its cos, sin): the rotated
+    # (xp, yp), the distance r from the tangent point and cos/sin of its angle on the sky.
     xp = x * c + y * s
     yp = -x * s + y * c
     rsq = xp * xp + yp * yp
     r = np.sqrt(rsq)
     cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
     sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
+    return xp, yp, r, cosdelta, sindelta
+
+
+@njit(cache=True, nogil=True)
+def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
+    x = xi * cdelt / R2D
+    y = eta * cdelt / R2D
+    xp, yp, r, cosdelta, sindelta = _rotate_to_polar(x, y, np.cos(crota / R2D), np.sin(crota / R2D))
     cosbeta, sinbeta = (-yp / r, -xp / r) if r > 0 else (1.0, 0.0)
     cosdec0, sindec0 = np.cos(dec0 / R2D), np.sin(dec0 / R2D)
     xx = sindec0 * sindelta * cosbeta + cosdec0 * cosdelta
@@ -79,23 +86,26 @@ def _gnomrev_one(xi, eta, ra0, dec0, crota, cdelt):
 
 
 @njit(cache=True, nogil=True)
-def _gnomfwd_kernel(ra, dec, ra0, dec0, crota, cdelt):
-    n = ra.shape[0]
-    xi = np.empty(n)
-    eta = np.empty(n)
+def _gnomonic_kernel(a, b, frame, cdelt, reverse):
+    # frame rows: ra0, dec0, crota of each event. Forward maps (ra, dec) to (xi, eta);
+    # reverse maps (xi, eta) back to (ra, dec).
+    n = a.shape[0]
+    out_a = np.empty(n)
+    out_b = np.empty(n)
     for i in range(n):
-        xi[i], eta[i] = _gnomfwd_one(ra[i], dec[i], ra0[i], dec0[i], crota[i], cdelt)
-    return xi, eta
+        ra0, dec0, crota = frame[0, i], frame[1, i], frame[2, i]
+        if reverse:
+            out_a[i], out_b[i] = _gnomrev_one(a[i], b[i], ra0, dec0, crota, cdelt)
+        else:
+            out_a[i], out_b[i] = _gnomfwd_one(a[i], b[i], ra0, dec0, crota, cdelt)
+    return out_a, out_b
 
 
-@njit(cache=True, nogil=True)
-def _gnomrev_kernel(xi, eta, ra0, dec0, crota, cdelt):
-    n = xi.shape[0]
-    ra = np.empty(n)
-    dec = np.empty(n)
-    for i in range(n):
-        ra[i], dec[i] = _gnomrev_one(xi[i], eta[i], ra0[i], dec0[i], crota[i], cdelt)
-    return ra, dec
+def _events_and_frame(a, b, ra0, dec0, crota) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Event coordinates as contiguous float64, and the pointing broadcast to shape (3, n)."""
+    a = np.ascontiguousarray(a, np.float64)
+    b, *frame = _broadcast(len(a), b, ra0, dec0, crota)
+    return a, b, np.stack(frame)
 
 
 def _broadcast(n: int, *values) -> list[np.ndarray]:
@@ -124,16 +134,14 @@ def gnomonic_forward(ra, dec, ra0, dec0, crota, cdelt: float = 1 / 36000.0):
     -------
     xi, eta : float64 arrays, shape (n,), in units of ``cdelt``.
     """
-    ra = np.ascontiguousarray(ra, np.float64)
-    args = _broadcast(len(ra), dec, ra0, dec0, crota)
-    return _gnomfwd_kernel(ra, *args, float(cdelt))
+    ra, dec, frame = _events_and_frame(ra, dec, ra0, dec0, crota)
+    return _gnomonic_kernel(ra, dec, frame, float(cdelt), False)
 
 
 def gnomonic_reverse(xi, eta, ra0, dec0, crota, cdelt: float = 1 / 36000.0):
     """Inverse of :func:`gnomonic_forward`: tangent-plane (xi, eta) back to (ra, dec) degrees."""
-    xi = np.ascontiguousarray(xi, np.float64)
-    args = _broadcast(len(xi), eta, ra0, dec0, crota)
-    return _gnomrev_kernel(xi, *args, float(cdelt))
+    xi, eta, frame = _events_and_frame(xi, eta, ra0, dec0, crota)
+    return _gnomonic_kernel(xi, eta, frame, float(cdelt), True)
 
 
 def gnomonic_forward_reference(ra, dec, ra0, dec0, crota, cdelt=1 / 36000.0):
@@ -263,33 +271,40 @@ def load_aspect_tables(
     path = Path(path)
     if not path.exists():
         raise AspectError(f"aspect {path} does not exist")
-    warnings: list[str] = []
-    metadata: dict = {}
-    aspect_path, boresight_path, meta_path = _table_paths(path)
-    if path.is_file() and is_fits(path):
-        asp, bore, metadata = scst_tables(path, eclipse)
-    elif path.is_file() and (embedded := _embedded(path)) is not None:
-        asp = _read_rows(path, eclipse, ASPECT_COLUMNS, "aspect")
-        bore = pd.DataFrame(json.loads(embedded[EMBEDDED_BORESIGHT]))
-        bore = bore[bore["eclipse"] == int(eclipse)] if "eclipse" in bore else bore.iloc[0:0]
-        metadata = json.loads(embedded.get(EMBEDDED_METADATA, b"{}"))
-    else:
-        asp = _read_rows(aspect_path, eclipse, ASPECT_COLUMNS, "aspect")
-        bore = _read_rows(boresight_path, eclipse, BORESIGHT_COLUMNS, "boresight")
-        if meta_path.is_file():
-            meta = _read_rows(meta_path, eclipse, ("eclipse",), "metadata")
-            if not meta.empty:
-                metadata = {k: (v.item() if hasattr(v, "item") else v) for k, v in meta.iloc[0].items()}
+    aspect_path, boresight_path, _ = _table_paths(path)
+    asp, bore, metadata = _read_aspect_source(path, eclipse)
     if asp.empty:
         raise AspectError(f"aspect table {aspect_path} has no rows for eclipse {eclipse}")
     if bore.empty:
         raise AspectError(f"boresight table {boresight_path} has no rows for eclipse {eclipse}")
+    warnings: list[str] = []
     planned, observed = metadata.get("planned_legs"), metadata.get("observed_legs")
     if planned is not None and observed is not None and planned != observed:
         warnings.append(f"eclipse {eclipse}: observed legs ({observed}) != planned legs ({planned})")
     asp = asp.sort_values("time", kind="stable").reset_index(drop=True)
     bore = bore.sort_values("time", kind="stable").reset_index(drop=True)
     return asp, bore, metadata, warnings, str(aspect_path)
+
+
+def _read_aspect_source(path: Path, eclipse: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Aspect rows, boresight rows and metadata of one eclipse from any source
+    :func:`load_aspect_tables` reads (unsorted, possibly empty)."""
+    if path.is_file() and is_fits(path):
+        return scst_tables(path, eclipse)
+    if path.is_file() and (embedded := _embedded(path)) is not None:
+        asp = _read_rows(path, eclipse, ASPECT_COLUMNS, "aspect")
+        bore = pd.DataFrame(json.loads(embedded[EMBEDDED_BORESIGHT]))
+        bore = bore[bore["eclipse"] == int(eclipse)] if "eclipse" in bore else bore.iloc[0:0]
+        return asp, bore, json.loads(embedded.get(EMBEDDED_METADATA, b"{}"))
+    aspect_path, boresight_path, meta_path = _table_paths(path)
+    asp = _read_rows(aspect_path, eclipse, ASPECT_COLUMNS, "aspect")
+    bore = _read_rows(boresight_path, eclipse, BORESIGHT_COLUMNS, "boresight")
+    metadata: dict = {}
+    if meta_path.is_file():
+        meta = _read_rows(meta_path, eclipse, ("eclipse",), "metadata")
+        if not meta.empty:
+            metadata = {k: (v.item() if hasattr(v, "item") else v) for k, v in meta.iloc[0].items()}
+    return asp, bore, metadata
 
 
 def read_aspect(path: str | os.PathLike, eclipse: int) -> AspectSolution:
@@ -388,17 +403,7 @@ def write_aspect_tables(
         "eclipse": pa.array(np.full(len(time), eclipse, np.int32)), "time": time, "ra": ra,
         "dec": dec, "roll": roll, "flags": pa.array(np.asarray(flags, np.int32)),
     })  # fmt: skip
-    rows = []
-    for k, leg in enumerate(legs):
-        sel = (time >= leg["time"]) & (time < leg["time"] + leg["duration"])
-        rows.append({
-            "eclipse": eclipse, "leg": k + 1, "time": float(leg["time"]),
-            "duration": float(leg["duration"]), "ra_min": float(ra[sel].min()),
-            "ra0": float(leg["ra0"]), "ra_max": float(ra[sel].max()),
-            "dec_min": float(dec[sel].min()), "dec0": float(leg["dec0"]),
-            "dec_max": float(dec[sel].max()), "planned_ra": float(leg["ra0"]),
-            "planned_dec": float(leg["dec0"]),
-        })  # fmt: skip
+    rows = _boresight_rows(eclipse, time, ra, dec, legs)
     paths = {
         "aspect": folder / "aspect.parquet",
         "boresight": folder / "boresight.parquet",
@@ -414,6 +419,23 @@ def write_aspect_tables(
         pq.write_table(table, tmp)
         os.replace(tmp, paths[name])
     return paths
+
+
+def _boresight_rows(eclipse: int, time: np.ndarray, ra: np.ndarray, dec: np.ndarray,
+                    legs: list[dict]) -> list[dict]:  # fmt: skip
+    """gPhoton 2 boresight rows of the legs, their ra/dec ranges from the legs' aspect rows."""
+    rows = []
+    for k, leg in enumerate(legs):
+        sel = (time >= leg["time"]) & (time < leg["time"] + leg["duration"])
+        rows.append({
+            "eclipse": eclipse, "leg": k + 1, "time": float(leg["time"]),
+            "duration": float(leg["duration"]), "ra_min": float(ra[sel].min()),
+            "ra0": float(leg["ra0"]), "ra_max": float(ra[sel].max()),
+            "dec_min": float(dec[sel].min()), "dec0": float(leg["dec0"]),
+            "dec_max": float(dec[sel].max()), "planned_ra": float(leg["ra0"]),
+            "planned_dec": float(leg["dec0"]),
+        })  # fmt: skip
+    return rows
 
 
 # --------------------------------------------------------------------------------------
@@ -469,13 +491,7 @@ def _aspect_project(S, m):
     for j in range(m):
         x = S[_XI, j] * (1.0 / 36000.0) / R2D
         y = S[_ETA, j] * (1.0 / 36000.0) / R2D
-        c, s = S[_COSR, j], S[_SINR, j]
-        xp = x * c + y * s
-        yp = -x * s + y * c
-        rsq = xp * xp + yp * yp
-        r = np.sqrt(rsq)
-        cosdelta = 1.0 / np.sqrt(rsq + 1.0) if rsq > 1e-16 else 1.0
-        sindelta = np.sqrt(1.0 - cosdelta * cosdelta)
+        xp, yp, r, cosdelta, sindelta = _rotate_to_polar(x, y, S[_COSR, j], S[_SINR, j])
         cosbeta = -yp / r if r > 0 else 1.0
         sinbeta = -xp / r if r > 0 else 0.0
         cosdec0, sindec0 = S[_COSD, j], S[_SIND, j]

@@ -211,6 +211,23 @@ def find_sources(image: FullDepthImage) -> Detection:
     if np.all(~np.isfinite(cnt)) or min(cnt.shape) < 16:
         return Detection(empty.assign(threshold_multiplier=multiplier, threshold_minimum=minimum),
                          np.zeros(cnt.shape, np.float32), multiplier, minimum)  # fmt: skip
+    background, threshold = _background_and_threshold(cnt, multiplier, minimum)
+    sub = np.nan_to_num(cnt - background, nan=0.0)
+    kernel = make_2dgaussian_kernel(fwhm=3, size=(3, 3)).array.astype(np.float32)
+    convolved = convolve(sub, kernel)
+    segm = detect_sources(convolved, threshold, 2, connectivity=4, mask=convolve(edge, kernel) > 0)
+    del threshold
+    sources, seg = (empty, None) if segm is None else _deblended_catalog(sub, convolved, segm)
+    del segm, sub, convolved
+    sources = sources.astype({c: "float32" for c in CATALOG_COLUMNS[3:]})
+    sources["threshold_multiplier"] = multiplier
+    sources["threshold_minimum"] = minimum
+    return Detection(sources, background, multiplier, minimum, photometry_background(cnt, seg))
+
+
+def _background_and_threshold(cnt: np.ndarray, multiplier: float, minimum: float) -> tuple[np.ndarray, np.ndarray]:
+    """Background of the detection image and the detection threshold (background rms floored
+    at ``minimum``, times ``multiplier``)."""
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
         bkg = _Background2D(cnt, box_size=(15, 15), filter_size=(21, 21), sigma_clip=SigmaClip(sigma=3.0),
@@ -220,36 +237,22 @@ def find_sources(image: FullDepthImage) -> Detection:
     threshold = np.maximum(
         np.asarray(bkg.background_rms, np.float32), np.float32(minimum)
     ) * np.float32(multiplier)
-    del bkg
-    sub = np.nan_to_num(cnt - background, nan=0.0)
-    kernel = make_2dgaussian_kernel(fwhm=3, size=(3, 3)).array.astype(np.float32)
-    convolved = convolve(sub, kernel)
-    convolved_mask = convolve(edge, kernel) > 0
-    segm = detect_sources(convolved, threshold, 2, connectivity=4, mask=convolved_mask)
-    del threshold, convolved_mask
-    seg = None
-    if segm is None:
-        sources = empty
-    else:
-        deblended = deblend_sources(convolved, segm, 3, n_levels=60, contrast=0.001, mode="exponential",
-                                    progress_bar=False)  # fmt: skip
-        del segm
-        cat = SourceCatalog(sub, deblended, convolved_data=convolved)
-        # photutils 3 renamed the centroid columns; the table keeps gPhoton 2's names.
-        renamed = [_PHOTUTILS_NAMES.get(c, c) for c in CATALOG_COLUMNS]
-        with pywarnings.catch_warnings():
-            pywarnings.simplefilter("ignore", AstropyDeprecationWarning)
-            table = cat.to_table(columns=renamed).to_pandas()
-        seg = deblended.data
-        del cat, deblended
-        sources = table.rename(columns={v: k for k, v in _PHOTUTILS_NAMES.items()}).set_index(
-            "label"
-        )
-    del sub, convolved
-    sources = sources.astype({c: "float32" for c in CATALOG_COLUMNS[3:]})
-    sources["threshold_multiplier"] = multiplier
-    sources["threshold_minimum"] = minimum
-    return Detection(sources, background, multiplier, minimum, photometry_background(cnt, seg))
+    return background, threshold
+
+
+def _deblended_catalog(sub: np.ndarray, convolved: np.ndarray, segm) -> tuple[pd.DataFrame, np.ndarray]:  # noqa: ANN001
+    """Deblend the segments and measure them: the source table (gPhoton 2's column names,
+    indexed by label) and the deblended segment image."""
+    deblended = deblend_sources(convolved, segm, 3, n_levels=60, contrast=0.001, mode="exponential",
+                                progress_bar=False)  # fmt: skip
+    cat = SourceCatalog(sub, deblended, convolved_data=convolved)
+    # photutils 3 renamed the centroid columns; the table keeps gPhoton 2's names.
+    renamed = [_PHOTUTILS_NAMES.get(c, c) for c in CATALOG_COLUMNS]
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore", AstropyDeprecationWarning)
+        table = cat.to_table(columns=renamed).to_pandas()
+    sources = table.rename(columns={v: k for k, v in _PHOTUTILS_NAMES.items()}).set_index("label")
+    return sources, deblended.data
 
 
 def photometry_background(
@@ -295,6 +298,17 @@ def aperture_flags(flag_plane: np.ndarray, positions: np.ndarray, radius_px: flo
     return out
 
 
+def _source_rows(detection: Detection, forced: pd.DataFrame | None) -> tuple[pd.DataFrame, int]:
+    """The detected sources then the forced positions, one row each, and how many were detected."""
+    table = detection.sources.reset_index(drop=True).copy()
+    table["extended_source"] = pd.array([pd.NA] * len(table), dtype="Int16")
+    detected = len(table)
+    if forced is not None and len(forced):
+        table = pd.concat([table, forced[["xcentroid", "ycentroid"]]], ignore_index=True)
+        table["extended_source"] = table["extended_source"].astype("Int16")
+    return table, detected
+
+
 class LightCurveBuilder:
     """Accumulates per-frame photometry into gPhoton 2's wide light-curve table."""
 
@@ -313,12 +327,7 @@ class LightCurveBuilder:
         self.image, self.detection = image, detection
         self.image_band = band
         self.radius = aperture_arcsec / ARCSEC_PER_PIXEL
-        table = detection.sources.reset_index(drop=True).copy()
-        table["extended_source"] = pd.array([pd.NA] * len(table), dtype="Int16")
-        detected = len(table)
-        if forced is not None and len(forced):
-            table = pd.concat([table, forced[["xcentroid", "ycentroid"]]], ignore_index=True)
-            table["extended_source"] = table["extended_source"].astype("Int16")
+        table, detected = _source_rows(detection, forced)
         self.positions = table[["xcentroid", "ycentroid"]].to_numpy(np.float64)
         table["xcenter"], table["ycenter"] = self.positions[:, 0], self.positions[:, 1]
         table["aperture_sum"] = aperture_sums(
@@ -331,11 +340,7 @@ class LightCurveBuilder:
             ra[detected:], dec[detected:] = forced["ra"].to_numpy(), forced["dec"].to_numpy()
         table["ra"], table["dec"] = ra, dec
         table["exptime"] = round(image.exptime, 3)
-        sky = (
-            detection.photometry_background
-            if detection.photometry_background is not None
-            else detection.background
-        )
+        sky = detection.background if detection.photometry_background is None else detection.photometry_background
         table["bkg_aperture_sum"] = aperture_sums(sky, self.positions, self.radius)
         table["forced"] = np.arange(len(table)) >= detected
         ids = [""] * detected + (list(forced["source_id"]) if forced is not None and len(forced) else [])

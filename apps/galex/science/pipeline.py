@@ -9,12 +9,13 @@ nothing in a product depends on the clock, so a killed job rerun gives identical
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +26,12 @@ from astropy.io import fits
 from .constants import file_prefix, normalize_band
 from .errors import EmptyLeg, GalexError, ProductError
 from .imaging import (
-    COMPRESSIONS,
+    ExposureAccumulator,
     FullDepthImage,
     ImageGeometry,
     Movie,
     PhotonScan,
-    aperture_tag,
+    check_compression,
     depth_tag,
     image_name,
     make_image,
@@ -38,153 +39,26 @@ from .imaging import (
     movie_edges,
     write_image,
 )
-from .photometry import (
-    DEFAULT_APERTURE_ARCSEC,
-    PIXEL_CONVENTIONS,
-    LightCurveBuilder,
-    find_sources,
-    forced_positions,
+from .leg_photometry import (
+    LegPhotometry,
+    check_photometry_options,
+    check_positions,
+    write_table,
 )
-from .photonlist import CancelFn, ProgressFn, make_photonlists, photonlist_start_time
+from .photometry import DEFAULT_APERTURE_ARCSEC
+from .photonlist import (
+    CancelFn,
+    LegStats,
+    PhotonListResult,
+    ProgressFn,
+    make_photonlists,
+    photonlist_start_time,
+)
+from .photonlist.decode import report_progress
 from .preview import MoviePreview, write_image_preview
+from .results import LegProducts, ReductionResult, library_versions
 
 STAGES = ("decode", "calibrate", "aspect", "photon list", "image", "movie", "photometry")
-
-
-@dataclass
-class LegProducts:
-    """Files written for one leg (paths are absolute)."""
-
-    leg: int
-    photonlist: Path
-    image: Path
-    movie: list[Path] = field(default_factory=list)
-    image_photometry: list[Path] = field(default_factory=list)  # one per aperture size
-    movie_photometry: list[Path] = field(default_factory=list)
-    exposure_table: Path | None = None
-    image_preview: Path | None = None
-    movie_preview: Path | None = None
-    n_forced: int = 0
-    n_sources: int = 0
-    photon_count: int = 0
-    exptime: float = 0.0
-    n_frames: int = 0
-
-
-@dataclass
-class ReductionResult:
-    """What :func:`reduce_eclipse` produced, with warnings and provenance for the Artifacts."""
-
-    eclipse: int
-    band: str
-    out_dir: Path
-    legs: list[LegProducts]
-    n_events: int
-    n_kept: int
-    warnings: list[str]
-    provenance: dict
-    timings: dict[str, float]
-
-    def product_paths(self) -> dict[str, list[Path]]:
-        """Paths by product kind: photonlist, image, movie, image_photometry, movie_photometry, exposure,
-        image_preview, movie_preview (see :mod:`.preview`)."""
-        kinds: dict[str, list[Path]] = {k: [] for k in
-                                        ("photonlist", "image", "movie", "image_photometry", "movie_photometry", "exposure",
-                                         "image_preview", "movie_preview")}  # fmt: skip
-        for leg in self.legs:
-            if leg.photonlist != Path():
-                kinds["photonlist"].append(leg.photonlist)
-            kinds["image"].append(leg.image)
-            kinds["movie"] += leg.movie
-            kinds["image_photometry"] += leg.image_photometry
-            kinds["movie_photometry"] += leg.movie_photometry
-            for kind, path in (("exposure", leg.exposure_table), ("image_preview", leg.image_preview),
-                               ("movie_preview", leg.movie_preview)):  # fmt: skip
-                if path is not None:
-                    kinds[kind].append(path)
-        return kinds
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in ("numpy", "numba", "astropy", "photutils", "pyarrow", "pandas", "scipy"):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
-
-
-def _write_table(table: pd.DataFrame, path: Path, fmt: str) -> Path:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        if fmt == "csv":
-            table.to_csv(tmp, index=False)
-        else:
-            table.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _check_photometry_options(aperture_sizes, pixel_convention, lightcurve_format) -> tuple[float, ...]:
-    if lightcurve_format not in ("csv", "parquet"):
-        raise GalexError(f"lightcurve_format must be csv or parquet, got {lightcurve_format!r}")
-    if pixel_convention not in PIXEL_CONVENTIONS:
-        raise GalexError(f"pixel convention must be one of {sorted(PIXEL_CONVENTIONS)}, got {pixel_convention!r}")
-    sizes = tuple(float(a) for a in aperture_sizes)
-    if not sizes or any(not (0 < a <= 300) for a in sizes) or len(set(sizes)) != len(sizes):
-        raise GalexError(f"aperture sizes must be distinct radii in (0, 300] arcsec, got {list(aperture_sizes)}")
-    return sizes
-
-
-def _check_positions(positions: pd.DataFrame | None) -> pd.DataFrame | None:
-    if positions is None:
-        return None
-    missing = [c for c in ("ra", "dec") if c not in positions.columns]
-    if missing:
-        raise GalexError(f"positions lack column(s) {', '.join(missing)} (need ra, dec and optionally id)")
-    ra, dec = (pd.to_numeric(positions[c], errors="coerce") for c in ("ra", "dec"))
-    if ra.isna().any() or dec.isna().any() or ((dec < -90) | (dec > 90)).any():
-        raise GalexError("positions must have numeric ra and dec in degrees (dec within ±90)")
-    out = pd.DataFrame({"ra": ra.to_numpy(float) % 360.0, "dec": dec.to_numpy(float)})
-    if "id" in positions.columns:
-        out["id"] = positions["id"].astype(str).to_numpy()
-    return out
-
-
-class _LegPhotometry:
-    """Photometry of one leg at every aperture size: full-depth tables now, frames as they come."""
-
-    def __init__(self, image: FullDepthImage, band: str, sizes: tuple[float, ...], positions, convention: str):
-        detection = find_sources(image)
-        forced = forced_positions(positions, image.geometry, convention) if positions is not None else None
-        self.n_forced = 0 if forced is None else len(forced)
-        self.builders = {
-            size: LightCurveBuilder(image, detection, size, band, forced=forced, pixel_convention=convention)
-            for size in sizes
-        }
-
-    @property
-    def n_sources(self) -> int:
-        return len(next(iter(self.builders.values())).table)
-
-    def add_frame(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
-        for builder in self.builders.values():
-            builder.add_frame(k, count, flag)
-
-    def write(self, out: Path, prefix: str, leg: int, depth: float | None, ext: str,
-              movie: Movie | None = None) -> tuple[list[Path], list[Path]]:  # fmt: skip
-        """Write ``...-ffull-b00-image-photom-<aper>`` (and with a movie ``...-f0030-b00-movie-photom-<aper>``)."""
-        images, movies = [], []
-        for size, builder in self.builders.items():
-            tag = aperture_tag(size)
-            images.append(_write_table(builder.table, out / f"{prefix}-ffull-b{leg:02d}-image-photom-{tag}.{ext}", ext))
-            if movie is not None:
-                movies.append(_write_table(builder.movie_table(movie.tranges, movie.exptimes),
-                                           out / f"{prefix}-{depth_tag(depth)}-b{leg:02d}-movie-photom-{tag}.{ext}", ext))  # fmt: skip
-        return images, movies
 
 
 class _Done:
@@ -202,12 +76,23 @@ def _run(pool: ThreadPoolExecutor | None, fn, *args):  # noqa: ANN001, ANN202
     return pool.submit(fn, *args) if pool is not None else _Done(fn(*args))
 
 
-def _write_image_and_preview(image, path, preview_path, eclipse, band, leg, compression) -> tuple[Path, Path]:  # noqa: ANN001
-    written = write_image(image, path, eclipse=eclipse, band=band, leg=leg, compression=compression)
+def _write_image_and_preview(run: _Reduction, image: FullDepthImage, leg: int) -> tuple[Path, Path]:
+    """Write the leg's image file and its preview; returns both paths."""
+    opts = run.opts
+    path = run.out / image_name(run.pl.eclipse, opts.band, leg, opts.compression)
+    written = write_image(image, path, eclipse=run.pl.eclipse, band=opts.band, leg=leg,
+                          compression=opts.compression)  # fmt: skip
     cards = image.geometry.header_cards()
-    preview = write_image_preview(preview_path, image.count, crval=(cards["CRVAL1"], cards["CRVAL2"]),
-                                  crpix=(cards["CRPIX1"], cards["CRPIX2"]), cdelt=(cards["CDELT1"], cards["CDELT2"]))  # fmt: skip
+    preview = write_image_preview(run.out / f"{run.prefix}-ffull-b{leg:02d}-image-preview.npz", image.count,
+                                  crval=(cards["CRVAL1"], cards["CRVAL2"]), crpix=(cards["CRPIX1"], cards["CRPIX2"]),
+                                  cdelt=(cards["CDELT1"], cards["CDELT2"]))  # fmt: skip
     return written, preview
+
+
+def _exposure_table(movie: Movie) -> pd.DataFrame:
+    """Per-frame exposure of a movie (gPhoton 2's ``-exptime.csv``)."""
+    return pd.DataFrame({"t0": movie.edges[:-1], "t1": movie.edges[1:], "expt": movie.exptimes,
+                         "rawexpt": movie.rawexpts, "shutter": movie.shutters})  # fmt: skip
 
 
 class _SparseFrames:
@@ -296,130 +181,219 @@ def reduce_eclipse(
     ReductionResult listing every product path, warnings (e.g. identity walk/distortion)
     and provenance (inputs, calibration files, parameters, library versions).
     """
-    band = normalize_band(band)
-    if compression not in COMPRESSIONS:
-        raise GalexError(f"compression must be one of {sorted(COMPRESSIONS)}, got {compression!r}")
-    sizes = _check_photometry_options(aperture_sizes, pixel_convention, lightcurve_format)
-    positions = _check_positions(positions)
-    if depth is not None and not depth > 0:
-        raise GalexError(f"depth must be a positive number of seconds, got {depth}")
+    opts = ReduceOptions(
+        band=band, depth=depth, compression=compression, burst=burst, aperture_sizes=aperture_sizes,
+        positions=positions, pixel_convention=pixel_convention, frame_starts=frame_starts or {},
+        lightcurve_format=lightcurve_format, chunk_size=chunk_size, threads=threads,
+        on_progress=on_progress, should_cancel=should_cancel,
+    ).checked()  # fmt: skip
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
     clock, cpu = time.perf_counter(), time.process_time()
-    if not 1 <= int(threads) <= 64:
-        raise GalexError(f"threads must be between 1 and 64, got {threads}")
-    pl = make_photonlists(raw6_path, aspect_path, out, band=band, cal_dir=cal_dir, chunk_size=chunk_size,
-                          on_progress=on_progress, should_cancel=should_cancel, threads=threads)  # fmt: skip
-    timings["photon list"] = time.perf_counter() - clock
-    timings["photon list cpu"] = time.process_time() - cpu
-    warnings = list(pl.warnings)
-    legs = []
-    prefix = file_prefix(pl.eclipse, band)
-    # gPhoton 2's ctx.start_time: burst frames are named by their offset from it
-    start_time = photonlist_start_time(pl.legs[0].path) if pl.legs else None
-    for stats in pl.legs:
-        leg_info = next(lg for lg in pl.aspect.legs if lg.index == stats.leg)
-        bounds = stats.sky_bounds()
-        if bounds is None:
-            raise EmptyLeg(
-                f"eclipse {pl.eclipse} leg {stats.leg}: no usable events (all flagged or off the detector)"
-            )
-        scan = PhotonScan(stats.t_min, stats.t_max, bounds, stats.n_on_image)
-        pointing = (
-            pl.aspect.ra[leg_info.first : leg_info.last + 1],
-            pl.aspect.dec[leg_info.first : leg_info.last + 1],
-        )
-        first = (frame_starts or {}).get(stats.leg, scan.t_min)
-        edges = movie_edges(first, scan.t_max, depth) if depth else None
+    pl = make_photonlists(raw6_path, aspect_path, out, band=opts.band, cal_dir=cal_dir,
+                          chunk_size=opts.chunk_size, on_progress=opts.on_progress,
+                          should_cancel=opts.should_cancel, threads=opts.threads)  # fmt: skip
+    run = _Reduction(opts, out, pl, list(pl.warnings))
+    run.timings["photon list"] = time.perf_counter() - clock
+    run.timings["photon list cpu"] = time.process_time() - cpu
+    legs = [_reduce_leg(run, stats) for stats in pl.legs]
+    return ReductionResult(pl.eclipse, opts.band, out, legs, pl.n_events, pl.n_kept, run.warnings,
+                           _provenance(run), {k: round(v, 3) for k, v in run.timings.items()})  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class ReduceOptions:
+    """The parameters of :func:`reduce_eclipse` besides its paths; :meth:`checked` validates."""
+
+    band: str
+    depth: float | None
+    compression: str
+    burst: bool
+    aperture_sizes: tuple[float, ...]
+    positions: pd.DataFrame | None
+    pixel_convention: str
+    frame_starts: dict[int, float]
+    lightcurve_format: str
+    chunk_size: int
+    threads: int
+    on_progress: ProgressFn | None = None
+    should_cancel: CancelFn | None = None
+
+    def checked(self) -> ReduceOptions:
+        """The same options, checked and normalised (band name, aperture sizes, positions)."""
+        band = normalize_band(self.band)
+        check_compression(self.compression)
+        sizes = check_photometry_options(self.aperture_sizes, self.pixel_convention,
+                                          self.lightcurve_format)  # fmt: skip
+        positions = check_positions(self.positions)
+        if self.depth is not None and not self.depth > 0:
+            raise GalexError(f"depth must be a positive number of seconds, got {self.depth}")
+        if not 1 <= int(self.threads) <= 64:
+            raise GalexError(f"threads must be between 1 and 64, got {self.threads}")
+        return replace(self, band=band, aperture_sizes=sizes, positions=positions)
+
+
+@dataclass
+class _Reduction:
+    """One :func:`reduce_eclipse` run: its options, folder, photon lists and what the legs add."""
+
+    opts: ReduceOptions
+    out: Path
+    pl: PhotonListResult
+    warnings: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return file_prefix(self.pl.eclipse, self.opts.band)
+
+    @functools.cached_property
+    def start_time(self) -> float | None:
+        """gPhoton 2's ctx.start_time: burst frames are named by their offset from it."""
+        return photonlist_start_time(self.pl.legs[0].path) if self.pl.legs else None
+
+    def report(self, done: int, total: int, stage: str) -> None:
+        report_progress(self.opts.on_progress, done, total, stage)
+
+
+@dataclass
+class _LegWork:
+    """One leg in flight: its photon list, image, frame edges and (maybe pending) photometry."""
+
+    stats: LegStats
+    image: FullDepthImage
+    frame_exposure: ExposureAccumulator | None
+    edges: np.ndarray | None
+    photometry: Future | _Done
+    products: LegProducts
+
+
+def _reduce_leg(run: _Reduction, stats: LegStats) -> LegProducts:
+    """Image, movie and photometry of one leg.
+
+    With threads, the image is compressed and written, and the sources detected, while this
+    thread makes the movie; frame photometry waits for the sources (frames kept sparse).
+    """
+    opts, clock = run.opts, time.perf_counter()
+    image, frame_exposure, edges = _leg_image(run, stats)
+    with _leg_pool(opts.threads) as pool:
+        # detection first: it is the longest of the two
+        measured = _run(pool, LegPhotometry, image, opts.band, opts.aperture_sizes, opts.positions,
+                        opts.pixel_convention)  # fmt: skip
+        written = _run(pool, _write_image_and_preview, run, image, stats.leg)
+        run.timings[f"image leg {stats.leg}"] = time.perf_counter() - clock
+        run.report(1, 1, "image")
         clock = time.perf_counter()
-        image, frame_exp = make_image(stats.path, band=band, scan=scan, pointing=pointing, frame_edges=edges,
-                                      batch_rows=chunk_size, should_cancel=should_cancel)  # fmt: skip
-        if image.n_zero_response:
-            warnings.append(
-                f"leg {stats.leg}: {image.n_zero_response} events on zero-flat pixels got weight 0"
-            )
-        image_name_ = out / image_name(pl.eclipse, band, stats.leg, compression)
-        preview_name = out / f"{prefix}-ffull-b{stats.leg:02d}-image-preview.npz"
-        pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="galex") if threads > 1 else None
-        try:
-            # With threads, the image is compressed and written, and the sources detected, while
-            # this thread makes the movie; frame photometry waits for the sources (frames kept sparse).
-            # detection first: it is the longest of the two
-            measured = _run(pool, _LegPhotometry, image, band, sizes, positions, pixel_convention)
-            written = _run(pool, _write_image_and_preview, image, image_name_, preview_name, pl.eclipse, band,
-                           stats.leg, compression)  # fmt: skip
-            timings[f"image leg {stats.leg}"] = time.perf_counter() - clock
-            _report(on_progress, 1, 1, "image")
-            clock = time.perf_counter()
-            movie = None
-            products = LegProducts(stats.leg, stats.path, Path())
-            if depth:
-                n_frames = len(edges) - 1
-                preview = MoviePreview(image.count.shape, out)
-                held = _SparseFrames() if pool is not None else None
+        work = _LegWork(stats, image, frame_exposure, edges, measured,
+                        LegProducts(stats.leg, stats.path, Path()))  # fmt: skip
+        movie = _leg_movie(run, work, sparse=pool is not None) if opts.depth else None
+        photometry = measured.result()
+        work.products.image, work.products.image_preview = written.result()
+    run.timings[f"movie and photometry leg {stats.leg}"] = time.perf_counter() - clock
+    products = work.products
+    products.n_sources, products.n_forced = photometry.n_sources, photometry.n_forced
+    products.photon_count, products.exptime = image.photon_count, image.exptime
+    products.image_photometry, products.movie_photometry = photometry.write(
+        run.out, run.prefix, stats.leg, opts.depth, opts.lightcurve_format, movie
+    )
+    run.report(1, 1, "photometry")
+    return products
 
-                def on_frame(k, count, flag, _n=n_frames, _measured=measured, _preview=preview, _held=held):
-                    if _held is not None:
-                        _held.add(k, count, flag)
-                    else:
-                        _measured.result().add_frame(k, count, flag)
-                    _preview.add(count)
-                    _report(on_progress, k + 1, _n, "movie")
 
-                try:
-                    movie = make_movie(stats.path, out, image=image, frame_exposure=frame_exp, eclipse=pl.eclipse,
-                                       band=band, leg=stats.leg, depth=depth, compression=compression, burst=burst,
-                                       on_frame=on_frame, batch_rows=chunk_size, should_cancel=should_cancel,
-                                       name_origin=start_time)  # fmt: skip
-                except BaseException:
-                    preview.close()
-                    raise
-                warnings += movie.warnings
-                products.movie, products.n_frames = movie.paths, n_frames
-                dtag = depth_tag(depth)
-                products.movie_preview = preview.write(out / f"{prefix}-{dtag}-b{stats.leg:02d}-movie-preview.npy")
-                exposure = pd.DataFrame({"t0": movie.edges[:-1], "t1": movie.edges[1:], "expt": movie.exptimes,
-                                         "rawexpt": movie.rawexpts, "shutter": movie.shutters})  # fmt: skip
-                products.exposure_table = _write_table(
-                    exposure, out / f"{prefix}-{dtag}-b{stats.leg:02d}-exptime.csv", "csv"
-                )
-                if held is not None:
-                    photometry = measured.result()
-                    for k, count, flag in held.frames(image.count.shape):
-                        photometry.add_frame(k, count, flag)
-            photometry = measured.result()
-            products.image, products.image_preview = written.result()
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        timings[f"movie and photometry leg {stats.leg}"] = time.perf_counter() - clock
-        products.n_sources, products.n_forced = photometry.n_sources, photometry.n_forced
-        products.photon_count, products.exptime = image.photon_count, image.exptime
-        products.image_photometry, products.movie_photometry = photometry.write(
-            out, prefix, stats.leg, depth, lightcurve_format, movie
+def _leg_image(run: _Reduction, stats: LegStats) -> tuple[FullDepthImage, ExposureAccumulator | None, np.ndarray | None]:  # fmt: skip
+    """The leg's full-depth image, with its movie-frame exposures and edges (None without a movie)."""
+    opts = run.opts
+    bounds = stats.sky_bounds()
+    if bounds is None:
+        raise EmptyLeg(
+            f"eclipse {run.pl.eclipse} leg {stats.leg}: no usable events (all flagged or off the detector)"
         )
-        _report(on_progress, 1, 1, "photometry")
-        legs.append(products)
-    provenance = {
-        **pl.provenance,
+    scan = PhotonScan(stats.t_min, stats.t_max, bounds, stats.n_on_image)
+    leg_info = next(lg for lg in run.pl.aspect.legs if lg.index == stats.leg)
+    pointing = (
+        run.pl.aspect.ra[leg_info.first : leg_info.last + 1],
+        run.pl.aspect.dec[leg_info.first : leg_info.last + 1],
+    )
+    first = opts.frame_starts.get(stats.leg, scan.t_min)
+    edges = movie_edges(first, scan.t_max, opts.depth) if opts.depth else None
+    image, frame_exposure = make_image(stats.path, band=opts.band, scan=scan, pointing=pointing,
+                                       frame_edges=edges, batch_rows=opts.chunk_size,
+                                       should_cancel=opts.should_cancel)  # fmt: skip
+    if image.n_zero_response:
+        run.warnings.append(
+            f"leg {stats.leg}: {image.n_zero_response} events on zero-flat pixels got weight 0"
+        )
+    return image, frame_exposure, edges
+
+
+@contextmanager
+def _leg_pool(threads: int) -> Iterator[ThreadPoolExecutor | None]:
+    """Workers beside this thread for a leg (None for one thread); pending work is cancelled
+    when the leg fails."""
+    pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="galex") if threads > 1 else None
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _leg_movie(run: _Reduction, work: _LegWork, sparse: bool) -> Movie:
+    """Make the leg's movie, feeding each frame to the photometry (held sparse until the
+    sources are known when ``sparse``), the preview and the progress report."""
+    opts, leg = run.opts, work.stats.leg
+    n_frames = len(work.edges) - 1
+    preview = MoviePreview(work.image.count.shape, run.out)
+    held = _SparseFrames() if sparse else None
+
+    def on_frame(k, count, flag):
+        if held is not None:
+            held.add(k, count, flag)
+        else:
+            work.photometry.result().add_frame(k, count, flag)
+        preview.add(count)
+        run.report(k + 1, n_frames, "movie")
+
+    try:
+        movie = make_movie(work.stats.path, run.out, image=work.image, frame_exposure=work.frame_exposure,
+                           eclipse=run.pl.eclipse, band=opts.band, leg=leg, depth=opts.depth,
+                           compression=opts.compression, burst=opts.burst, on_frame=on_frame,
+                           batch_rows=opts.chunk_size, should_cancel=opts.should_cancel,
+                           name_origin=run.start_time)  # fmt: skip
+    except BaseException:
+        preview.close()
+        raise
+    run.warnings += movie.warnings
+    stem = f"{run.prefix}-{depth_tag(opts.depth)}-b{leg:02d}"
+    work.products.movie, work.products.n_frames = movie.paths, n_frames
+    work.products.movie_preview = preview.write(run.out / f"{stem}-movie-preview.npy")
+    work.products.exposure_table = write_table(_exposure_table(movie), run.out / f"{stem}-exptime.csv", "csv")
+    if held is not None:
+        photometry = work.photometry.result()
+        for k, count, flag in held.frames(work.image.count.shape):
+            photometry.add_frame(k, count, flag)
+    return movie
+
+
+def _provenance(run: _Reduction) -> dict:
+    opts = run.opts
+    return {
+        **run.pl.provenance,
         "parameters": {
-            "depth": depth,
-            "compression": compression,
-            "burst": burst,
-            "aperture_sizes": list(sizes),
-            "pixel_convention": pixel_convention,
-            "forced_positions": 0 if positions is None else len(positions),
-            "frame_starts": {str(k): v for k, v in (frame_starts or {}).items()},
-            "lightcurve_format": lightcurve_format,
-            "chunk_size": chunk_size,
+            "depth": opts.depth,
+            "compression": opts.compression,
+            "burst": opts.burst,
+            "aperture_sizes": list(opts.aperture_sizes),
+            "pixel_convention": opts.pixel_convention,
+            "forced_positions": 0 if opts.positions is None else len(opts.positions),
+            "frame_starts": {str(k): v for k, v in opts.frame_starts.items()},
+            "lightcurve_format": opts.lightcurve_format,
+            "chunk_size": opts.chunk_size,
         },  # fmt: skip
-        "software": _versions(),
+        "software": library_versions(),
         "conventions": "gPhoton 2 v3.0.0a0 (MillionConcepts/gPhoton2@d0766ac), reimplemented",
-        "warnings": warnings,
+        "warnings": run.warnings,
     }
-    return ReductionResult(pl.eclipse, band, out, legs, pl.n_events, pl.n_kept, warnings, provenance,
-                           {k: round(v, 3) for k, v in timings.items()})  # fmt: skip
 
 
 def _read_planes(path: Path) -> tuple[fits.Header, dict[str, np.ndarray]]:
@@ -445,8 +419,8 @@ def photometry_only(
     exposures of the movie's header. Nothing but the photometry tables is written.
     """
     band = normalize_band(band)
-    sizes = _check_photometry_options(aperture_sizes, pixel_convention, lightcurve_format)
-    positions = _check_positions(positions)
+    sizes = check_photometry_options(aperture_sizes, pixel_convention, lightcurve_format)
+    positions = check_positions(positions)
     out = Path(out_dir).resolve()
     letter = band[0].lower()
     images = sorted(out.glob(f"e*-{letter}d-ffull-b*-image-*.fits*"))
@@ -454,19 +428,10 @@ def photometry_only(
         raise ProductError(f"no {band} image in {out}: reduce the eclipse first")
     legs, eclipse = [], None
     for image_path in images:
-        header, planes = _read_planes(image_path)
-        eclipse, leg = int(header["ECLIPSE"]), int(header["LEG"])
-        count = planes["COUNT"].astype(np.float32)
-        geometry = ImageGeometry(float(header["CRVAL1"]), float(header["CRVAL2"]), *count.shape)
-        image = FullDepthImage(geometry, count, planes["FLAG"].astype(np.uint8), planes["COVERAGE"].astype(np.uint8),
-                               np.zeros((1, 1), np.float32), (float(header["T0_0"]), float(header["T1_0"])),
-                               float(header["XPOSURE"]), float(header["XPOSURE"]), 0.0, int(header["PHOTCNT"]),
-                               (0.0, 0.0), path=image_path)  # fmt: skip
-        photometry = _LegPhotometry(image, band, sizes, positions, pixel_convention)
+        eclipse, leg, image = _image_from_file(image_path)
+        photometry = LegPhotometry(image, band, sizes, positions, pixel_convention)
         prefix = file_prefix(eclipse, band)
-        movie = None
-        if depth:
-            movie = _movie_from_files(out, prefix, leg, depth, photometry)
+        movie = _movie_from_files(out, prefix, leg, depth, photometry) if depth else None
         products = LegProducts(leg, Path(), image_path, n_sources=photometry.n_sources, photon_count=image.photon_count,
                                exptime=image.exptime, n_forced=photometry.n_forced)  # fmt: skip
         products.image_photometry, products.movie_photometry = photometry.write(out, prefix, leg, depth,
@@ -477,11 +442,23 @@ def photometry_only(
     provenance = {"parameters": {"photometry_only": True, "depth": depth, "aperture_sizes": list(sizes),
                                  "pixel_convention": pixel_convention,
                                  "forced_positions": 0 if positions is None else len(positions)},
-                  "software": _versions()}  # fmt: skip
+                  "software": library_versions()}  # fmt: skip
     return ReductionResult(eclipse, band, out, legs, 0, 0, [], provenance, {})
 
 
-def _movie_from_files(out: Path, prefix: str, leg: int, depth: float, photometry: _LegPhotometry) -> Movie:
+def _image_from_file(image_path: Path) -> tuple[int, int, FullDepthImage]:
+    """(eclipse, leg, image) of an image file written by :func:`reduce_eclipse`."""
+    header, planes = _read_planes(image_path)
+    count = planes["COUNT"].astype(np.float32)
+    geometry = ImageGeometry(float(header["CRVAL1"]), float(header["CRVAL2"]), *count.shape)
+    image = FullDepthImage(geometry, count, planes["FLAG"].astype(np.uint8), planes["COVERAGE"].astype(np.uint8),
+                           np.zeros((1, 1), np.float32), (float(header["T0_0"]), float(header["T1_0"])),
+                           float(header["XPOSURE"]), float(header["XPOSURE"]), 0.0, int(header["PHOTCNT"]),
+                           (0.0, 0.0), path=image_path)  # fmt: skip
+    return int(header["ECLIPSE"]), int(header["LEG"]), image
+
+
+def _movie_from_files(out: Path, prefix: str, leg: int, depth: float, photometry: LegPhotometry) -> Movie:
     dtag = depth_tag(depth)
     single = sorted(out.glob(f"{prefix}-{dtag}-b{leg:02d}-movie-*.fits*"))
     frames = single[:1] or sorted(out.glob(f"{prefix}-{dtag}-b{leg:02d}-t*-*.fits*"))
@@ -502,8 +479,3 @@ def _movie_from_files(out: Path, prefix: str, leg: int, depth: float, photometry
     edges = np.array([t0 for t0, _ in tranges] + [tranges[-1][1]])
     zeros = np.zeros(len(exptimes))
     return Movie(edges, np.asarray(exptimes), zeros, zeros, list(frames))
-
-
-def _report(on_progress, done, total, stage) -> None:
-    if on_progress is not None:
-        on_progress(int(done), int(total), stage)

@@ -78,6 +78,14 @@ def scst_tables(path: str | os.PathLike, eclipse: int) -> tuple[pd.DataFrame, pd
     time, ra, dec, roll, flags = (a[keep][order] for a in (time, ra, dec, roll, flags))
     asp = pd.DataFrame({"eclipse": np.full(len(time), int(eclipse), np.int64), "time": time,
                         "ra": ra, "dec": dec, "roll": roll, "flags": flags})  # fmt: skip
+    bore = _boresight(int(eclipse), time, ra, dec)
+    metadata = {"eclipse": int(eclipse), "observed_legs": len(bore), "aspect_source": "scst"}
+    return asp, bore, metadata
+
+
+def _boresight(eclipse: int, time: np.ndarray, ra: np.ndarray, dec: np.ndarray) -> pd.DataFrame:
+    """One boresight row per leg (legs split at gaps over ``LEG_GAP_S``): start, duration and
+    median pointing of the time-sorted aspect rows."""
     starts = np.concatenate([[0], np.flatnonzero(np.diff(time) > LEG_GAP_S) + 1]) if len(time) else []
     ends = list(starts[1:]) + [len(time)] if len(time) else []
     rows = []
@@ -85,12 +93,10 @@ def scst_tables(path: str | os.PathLike, eclipse: int) -> tuple[pd.DataFrame, pd
         leg_ra = ra[lo:hi]
         # the median of ra near 0/360 is taken on the side where the leg is
         wrapped = np.where(leg_ra > 180, leg_ra - 360, leg_ra) if np.ptp(leg_ra) > 180 else leg_ra
-        rows.append({"eclipse": int(eclipse), "leg": leg + 1, "time": float(time[lo]),
+        rows.append({"eclipse": eclipse, "leg": leg + 1, "time": float(time[lo]),
                      "duration": float(time[hi - 1] - time[lo] + 1), "ra0": float(np.median(wrapped) % 360),
                      "dec0": float(np.median(dec[lo:hi]))})  # fmt: skip
-    bore = pd.DataFrame(rows, columns=["eclipse", "leg", "time", "duration", "ra0", "dec0"])
-    metadata = {"eclipse": int(eclipse), "observed_legs": len(rows), "aspect_source": "scst"}
-    return asp, bore, metadata
+    return pd.DataFrame(rows, columns=["eclipse", "leg", "time", "duration", "ra0", "dec0"])
 
 
 def write_scst(

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .aspect import gnomonic_forward, gnomonic_reverse, write_aspect_tables
-from .calibration import CalibrationSet, flat_scale, fuv_offsets, load_calibration
+from .calibration import DetectorSetup, flat_scale, fuv_offsets, load_calibration
 from .constants import (
     ASPUM,
     DETSIZE,
@@ -197,12 +197,25 @@ def _wiggle(table: np.ndarray, phase: np.ndarray, pos_um: np.ndarray) -> np.ndar
     return table[phase, i] * (1 - b) + table[phase, i + 1] * b
 
 
-def sky_to_detector(t, ra, dec, atime, ara, adec, aroll, axi, aeta):
+@dataclass(frozen=True)
+class AspectTrack:
+    """Simulated 1-s aspect records, shape (m,) each: time (s), pointing ra, dec, roll (deg)
+    and the pointing offset xi, eta about the leg boresight (0.1 arcsec)."""
+
+    time: np.ndarray
+    ra: np.ndarray
+    dec: np.ndarray
+    roll: np.ndarray
+    xi: np.ndarray
+    eta: np.ndarray
+
+
+def sky_to_detector(t, ra, dec, track: AspectTrack):
     """Exact inverse of the aspect step: detector (xi, eta) in 0.1 arcsec of sky photons."""
-    k = np.clip(np.searchsorted(atime, t, side="right") - 1, 0, len(atime) - 2)
-    frac = (t - atime[k]) / (atime[k + 1] - atime[k])
-    xi, eta = gnomonic_forward(ra, dec, ara[k], adec[k], -aroll[k])
-    return xi - (axi[k + 1] - axi[k]) * frac, eta - (aeta[k + 1] - aeta[k]) * frac
+    k = np.clip(np.searchsorted(track.time, t, side="right") - 1, 0, len(track.time) - 2)
+    frac = (t - track.time[k]) / (track.time[k + 1] - track.time[k])
+    xi, eta = gnomonic_forward(ra, dec, track.ra[k], track.dec[k], -track.roll[k])
+    return xi - (track.xi[k + 1] - track.xi[k]) * frac, eta - (track.eta[k + 1] - track.eta[k]) * frac
 
 
 def detector_col_row(xi: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,13 +225,13 @@ def detector_col_row(xi: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, np.nd
             ((eta / 36000) / (DETSIZE / 2) * FILL_VALUE + 1) * half)  # fmt: skip
 
 
-def detector_to_fields(xi, eta, t, xa, q, cal: CalibrationSet, bc: BandConstants,
-                       stim_coefficients, offsets) -> dict[str, np.ndarray]:  # fmt: skip
+def detector_to_fields(xi, eta, t, xa, q, setup: DetectorSetup) -> dict[str, np.ndarray]:
     """Invert distortion, linearity, walk, wiggle and centre/scale by fixed-point iteration.
 
     Returns the integer raw fields that the forward chain maps back onto (xi, eta), up to
     the raw-clock quantisation (~0.6 arcsec in x, ~1 arcsec in y).
     """
+    cal, bc, stim_coefficients, offsets = setup.cal, setup.bc, setup.stim_coefficients, setup.offsets
     sx, sy = bc.flip * xi / 10.0 - offsets[0], bc.flip * eta / 10.0 - offsets[1]
     xp, yp = sx.copy(), sy.copy()
     for _ in range(8):
@@ -321,6 +334,8 @@ class _Scene:
         span = self.legs[-1].t_stop - self.legs[0].t_start
         self.stim_sep0, self.stim_slope = sep0, cfg.stim_drift_arcsec / span
         self.stim_coefficients = (sep0 - self.stim_slope * cfg.t0, self.stim_slope)
+        self.setup = DetectorSetup(self.cal, self.bc, self.stim_coefficients, self.offsets)
+        self.track = AspectTrack(self.atime, self.ara, self.adec, self.aroll, self.axi, self.aeta)
         detected_rate = max(cfg.n_events / (cfg.duration * cfg.n_legs) - cfg.stim_rate, 1.0)
         m, b = self.bc.deadtime
         self.deadtime = -m * detected_rate / b  # fraction of events lost at the planned rate
@@ -376,9 +391,7 @@ class _Scene:
         return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
     def encode_sky(self, rng, t, ra, dec, weight):
-        xi, eta = sky_to_detector(
-            t, ra, dec, self.atime, self.ara, self.adec, self.aroll, self.axi, self.aeta
-        )
+        xi, eta = sky_to_detector(t, ra, dec, self.track)
         col, row = detector_col_row(xi, eta)
         on = (col > 0) & (col < 800) & (row > 0) & (row < 800)
         resp = np.zeros(len(t))
@@ -388,9 +401,7 @@ class _Scene:
         t, xi, eta = t[keep], xi[keep], eta[keep]
         xa = rng.integers(0, 32, len(t))
         q = np.clip(np.rint(rng.normal(14, 4, len(t))), 0, 31).astype(np.int64)
-        return t, detector_to_fields(
-            xi, eta, t, xa, q, self.cal, self.bc, self.stim_coefficients, self.offsets
-        )
+        return t, detector_to_fields(xi, eta, t, xa, q, self.setup)
 
     def stim_events(self, rng, ta, tb):
         t = self.times(rng, self.cfg.stim_rate, ta, tb)
@@ -486,6 +497,34 @@ def read_truth(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
     return sources, rate
 
 
+def _write_scene_aspect(scene: _Scene, aspect_dir: Path) -> None:
+    """The scene's aspect track as gPhoton 2 aspect, boresight and metadata tables."""
+    cfg = scene.cfg
+    legs_rows = [{"time": lg.t_start, "duration": lg.t_stop - lg.t_start + 1.0, "ra0": lg.ra0, "dec0": lg.dec0}
+                 for lg in scene.legs]  # fmt: skip
+    metadata = {
+        "plan_type": "MIS", "planned_legs": cfg.n_legs, "observed_legs": cfg.n_legs, "has_aspect": True,
+        "eclipse_start": cfg.t0, "eclipse_duration": scene.legs[-1].t_stop - cfg.t0,
+        "ra0": cfg.ra0, "dec0": cfg.dec0, "fuv_tdc_temp": cfg.fuv_tdc_temp, "nuv_tdc_temp": 29.0,
+        "nuv_has_raw6": cfg.band == "NUV", "fuv_has_raw6": cfg.band == "FUV",
+    }  # fmt: skip
+    write_aspect_tables(aspect_dir, eclipse=cfg.eclipse, time=scene.atime, ra=scene.ara, dec=scene.adec,
+                        roll=scene.aroll, flags=scene.aflags, legs=legs_rows, metadata=metadata)  # fmt: skip
+
+
+def _summary(scene: _Scene, n: int, counts: dict[str, int]) -> dict:
+    """What ``simulation.json`` records: configuration, stim drift, dead time, event counts."""
+    bad_rows = np.nonzero(scene.aflags % 2 == 1)[0]
+    return {
+        "config": asdict(scene.cfg), "n_events": n, "event_counts": counts,
+        "stim_separation_arcsec": scene.stim_sep0, "stim_separation_slope": scene.stim_slope,
+        "stim_coefficients": list(scene.stim_coefficients), "deadtime_fraction": scene.deadtime,
+        "background_cps": scene.bg_rate, "bad_aspect_times": scene.atime[bad_rows].tolist(),
+        "legs": [asdict(lg) for lg in scene.legs], "calibration": scene.cal.provenance,
+        "warnings": scene.cal.warnings,
+    }  # fmt: skip
+
+
 def simulate_eclipse(out_dir: str | os.PathLike, cal_dir: str | os.PathLike,
                      config: SimulationConfig | None = None, **overrides) -> SimulationResult:  # fmt: skip
     """Write a synthetic eclipse: raw6, aspect tables, ``truth.csv`` and ``simulation.json``.
@@ -511,31 +550,14 @@ def simulate_eclipse(out_dir: str | os.PathLike, cal_dir: str | os.PathLike,
     out.mkdir(parents=True, exist_ok=True)
     scene = _Scene(cfg, cal_dir)
     aspect_dir = out / "aspect"
-    legs_rows = [{"time": lg.t_start, "duration": lg.t_stop - lg.t_start + 1.0, "ra0": lg.ra0, "dec0": lg.dec0}
-                 for lg in scene.legs]  # fmt: skip
-    metadata = {
-        "plan_type": "MIS", "planned_legs": cfg.n_legs, "observed_legs": cfg.n_legs, "has_aspect": True,
-        "eclipse_start": cfg.t0, "eclipse_duration": scene.legs[-1].t_stop - cfg.t0,
-        "ra0": cfg.ra0, "dec0": cfg.dec0, "fuv_tdc_temp": cfg.fuv_tdc_temp, "nuv_tdc_temp": 29.0,
-        "nuv_has_raw6": cfg.band == "NUV", "fuv_has_raw6": cfg.band == "FUV",
-    }  # fmt: skip
-    write_aspect_tables(aspect_dir, eclipse=cfg.eclipse, time=scene.atime, ra=scene.ara, dec=scene.adec,
-                        roll=scene.aroll, flags=scene.aflags, legs=legs_rows, metadata=metadata)  # fmt: skip
+    _write_scene_aspect(scene, aspect_dir)
     counts = {"before_aspect": 0, "sky": 0, "stim": 0, "off_detector": 0}
     raw6_path = out / f"{file_prefix(cfg.eclipse, cfg.band)}-raw6.fits.gz"
     n = write_raw6(raw6_path, band_code=scene.bc.code, eclipse=cfg.eclipse, chunks=_chunks(scene, counts),
                    compresslevel=cfg.compresslevel)  # fmt: skip
     truth_path = out / "truth.csv"
     _truth_table(scene).to_csv(truth_path, index=False)
-    bad_rows = np.nonzero(scene.aflags % 2 == 1)[0]
-    summary = {
-        "config": asdict(cfg), "n_events": n, "event_counts": counts,
-        "stim_separation_arcsec": scene.stim_sep0, "stim_separation_slope": scene.stim_slope,
-        "stim_coefficients": list(scene.stim_coefficients), "deadtime_fraction": scene.deadtime,
-        "background_cps": scene.bg_rate, "bad_aspect_times": scene.atime[bad_rows].tolist(),
-        "legs": [asdict(lg) for lg in scene.legs], "calibration": scene.cal.provenance,
-        "warnings": scene.cal.warnings,
-    }  # fmt: skip
+    summary = _summary(scene, n, counts)
     summary_path = out / "simulation.json"
     summary_path.write_text(json.dumps(summary, indent=1, default=float))
     return SimulationResult(

@@ -160,6 +160,14 @@ def post_csp_stimstats(sample: StimSample, band: str) -> YacSolution:
         + (avg[1][1] - avg[3][1])
         + (avg[2][1] - avg[4][1])
     ) / 4
+    scale, shift = _stim_scaling(avg, band)
+    yactbl = _yac_table(sample, sample.y * scale["y"] + shift["y"])
+    return YacSolution(scale["x"], shift["x"], scale["y"], shift["y"], float(stimsep), yactbl)
+
+
+def _stim_scaling(avg: dict[int, tuple[float, float]], band: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Scale and shift per axis that pin the mean stim positions ``avg`` (arcsec) to the
+    pre-CSP ones; shifts in microns."""
     pre = stim_positions(band, 0)
     scale, shift = {}, {}
     for axis, a in (("x", 0), ("y", 1)):
@@ -169,7 +177,12 @@ def post_csp_stimstats(sample: StimSample, band: str) -> YacSolution:
         side2_0 = (pre[c3 - 1, a] + pre[c4 - 1, a]) / 2.0
         scale[axis] = (side1_0 - side2_0) / (side1 - side2)
         shift[axis] = (side1_0 - scale[axis] * side1) / ASPUM
-    ys = sample.y * scale["y"] + shift["y"]
+    return scale, shift
+
+
+def _yac_table(sample: StimSample, ys: np.ndarray) -> np.ndarray:
+    """The (40, 8) ya correction table from a line fit of the stims' y residuals (``ys``:
+    scaled y, microns) against the wrapped ya, with gPhoton 2's slopes for yb 2..4."""
     yap = rtaph_yap(sample.ya, sample.yb, sample.yamc)
     sel = (sample.ya > 2) & (sample.yb == 2)
     resid = np.zeros(len(ys))
@@ -184,5 +197,4 @@ def post_csp_stimstats(sample: StimSample, band: str) -> YacSolution:
         rr1 = coef1 * slope_scale
         coef0_yb[yb] = (coef0 + 16.0 * coef1) - 16.0 * rr1
         coef1_yb[yb] = rr1
-    yactbl = coef0_yb[None, :] + np.arange(40, dtype=np.float64)[:, None] * coef1_yb[None, :]
-    return YacSolution(scale["x"], shift["x"], scale["y"], shift["y"], float(stimsep), yactbl)
+    return coef0_yb[None, :] + np.arange(40, dtype=np.float64)[:, None] * coef1_yb[None, :]

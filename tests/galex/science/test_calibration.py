@@ -7,6 +7,7 @@ import pytest
 from astropy.io import fits
 
 from apps.galex.science import calibration as cal
+from apps.galex.science.calibration import files, kernels, postcsp, references
 from apps.galex.science.constants import ASPUM, POST_CSP_FLAT_TIME, band_constants
 from apps.galex.science.errors import CalibrationError
 
@@ -49,8 +50,8 @@ def test_it_names_a_missing_required_file(tmp_path):
 def test_it_wiggles_like_the_reference(nuv):
     x, y, xa, ya, _, _ = detector_inputs(np.random.default_rng(0), 20_000)
     fast, slow = (
-        cal._wiggle_kernel(x, y, xa, ya, nuv.wiggle_x, nuv.wiggle_y),
-        cal.wiggle_reference(x, y, xa, ya, nuv.wiggle_x, nuv.wiggle_y),
+        kernels.wiggle_kernel(x, y, xa, ya, nuv.wiggle_x, nuv.wiggle_y),
+        references.wiggle_reference(x, y, xa, ya, nuv.wiggle_x, nuv.wiggle_y),
     )
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
@@ -60,7 +61,7 @@ def test_it_wiggles_like_the_reference(nuv):
 def test_it_interpolates_the_wiggle_table_by_hand(nuv, cal_dir):
     table = raw(cal_dir, "NUV_wiggle_x.fits").astype(np.float64)
     x = np.array([(123.25 - 240.0) * 10 / ASPUM])
-    xdig, _, flags = cal._wiggle_kernel(
+    xdig, _, flags = kernels.wiggle_kernel(
         x, np.zeros(1), np.array([5]), np.array([0]), nuv.wiggle_x, nuv.wiggle_y
     )
     expected = x[0] + (table[5, 123] * 0.75 + table[5, 124] * 0.25) / (10 * ASPUM)
@@ -69,13 +70,13 @@ def test_it_interpolates_the_wiggle_table_by_hand(nuv, cal_dir):
 
 def test_it_walks_and_linearises_like_the_reference(nuv):
     x, y, xa, ya, q, t = detector_inputs(np.random.default_rng(1), 20_000)
-    xdig, ydig, flags = cal._wiggle_kernel(x, y, xa, ya, nuv.wiggle_x, nuv.wiggle_y)
-    fast = cal._walk_kernel(xdig, ydig, q, flags, nuv.walk_x, nuv.walk_y)
-    slow = cal.walk_reference(xdig, ydig, q, flags, nuv.walk_x, nuv.walk_y)
+    xdig, ydig, flags = kernels.wiggle_kernel(x, y, xa, ya, nuv.wiggle_x, nuv.wiggle_y)
+    fast = kernels.walk_kernel(xdig, ydig, q, flags, nuv.walk_x, nuv.walk_y)
+    slow = references.walk_reference(xdig, ydig, q, flags, nuv.walk_x, nuv.walk_y)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
-    lin_fast = cal._linearity_kernel(fast[0], fast[1], fast[2], nuv.linearity_x, nuv.linearity_y)
-    lin_slow = cal.linearity_reference(fast[0], fast[1], fast[2], nuv.linearity_x, nuv.linearity_y)
+    lin_fast = kernels.linearity_kernel(fast[0], fast[1], fast[2], nuv.linearity_x, nuv.linearity_y)
+    lin_slow = references.linearity_reference(fast[0], fast[1], fast[2], nuv.linearity_x, nuv.linearity_y)
     for a, b in zip(lin_fast, lin_slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
 
@@ -83,7 +84,7 @@ def test_it_walks_and_linearises_like_the_reference(nuv):
 def test_it_looks_up_linearity_bilinearly_by_hand(nuv, cal_dir):
     table = raw(cal_dir, "NUV_NLC_x_det2sky.fits").astype(np.float64)
     xp, yp = np.array([(300.4 - 240.02) * 10]), np.array([(150.7 - 240.0) * 10])
-    dx, _, flags = cal._linearity_kernel(
+    dx, _, flags = kernels.linearity_kernel(
         xp, yp, np.zeros(1, np.uint8), nuv.linearity_x, nuv.linearity_y
     )
     bx, by = 0.4, 0.7
@@ -99,7 +100,8 @@ def test_it_looks_up_linearity_bilinearly_by_hand(nuv, cal_dir):
 def test_it_ends_every_failed_event_with_flag_6(nuv):
     x, y, xa, ya, q, t = detector_inputs(np.random.default_rng(2), 20_000)
     det = cal.apply_on_detector_corrections(
-        x, y, xa, ya, q, t, nuv, band_constants("NUV", 23456), (5100.0, 0.0)
+        cal.DetectorEvents(x, y, xa, ya, q, t),
+        cal.DetectorSetup(nuv, band_constants("NUV", 23456), (5100.0, 0.0)),
     )
     assert set(np.unique(det.flags)) == {0, 6}
     on_grid = (np.abs(x * ASPUM) < 2000) & (np.abs(y * ASPUM) < 2000)
@@ -114,8 +116,8 @@ def test_it_maps_detector_coordinates_like_the_reference():
     ]
     flags = rng.choice([0, 0, 0, 9], n).astype(np.uint8)
     for flip in (1.0, -1.0):
-        fast = cal._detector_kernel(*args, flags, flip)
-        slow = cal.detector_reference(*args, flags, flip)
+        fast = kernels.detector_kernel(*args, flags, flip)
+        slow = references.detector_reference(*args, flags, flip)
         for a, b in zip(fast, slow, strict=True):
             np.testing.assert_allclose(a, b, atol=1e-9)
 
@@ -144,7 +146,7 @@ def test_it_calibrates_response_like_the_reference(nuv):
     t = rng.uniform(T, POST_CSP_FLAT_TIME + 1e6, 20_000)
     bc = band_constants("NUV", 23456)
     fast = cal.calibrate_response(col, row, t, nuv, bc)
-    slow = cal.response_reference(col, row, t, nuv.flat, nuv.mask, bc.flat_scale)
+    slow = references.response_reference(col, row, t, nuv.flat, nuv.mask, bc.flat_scale)
     for a, b in zip(
         (fast.mask, fast.flat, fast.scale, fast.response, fast.detrad), slow, strict=True
     ):
@@ -165,7 +167,7 @@ def test_it_sums_wig2_wlk2_and_clk2_by_hand(cal_dir):
         clock = clk["ycor"][(clk["yy"] == yy) & (clk["YB"] == yb)]
         expected = row["ycor"] + walk_rows["ycor"][0] + (clock[0] if len(clock) else 0.0)
         y = np.array([(-2000 + 40 * yy + 5) / ASPUM])
-        got = cal.yac2_correction(
+        got = postcsp.yac2_correction(
             np.array([q]), np.array([xb]), np.array([yb]), np.array([ya]), y, tables
         )
         assert got[0] * ASPUM == pytest.approx(expected, abs=1e-9)
@@ -183,7 +185,7 @@ def test_it_computes_yac2_like_the_reference(cal_dir):
         rng.uniform(-2100, 2100, n) / ASPUM,
     )
     np.testing.assert_allclose(
-        cal.yac2_correction(*args, tables), cal.yac2_reference(*args, tables), atol=1e-9
+        postcsp.yac2_correction(*args, tables), postcsp.yac2_reference(*args, tables), atol=1e-9
     )
 
 
@@ -246,9 +248,9 @@ def test_it_walks_and_distorts_like_the_reference_with_real_tables(full_cal_dir)
     q[:50] = 7
     x[:50] = ((205 - 240) * 10 + np.linspace(0, 9, 50)) / ASPUM  # inside the -999 block
     y[:50] = ((205 - 240) * 10) / ASPUM
-    xdig, ydig, flags = cal._wiggle_kernel(x, y, xa, ya, full.wiggle_x, full.wiggle_y)
-    fast = cal._walk_kernel(xdig, ydig, q, flags, full.walk_x, full.walk_y)
-    slow = cal.walk_reference(xdig, ydig, q, flags, full.walk_x, full.walk_y)
+    xdig, ydig, flags = kernels.wiggle_kernel(x, y, xa, ya, full.wiggle_x, full.wiggle_y)
+    fast = kernels.walk_kernel(xdig, ydig, q, flags, full.walk_x, full.walk_y)
+    slow = references.walk_reference(xdig, ydig, q, flags, full.walk_x, full.walk_y)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
     assert np.sum(fast[2][:50] == 9) > 0
@@ -265,7 +267,7 @@ def test_it_walks_and_distorts_like_the_reference_with_real_tables(full_cal_dir)
         0.5,
         -0.25,
     )
-    d_fast, d_slow = cal._distortion_kernel(*args), cal.distortion_reference(*args)
+    d_fast, d_slow = kernels.distortion_kernel(*args), references.distortion_reference(*args)
     for a, b in zip(d_fast[:3], d_slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
     assert d_fast[3] == 0
@@ -274,22 +276,27 @@ def test_it_walks_and_distorts_like_the_reference_with_real_tables(full_cal_dir)
 def test_it_refuses_a_distortion_index_outside_the_cube(full_cal_dir):
     full = cal.load_calibration(full_cal_dir, "NUV", 23456)
     bc = band_constants("NUV", 23456)
-    one = np.zeros(1)
     with pytest.raises(CalibrationError, match="bad distortion correction"):
-        cal.apply_on_detector_corrections(one, one, np.zeros(1, int), np.zeros(1, int), np.zeros(1, int),
-                                          np.array([T]), full, bc, (5000.0, 0.0))  # fmt: skip
+        cal.apply_on_detector_corrections(one_event(), cal.DetectorSetup(full, bc, (5000.0, 0.0)))
 
 
-def run_steps(x, y, xa, ya, q, t, calset, bc, stim, offsets):
+def one_event() -> cal.DetectorEvents:
+    """One event at the detector centre at time T."""
+    one, zero = np.zeros(1), np.zeros(1, int)
+    return cal.DetectorEvents(one, one, zero, zero, zero, np.array([T]))
+
+
+def run_steps(ev: cal.DetectorEvents, setup: cal.DetectorSetup):
     """The separate step kernels (each checked against its reference above), in order."""
-    det = cal.apply_on_detector_corrections(x, y, xa, ya, q, t, calset, bc, stim, offsets)
-    resp = cal.calibrate_response(det.col, det.row, t, calset, bc)
+    det = cal.apply_on_detector_corrections(ev, setup)
+    resp = cal.calibrate_response(det.col, det.row, ev.t, setup.cal, setup.bc)
     return det, resp
 
 
 def assert_chain_matches_steps(x, y, xa, ya, q, t, calset, bc, stim, offsets=(0.0, 0.0)):
-    chain = cal.apply_detector_chain(x, y, xa, ya, q, t, calset, bc, stim, offsets)
-    det, resp = run_steps(x, y, xa, ya, q, t, calset, bc, stim, offsets)
+    ev, setup = cal.DetectorEvents(x, y, xa, ya, q, t), cal.DetectorSetup(calset, bc, stim, offsets)
+    chain = cal.apply_detector_chain(ev, setup)
+    det, resp = run_steps(ev, setup)
     for got, want in ((chain.xi, det.xi), (chain.eta, det.eta), (chain.flags, det.flags),
                       (chain.mask, resp.mask)):  # fmt: skip
         np.testing.assert_array_equal(got, want)
@@ -325,18 +332,18 @@ def test_it_chains_walk_and_distortion_tables_bit_for_bit(full_cal_dir):
 
 def test_it_refuses_a_distortion_index_outside_the_cube_in_the_chain(full_cal_dir):
     full = cal.load_calibration(full_cal_dir, "NUV", 23456)
-    one = np.zeros(1)
+    setup = cal.DetectorSetup(full, band_constants("NUV", 23456), (5000.0, 0.0))
     with pytest.raises(CalibrationError, match="1 events index outside the distortion cube"):
-        cal.apply_detector_chain(one, one, np.zeros(1, int), np.zeros(1, int), np.zeros(1, int),
-                                 np.array([T]), full, band_constants("NUV", 23456), (5000.0, 0.0))  # fmt: skip
+        cal.apply_detector_chain(one_event(), setup)
 
 
 def test_it_recovers_a_planted_offset_through_the_chain(nuv):
     """Two events a known distance apart on the detector stay that far apart on the grid."""
     bc = band_constants("NUV", 23456)
     x = np.array([0.0, 600.0 / ASPUM])  # 600 arcsec apart in x
-    chain = cal.apply_detector_chain(x, np.zeros(2), np.zeros(2, int), np.zeros(2, int),
-                                     np.zeros(2, int), np.full(2, T), nuv, bc, (5100.0, 0.0))  # fmt: skip
+    zero = np.zeros(2, int)
+    ev = cal.DetectorEvents(x, np.zeros(2), zero, zero, zero, np.full(2, T))
+    chain = cal.apply_detector_chain(ev, cal.DetectorSetup(nuv, bc, (5100.0, 0.0)))
     assert np.all(chain.flags == 0)
     # 6-arcsec pixels; wiggle and linearity move positions by a few arcsec at most.
     assert abs(chain.col[1] - chain.col[0]) == pytest.approx(600.0 / 6.0, abs=1.0)
@@ -350,5 +357,5 @@ def test_it_keeps_float32_tables_exact_and_others_wide(nuv):
         np.testing.assert_array_equal(tables[name].astype(np.float64), getattr(nuv, name))
     np.testing.assert_array_equal(tables["mask"] == 0, nuv.mask == 0)
     wide = np.array([[0.1, 0.2]])  # not representable in float32
-    assert cal._smallest_exact(wide).dtype == np.float64
+    assert files._smallest_exact(wide).dtype == np.float64
     assert nuv.compact_tables() is tables

@@ -11,16 +11,18 @@ from apps.galex.science.imaging import (
     ImageGeometry,
     MovieWriter,
     ProductMeta,
-    _bin_flags_kernel,
-    _bin_kernel,
-    artifact_bits,
-    bin_flags_reference,
-    bin_reference,
     bounding_geometry,
     exposure_reference,
     movie_edges,
     product_header,
     write_fits_product,
+)
+from apps.galex.science.imaging.binning import (
+    artifact_bits,
+    bin_flags_kernel,
+    bin_flags_reference,
+    bin_kernel,
+    bin_reference,
 )
 
 GEOM = ImageGeometry(244.27, 55.27, 300, 240)
@@ -53,11 +55,11 @@ def test_it_bins_like_histogram2d(seed):
     x[:4] = [-0.5, 239.49, -0.51, 239.5]  # pixel edges
     w = rng.uniform(0.5, 2, 20_000)
     image = np.zeros((300, 240))
-    _bin_kernel(x, y, w, image)
+    bin_kernel(x, y, w, image)
     np.testing.assert_allclose(image, bin_reference(x, y, w, (300, 240)), atol=1e-9)
     bits = rng.choice([0, 1, 2, 4, 8, 12, 5], 20_000).astype(np.uint8)
     flags = np.zeros((300, 240), np.uint8)
-    _bin_flags_kernel(x, y, bits, flags)
+    bin_flags_kernel(x, y, bits, flags)
     np.testing.assert_array_equal(flags, bin_flags_reference(x, y, bits, (300, 240)))
 
 

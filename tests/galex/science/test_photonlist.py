@@ -8,6 +8,7 @@ import pytest
 
 from apps.galex.science import photonlist as pl
 from apps.galex.science.constants import ON_DETECTOR_RADIUS
+from apps.galex.science.photonlist import decode, legs, make
 
 
 def random_events(rng, n):
@@ -23,8 +24,8 @@ def random_events(rng, n):
 @pytest.mark.parametrize("n", [0, 1, 5000])
 def test_it_gathers_leg_statistics_like_the_reference(n):
     args = random_events(np.random.default_rng(n), n)
-    fast = pl._leg_stats_kernel(*args, ON_DETECTOR_RADIUS)
-    slow = pl.leg_stats_reference(*args, ON_DETECTOR_RADIUS)
+    fast = legs._leg_stats_kernel(*args, ON_DETECTOR_RADIUS)
+    slow = legs.leg_stats_reference(*args, ON_DETECTOR_RADIUS)
     np.testing.assert_array_equal(fast[0], slow[0])
     assert fast[1] == slow[1]
     np.testing.assert_array_equal(fast[2], slow[2])
@@ -32,7 +33,7 @@ def test_it_gathers_leg_statistics_like_the_reference(n):
 
 def test_it_gathers_nothing_when_no_event_is_on_the_image():
     t, ra, dec, flags, detrad = random_events(np.random.default_rng(3), 100)
-    counts, n_on, bounds = pl._leg_stats_kernel(t, np.full(100, np.nan), dec, flags, detrad, 400.0)
+    counts, n_on, bounds = legs._leg_stats_kernel(t, np.full(100, np.nan), dec, flags, detrad, 400.0)
     assert n_on == 0 and counts.sum() == 100
     assert np.all(bounds[0::2] == np.inf) and np.all(bounds[1::2] == -np.inf)
 
@@ -59,7 +60,7 @@ def test_it_reads_back_every_spilled_chunk_unchanged(tmp_path, dtype, memory_byt
     rng = np.random.default_rng(4)
     chunks = [(rng.uniform(0, 1e9, n), rng.integers(0, 256, (5, n)).astype(dtype))
               for n in (1000, 1, 0, 777)]  # fmt: skip
-    with pl._Spill(tmp_path, memory_bytes) as spill:
+    with decode.Spill(tmp_path, memory_bytes) as spill:
         for t, phb in chunks:
             spill.write(t, phb)
         back = list(spill.chunks())
@@ -76,7 +77,7 @@ def two_chunkings(small_eclipse, cal_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("chunkings")
     args = (small_eclipse.raw6_path, small_eclipse.aspect_dir)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pl, "SPILL_MEMORY_BYTES", 200_000)  # 2 chunks of 91 kB, then the file
+        patch.setattr(make, "SPILL_MEMORY_BYTES", 200_000)  # 2 chunks of 91 kB, then the file
         small = pl.make_photonlists(*args, out / "small", band="NUV", cal_dir=cal_dir,
                                     chunk_size=7_000)  # fmt: skip
     large = pl.make_photonlists(*args, out / "large", band="NUV", cal_dir=cal_dir)

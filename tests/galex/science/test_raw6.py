@@ -14,14 +14,16 @@ from apps.galex.science.errors import Raw6Error
 from apps.galex.science.raw6 import (
     Raw6Reader,
     center_and_scale,
-    center_scale_reference,
     decode_columns,
-    decode_photonbytes,
-    decode_reference,
     encode_fields,
-    encode_reference,
     read_raw6_header,
     write_raw6,
+)
+from apps.galex.science.raw6.fields import (
+    center_scale_reference,
+    decode_photonbytes,
+    decode_reference,
+    encode_reference,
 )
 
 RANGES = {
@@ -151,7 +153,7 @@ def test_it_reads_the_same_events_with_the_stdlib_gzip_reader(tmp_path, monkeypa
     write_small(path, n=20_000)
     with Raw6Reader(path) as reader:
         fast = list(reader.columns(7000))
-    monkeypatch.setattr(raw6, "_gzip_reader", gzip)
+    monkeypatch.setattr(raw6.reader, "_gzip_reader", gzip)
     with Raw6Reader(path) as reader:
         assert isinstance(reader._stream, gzip.GzipFile)
         slow = list(reader.columns(7000))

@@ -15,7 +15,8 @@ import pytest
 from astropy.io import fits
 
 from apps.galex.science.errors import Raw6Error
-from apps.galex.science.photonlist import EventOrder, _LegRouter, make_photonlists
+from apps.galex.science.photonlist import make_photonlists
+from apps.galex.science.photonlist.legs import EventOrder, LegRouter
 from apps.galex.science.raw6 import Raw6Reader, write_raw6
 
 N = 500
@@ -144,7 +145,7 @@ def test_the_leg_router_cuts_legs_by_file_position_like_gphoton(seed):
         rows = np.flatnonzero(t <= leg.t_stop)
         if len(rows):
             order.last_row[leg.index] = int(rows[-1])
-    router = _LegRouter(SimpleNamespace(legs=legs), order)
+    router = LegRouter(SimpleNamespace(legs=legs), order)
     got: dict[int, list[np.ndarray]] = {leg.index: [] for leg in legs}
     offset = 0
     for size in rng.integers(1, 900, 40):

@@ -8,9 +8,11 @@ import pandas as pd
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.galex.params import COMPRESSIONS
 from apps.galex.science.errors import GalexError
 from apps.galex.science.pipeline import frame_starts_from, photometry_only, reduce_eclipse
 from apps.galex.science.raw6 import read_raw6_header
+from apps.galex.science.results import ReductionResult
 
 
 def depth_value(text: str) -> float | None:
@@ -49,7 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--band", default="NUV", choices=["NUV", "FUV"])
         parser.add_argument("--depth", type=depth_value, default=30.0,
                             help="movie frame length in seconds, or 'none' for images only (gPhoton 2 depth=None)")  # fmt: skip
-        parser.add_argument("--compression", default="gzip", choices=["gzip", "rice", "none"])
+        parser.add_argument("--compression", default="gzip", choices=COMPRESSIONS)
         parser.add_argument("--burst", action="store_true", help="one movie file per frame")
         parser.add_argument("--aperture-sizes", type=aperture_list, default=(12.8,),
                             help="aperture radii in arcsec, e.g. 6,12.8,25 (one photometry file per size)")  # fmt: skip
@@ -66,43 +68,16 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="folder for the products")
 
     def handle(self, *args, **opts) -> None:
-        last_stage = [None]
-
-        def progress(done: int, total: int, stage: str) -> None:
-            if stage != last_stage[0] or done == total:
-                self.stdout.write(f"[{stage}] {done}/{total}")
-                last_stage[0] = stage
-
-        positions = None
-        if opts["positions"]:
-            try:
-                positions = pd.read_csv(opts["positions"])
-            except (OSError, ValueError) as exc:
-                raise CommandError(f"cannot read positions {opts['positions']}: {exc}") from exc
         common = {
             "band": opts["band"], "depth": opts["depth"], "aperture_sizes": opts["aperture_sizes"],
-            "positions": positions, "pixel_convention": opts["pixel_convention"],
+            "positions": _read_positions(opts["positions"]), "pixel_convention": opts["pixel_convention"],
             "lightcurve_format": opts["lightcurve_format"],
         }  # fmt: skip
         try:
             if opts["photometry_only"]:
                 result = photometry_only(opts["out"], **common)
             else:
-                if not opts["raw6"] or not opts["aspect"]:
-                    raise CommandError("--raw6 and --aspect are needed (unless --photometry-only)")
-                starts = None
-                if opts["coregister"] and opts["depth"]:
-                    eclipse = read_raw6_header(opts["raw6"]).eclipse
-                    starts = frame_starts_from(opts["out"], eclipse, opts["band"], opts["depth"])
-                    if not starts:
-                        self.stdout.write(self.style.WARNING(
-                            "warning: --coregister: no light curves of the other band at this depth in --out"
-                        ))  # fmt: skip
-                result = reduce_eclipse(
-                    opts["raw6"], opts["aspect"], opts["out"], compression=opts["compression"], burst=opts["burst"],
-                    cal_dir=settings.GALEX_CAL_DIR, on_progress=progress, frame_starts=starts,
-                    threads=opts["threads"], **common,
-                )  # fmt: skip
+                result = self._reduce(opts, common)
         except GalexError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
@@ -113,3 +88,38 @@ class Command(BaseCommand):
                 self.stdout.write(f"{kind}: {path}")
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"warning: {warning}"))
+
+    def _reduce(self, opts: dict, common: dict) -> ReductionResult:
+        """The whole reduction, with progress lines and, with --coregister, the other band's frame starts."""
+        if not opts["raw6"] or not opts["aspect"]:
+            raise CommandError("--raw6 and --aspect are needed (unless --photometry-only)")
+        last_stage = [None]
+
+        def progress(done: int, total: int, stage: str) -> None:
+            if stage != last_stage[0] or done == total:
+                self.stdout.write(f"[{stage}] {done}/{total}")
+                last_stage[0] = stage
+
+        starts = None
+        if opts["coregister"] and opts["depth"]:
+            eclipse = read_raw6_header(opts["raw6"]).eclipse
+            starts = frame_starts_from(opts["out"], eclipse, opts["band"], opts["depth"])
+            if not starts:
+                self.stdout.write(self.style.WARNING(
+                    "warning: --coregister: no light curves of the other band at this depth in --out"
+                ))  # fmt: skip
+        return reduce_eclipse(
+            opts["raw6"], opts["aspect"], opts["out"], compression=opts["compression"], burst=opts["burst"],
+            cal_dir=settings.GALEX_CAL_DIR, on_progress=progress, frame_starts=starts,
+            threads=opts["threads"], **common,
+        )  # fmt: skip
+
+
+def _read_positions(path: str | None) -> pd.DataFrame | None:
+    """The --positions CSV (ra, dec and optional id), or None without one."""
+    if not path:
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read positions {path}: {exc}") from exc

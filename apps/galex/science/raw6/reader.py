@@ -1,31 +1,13 @@
-"""raw6 telemetry: streaming FITS reader/writer, bit-field decoding and centre-and-scale.
-
-A raw6 file is a gzip-compressed FITS file: HDU0 carries ``BAND`` (1 NUV, 2 FUV) and
-``ECLIPSE``; HDU1 is a binary table with one row per detector event, ``t`` (GALEX time,
-seconds since 1980-01-06, no leap seconds) and the packed bytes ``phb1..phb5`` (``phb6`` is
-unused). gPhoton 2 reads the whole table at once; we stream it in row chunks so memory stays
-bounded however long the eclipse is.
-
-Bit layout (gPhoton 2 ``bitwise_decode_photonbytes``, mission L0 processing), with
-p1..p5 = phb1..phb5::
-
-    p1 = [xb:3 | xamc bits 11..7]      p2 = [xamc bits 6..0 | yb bit 2]
-    p3 = [yb bits 1..0 | yamc 11..6]   p4 = [yamc bits 5..0 | q bits 4..3]
-    p5 = [q bits 2..0 | xa bit 0 | xa bits 2..1 | xa bits 4..3]
-
-xamc and yamc are 12-bit two's-complement numbers (-2048..2047); xb, yb are 0..7 and q,
-xa are 0..31.
-"""
+"""Streaming raw6 FITS reader: validates both headers, yields the events in row chunks."""
 
 from __future__ import annotations
 
 import gzip
 import math
 import os
-import tempfile
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -33,10 +15,9 @@ from typing import BinaryIO
 import numpy as np
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyError
-from numba import njit
 
-from .constants import BandConstants, band_from_code
-from .errors import Raw6Error
+from ..constants import band_from_code
+from ..errors import Raw6Error
 
 try:  # ISA-L's gzip reader inflates about twice as fast as the stdlib's zlib.
     from isal import igzip as _gzip_reader
@@ -47,207 +28,6 @@ except ImportError:  # pragma: no cover - exercised only where isal is not insta
 
 FITS_BLOCK = 2880
 RAW6_COLUMNS = ("t", "phb1", "phb2", "phb3", "phb4", "phb5")
-_WRITE_DTYPE = np.dtype(
-    [("t", ">f8")] + [(f"phb{i}", "u1") for i in range(1, 7)]
-)  # 14-byte rows: t 'D' + phb1..phb6 'B'
-
-
-# --------------------------------------------------------------------------------------
-# Bit fields
-# --------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _decode_kernel(p1, p2, p3, p4, p5):
-    n = p1.shape[0]
-    xb = np.empty(n, np.int16)
-    xamc = np.empty(n, np.int16)
-    yb = np.empty(n, np.int16)
-    yamc = np.empty(n, np.int16)
-    q = np.empty(n, np.int16)
-    xa = np.empty(n, np.int16)
-    for i in range(n):
-        b1, b2, b3, b4, b5 = int(p1[i]), int(p2[i]), int(p3[i]), int(p4[i]), int(p5[i])
-        xb[i] = b1 >> 5
-        xamc[i] = ((b1 & 31) << 7) + ((b2 & 254) >> 1) - ((b1 & 16) << 8)
-        yb[i] = ((b2 & 1) << 2) + ((b3 & 192) >> 6)
-        yamc[i] = ((b3 & 63) << 6) + ((b4 & 252) >> 2) - ((b3 & 32) << 7)
-        q[i] = ((b4 & 3) << 3) + ((b5 & 224) >> 5)
-        xa[i] = ((b5 & 16) >> 4) + ((b5 & 3) << 3) + ((b5 & 12) >> 1)
-    return xb, xamc, yb, yamc, q, xa
-
-
-def decode_reference(phb: np.ndarray) -> dict[str, np.ndarray]:
-    """Slow, obvious decoding with gPhoton 2's own numpy expressions (phb shape (n, 5))."""
-    p = [phb[:, i].astype(np.int16) for i in range(5)]
-    return {
-        "xb": p[0] >> 5,
-        "xamc": ((p[0] & 31) << 7) + ((p[1] & 254) >> 1) - ((p[0] & 16) << 8),
-        "yb": ((p[1] & 1) << 2) + ((p[2] & 192) >> 6),
-        "yamc": ((p[2] & 63) << 6) + ((p[3] & 252) >> 2) - ((p[2] & 32) << 7),
-        "q": ((p[3] & 3) << 3) + ((p[4] & 224) >> 5),
-        "xa": ((p[4] & 16) >> 4) + ((p[4] & 3) << 3) + ((p[4] & 12) >> 1),
-    }
-
-
-def decode_photonbytes(phb: np.ndarray) -> dict[str, np.ndarray]:
-    """Decode packed photon bytes into the six raw fields.
-
-    Parameters
-    ----------
-    phb : ndarray, shape (n, 5), integer
-        Bytes phb1..phb5 of each event.
-
-    Returns
-    -------
-    dict of int16 arrays, shape (n,)
-        ``xb, xamc, yb, yamc, q, xa`` (see the module docstring for the layout).
-    """
-    phb = np.asarray(phb)
-    if phb.ndim != 2 or phb.shape[1] != 5:
-        raise Raw6Error(f"photon bytes must have shape (n, 5), got {phb.shape}")
-    cols = [np.ascontiguousarray(phb[:, i], dtype=np.int16) for i in range(5)]
-    return dict(zip(("xb", "xamc", "yb", "yamc", "q", "xa"), _decode_kernel(*cols), strict=True))
-
-
-def decode_columns(phb: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`decode_photonbytes` for bytes laid out one row per byte, without copies.
-
-    Parameters
-    ----------
-    phb : ndarray, shape (5, n), uint8 or int16
-        phb1..phb5, each row contiguous (what :meth:`Raw6Reader.columns` yields).
-
-    Returns
-    -------
-    dict of int16 arrays, shape (n,): ``xb, xamc, yb, yamc, q, xa``.
-    """
-    if phb.ndim != 2 or phb.shape[0] != 5:
-        raise Raw6Error(f"photon byte rows must have shape (5, n), got {phb.shape}")
-    rows = [np.ascontiguousarray(phb[i]) for i in range(5)]
-    return dict(zip(("xb", "xamc", "yb", "yamc", "q", "xa"), _decode_kernel(*rows), strict=True))
-
-
-@njit(cache=True, nogil=True)
-def _encode_kernel(xb, xamc, yb, yamc, q, xa):
-    n = xb.shape[0]
-    out = np.empty((n, 5), np.uint8)
-    for i in range(n):
-        u = int(xamc[i]) & 0xFFF
-        v = int(yamc[i]) & 0xFFF
-        b, y, qq, a = int(xb[i]), int(yb[i]), int(q[i]), int(xa[i])
-        out[i, 0] = (b << 5) | (u >> 7)
-        out[i, 1] = ((u & 0x7F) << 1) | (y >> 2)
-        out[i, 2] = ((y & 3) << 6) | (v >> 6)
-        out[i, 3] = ((v & 0x3F) << 2) | (qq >> 3)
-        out[i, 4] = ((qq & 7) << 5) | ((a & 1) << 4) | (((a >> 1) & 3) << 2) | ((a >> 3) & 3)
-    return out
-
-
-def encode_reference(fields: dict[str, np.ndarray]) -> np.ndarray:
-    """Slow, obvious inverse of :func:`decode_reference`; returns uint8 shape (n, 5)."""
-    xb, yb, q, xa = (fields[k].astype(np.int64) for k in ("xb", "yb", "q", "xa"))
-    u = fields["xamc"].astype(np.int64) & 0xFFF
-    v = fields["yamc"].astype(np.int64) & 0xFFF
-    cols = [
-        (xb << 5) | (u >> 7),
-        ((u & 0x7F) << 1) | (yb >> 2),
-        ((yb & 3) << 6) | (v >> 6),
-        ((v & 0x3F) << 2) | (q >> 3),
-        ((q & 7) << 5) | ((xa & 1) << 4) | (((xa >> 1) & 3) << 2) | ((xa >> 3) & 3),
-    ]
-    return np.column_stack(cols).astype(np.uint8)
-
-
-_FIELD_RANGES = {
-    "xb": (0, 7),
-    "yb": (0, 7),
-    "xamc": (-2048, 2047),
-    "yamc": (-2048, 2047),
-    "q": (0, 31),
-    "xa": (0, 31),
-}
-
-
-def encode_fields(fields: dict[str, np.ndarray]) -> np.ndarray:
-    """Pack raw fields into photon bytes, the exact inverse of :func:`decode_photonbytes`.
-
-    Parameters
-    ----------
-    fields : dict of integer arrays, shape (n,)
-        ``xb, xamc, yb, yamc, q, xa`` within their bit ranges.
-
-    Returns
-    -------
-    ndarray, uint8, shape (n, 5)
-    """
-    arrays = []
-    for name, (low, high) in _FIELD_RANGES.items():
-        if name not in fields:
-            raise Raw6Error(f"cannot encode: field {name!r} is missing")
-        values = np.asarray(fields[name])
-        if values.size and (values.min() < low or values.max() > high):
-            raise Raw6Error(f"cannot encode: {name} outside {low}..{high}")
-        arrays.append(values)
-    order = ("xb", "xamc", "yb", "yamc", "q", "xa")
-    by_name = dict(zip(_FIELD_RANGES, arrays, strict=True))
-    cols = [np.ascontiguousarray(by_name[k], dtype=np.int16) for k in order]
-    return _encode_kernel(*cols)
-
-
-# --------------------------------------------------------------------------------------
-# Centre and scale: raw fields -> detector microns
-# --------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _center_scale_kernel(xb, xamc, yb, yamc, xa, xclk, yclk, xcen, ycen, xscl, yscl, xslp, yslp):
-    n = xb.shape[0]
-    x = np.empty(n, np.float64)
-    y = np.empty(n, np.float64)
-    ya = np.empty(n, np.int16)
-    for i in range(n):
-        xraw0 = int(xb[i]) * xclk + int(xamc[i])
-        yraw0 = int(yb[i]) * yclk + int(yamc[i])
-        yai = np.int64(((yraw0 / (2 * yclk) - xraw0 / (2 * xclk)) + 10) * 32 + xa[i]) % 32
-        ya[i] = yai
-        xraw = xraw0 + (((int(xa[i]) + 7) % 32) - 16) * xslp
-        yraw = yraw0 + (((yai + 7) % 32) - 16) * yslp
-        x[i] = (xraw - xcen) * xscl
-        y[i] = (yraw - ycen) * yscl
-    return x, y, ya
-
-
-def center_scale_reference(fields: dict[str, np.ndarray], bc: BandConstants):
-    """gPhoton 2's numpy ``center_and_scale`` in float64; returns (x, y, ya)."""
-    xraw0 = fields["xb"].astype(np.int64) * bc.xclk + fields["xamc"]
-    yraw0 = fields["yb"].astype(np.int64) * bc.yclk + fields["yamc"]
-    ya = (((yraw0 / (2 * bc.yclk) - xraw0 / (2 * bc.xclk)) + 10) * 32 + fields["xa"]).astype(
-        np.int64
-    ) % 32
-    xraw = xraw0 + (((fields["xa"].astype(np.int64) + 7) % 32) - 16) * bc.xslp
-    yraw = yraw0 + (((ya + 7) % 32) - 16) * bc.yslp
-    return (xraw - bc.xcen) * bc.xscl, (yraw - bc.ycen) * bc.yscl, ya.astype(np.int16)
-
-
-def center_and_scale(fields: dict[str, np.ndarray], bc: BandConstants):
-    """Detector position in microns from raw fields, with the derived y TAC phase ``ya``.
-
-    Parameters
-    ----------
-    fields : dict of int16 arrays, shape (n,)
-        Output of :func:`decode_photonbytes`.
-    bc : BandConstants
-        Clock, centre, scale and slope constants of the band and eclipse.
-
-    Returns
-    -------
-    x, y : float64 arrays, shape (n,)
-        Detector microns. gPhoton 2 rounds these to float32 (~0.004 micron); we keep float64.
-    ya : int16 array, shape (n,)
-        Y TAC phase 0..31, derived from the raw clocks and xa.
-    """
-    return _center_scale_kernel(
-        fields["xb"], fields["xamc"], fields["yb"], fields["yamc"], fields["xa"],
-        bc.xclk, bc.yclk, float(bc.xcen), float(bc.ycen), bc.xscl, bc.yscl,
-        bc.xslp, bc.yslp,
-    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------
@@ -392,17 +172,7 @@ def _table_layout(header: fits.Header, path: Path) -> tuple[np.dtype, dict[str, 
     what = "the event table header"
     row_bytes = _int_card(header, "NAXIS1", path, what, low=1, high=_MAX_ROW_BYTES)
     _int_card(header, "TFIELDS", path, what, default=0, low=0, high=999)
-    empty = header.copy()
-    empty["NAXIS2"], empty["PCOUNT"] = 0, 0
-    empty.remove("THEAP", ignore_missing=True)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hdu = fits.BinTableHDU.fromstring(empty.tostring().encode("ascii"))
-            layout = hdu.data.dtype
-            columns = list(hdu.columns)
-    except Exception as exc:  # astropy raises many types for a broken header; one type here
-        raise Raw6Error(f"raw6 file {path}: {what} does not describe a table ({exc})") from exc
+    layout, columns = _parse_columns(header, path, what)
     if layout.itemsize > row_bytes:
         raise Raw6Error(
             f"raw6 file {path}: columns take {layout.itemsize} bytes but NAXIS1 is {row_bytes}"
@@ -416,12 +186,8 @@ def _table_layout(header: fits.Header, path: Path) -> tuple[np.dtype, dict[str, 
         names.append(key)
         formats.append(stored)
         offsets.append(offset)
-        scale = 1.0 if column.bscale is None else column.bscale
-        zero = 0.0 if column.bzero is None else column.bzero
-        if key in RAW6_COLUMNS and (scale, zero) != (1.0, 0.0):
-            if not (math.isfinite(scale) and math.isfinite(zero)):
-                raise Raw6Error(f"raw6 file {path}: column {key} has a non-finite TSCAL/TZERO")
-            scales[key] = (float(scale), float(zero))
+        if key in RAW6_COLUMNS and (scaling := _scaling(column, key, path)) is not None:
+            scales[key] = scaling
     try:
         dtype = np.dtype(
             {"names": names, "formats": formats, "offsets": offsets, "itemsize": row_bytes}
@@ -429,6 +195,31 @@ def _table_layout(header: fits.Header, path: Path) -> tuple[np.dtype, dict[str, 
     except (TypeError, ValueError) as exc:
         raise Raw6Error(f"raw6 file {path}: cannot describe the event rows ({exc})") from exc
     return dtype, scales
+
+
+def _parse_columns(header: fits.Header, path: Path, what: str) -> tuple[np.dtype, list[fits.Column]]:
+    """astropy's row dtype and columns of a table header, parsed from a copy with no rows."""
+    empty = header.copy()
+    empty["NAXIS2"], empty["PCOUNT"] = 0, 0
+    empty.remove("THEAP", ignore_missing=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hdu = fits.BinTableHDU.fromstring(empty.tostring().encode("ascii"))
+            return hdu.data.dtype, list(hdu.columns)
+    except Exception as exc:  # astropy raises many types for a broken header; one type here
+        raise Raw6Error(f"raw6 file {path}: {what} does not describe a table ({exc})") from exc
+
+
+def _scaling(column: fits.Column, key: str, path: Path) -> tuple[float, float] | None:
+    """A column's (TSCAL, TZERO), or None when it declares neither."""
+    scale = 1.0 if column.bscale is None else column.bscale
+    zero = 0.0 if column.bzero is None else column.bzero
+    if (scale, zero) == (1.0, 0.0):
+        return None
+    if not (math.isfinite(scale) and math.isfinite(zero)):
+        raise Raw6Error(f"raw6 file {path}: column {key} has a non-finite TSCAL/TZERO")
+    return float(scale), float(zero)
 
 
 def _check_columns(dtype: np.dtype, path: Path) -> None:
@@ -593,79 +384,3 @@ def read_raw6_header(path: str | os.PathLike) -> Raw6Header:
     """Band, eclipse and event count of a raw6 file, validating both headers."""
     with Raw6Reader(path) as reader:
         return reader.header
-
-
-# --------------------------------------------------------------------------------------
-# Writer
-# --------------------------------------------------------------------------------------
-def _header_bytes(cards: list[tuple[str, object, str]]) -> bytes:
-    header = fits.Header()
-    for key, value, comment in cards:
-        header.append((key, value, comment), end=True)
-    return header.tostring(sep="", endcard=True, padding=True).encode("ascii")
-
-
-def write_raw6(
-    path: str | os.PathLike,
-    *,
-    band_code: int,
-    eclipse: int,
-    chunks: Iterable[tuple[np.ndarray, np.ndarray]],
-    compresslevel: int = 6,
-) -> int:
-    """Write events to a gzip-compressed raw6 FITS file; return the number of rows.
-
-    Parameters
-    ----------
-    path : path-like
-        Destination, conventionally ``e{eclipse:05}-{n|f}d-raw6.fits.gz``.
-    band_code : int
-        1 for NUV, 2 for FUV (HDU0 ``BAND``).
-    eclipse : int
-        HDU0 ``ECLIPSE``.
-    chunks : iterable of (t, phb)
-        Time-sorted GALEX times (float64, s) and packed bytes (uint8, shape (m, 5)).
-    compresslevel : int
-        gzip level; the file is deterministic (no time stamp in the gzip header).
-
-    Rows are staged in a temporary file so the table header can carry NAXIS2, then the
-    FITS file is written to a temporary name and renamed, so readers never see a partial file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n_rows = 0
-    with tempfile.TemporaryFile(dir=path.parent) as staging:
-        for t, phb in chunks:
-            rows = np.zeros(len(t), dtype=_WRITE_DTYPE)
-            rows["t"] = t
-            for i in range(5):
-                rows[f"phb{i + 1}"] = phb[:, i]
-            staging.write(rows.tobytes())
-            n_rows += len(t)
-        staging.seek(0)
-        primary = _header_bytes([
-            ("SIMPLE", True, "conforms to FITS standard"), ("BITPIX", 8, ""), ("NAXIS", 0, ""),
-            ("EXTEND", True, ""), ("BAND", int(band_code), "1 = NUV, 2 = FUV"),
-            ("ECLIPSE", int(eclipse), "GALEX eclipse number"),
-            ("ORIGIN", "GAIA web", "apps.galex.science.raw6"),
-        ])  # fmt: skip
-        cards = [
-            ("XTENSION", "BINTABLE", "binary table extension"), ("BITPIX", 8, ""), ("NAXIS", 2, ""),
-            ("NAXIS1", _WRITE_DTYPE.itemsize, "bytes per event"), ("NAXIS2", n_rows, "events"),
-            ("PCOUNT", 0, ""), ("GCOUNT", 1, ""), ("TFIELDS", 7, ""),
-            ("TTYPE1", "t", "GALEX time, s since 1980-01-06"), ("TFORM1", "1D", ""),
-        ]  # fmt: skip
-        for i in range(1, 7):
-            cards += [(f"TTYPE{i + 1}", f"phb{i}", "photon byte"), (f"TFORM{i + 1}", "1B", "")]
-        table = _header_bytes(cards)
-        tmp = path.with_name(f".{path.name}.partial")
-        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                   compresslevel=compresslevel, mtime=0) as out:  # fmt: skip
-            out.write(primary)
-            out.write(table)
-            while block := staging.read(16 << 20):
-                out.write(block)
-            data_bytes = n_rows * _WRITE_DTYPE.itemsize
-            out.write(b"\0" * ((-data_bytes) % FITS_BLOCK))
-        os.replace(tmp, path)
-    return n_rows
