@@ -82,7 +82,8 @@ def product_save_exclusive(staged: Path, relative: str, *, sha256: str | None = 
     """Publish the staged file as ``relative`` unless that name exists; False if it does.
 
     On the disk: an atomic hard link (``staged`` must be in DATA_ROOT's staging folder). On S3:
-    one conditional PUT carrying the sha256, so the store rejects bytes damaged on the way.
+    one conditional PUT carrying the sha256, which AWS S3 checks against the bytes it receives
+    (moto, the tests' server, does not: that check is S3's, untested here).
     """
     relative = _clean(relative)
     if products_are_local():

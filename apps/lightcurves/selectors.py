@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 
 from apps.catalog.models import TCE, LightCurve
 from apps.core.errors import InvalidInput, NotFound
-from apps.core.files import resolve_data_path
+from apps.core.storage import product_local_path
+from apps.jobs.services import artifact_local_path
 from apps.lightcurves.science.cleaning import default_bitmask
 from apps.lightcurves.science.diagnostics import transit_cutouts
 from apps.lightcurves.science.pipeline import Ephemeris, transit_mask
@@ -33,11 +34,17 @@ class Series:
     downsampled: bool
 
 
+def _read_series(lightcurve: LightCurve, columns: list[str]):  # noqa: ANN202 - a pyarrow Table
+    """Columns of a light curve's Parquet series, wherever the product storage keeps it."""
+    try:
+        with product_local_path(lightcurve.parquet_path) as path:
+            return pq.read_table(path, columns=columns)
+    except FileNotFoundError as exc:
+        raise NotFound(f"series file for light curve {lightcurve.pk} is missing ({lightcurve.parquet_path})") from exc
+
+
 def _read_columns(lightcurve: LightCurve) -> dict[str, np.ndarray]:
-    path = resolve_data_path(lightcurve.parquet_path)
-    if not path.exists():
-        raise NotFound(f"series file for light curve {lightcurve.pk} is missing ({lightcurve.parquet_path})")
-    table = pq.read_table(path, columns=SERIES_COLUMNS)
+    table = _read_series(lightcurve, SERIES_COLUMNS)
     return {name: table.column(name).to_numpy(zero_copy_only=False) for name in SERIES_COLUMNS}
 
 
@@ -85,10 +92,7 @@ def centroid_series(*, lightcurve: LightCurve, max_points: int | None = 5000) ->
     Downsampled (each bucket's minimum and maximum of both coordinates) when ``max_points`` is set,
     so a centroid jump during a transit survives; at most ``2 * max_points`` points then.
     """
-    path = resolve_data_path(lightcurve.parquet_path)
-    if not path.exists():
-        raise NotFound(f"series file for light curve {lightcurve.pk} is missing ({lightcurve.parquet_path})")
-    table = pq.read_table(path, columns=CENTROID_COLUMNS)
+    table = _read_series(lightcurve, CENTROID_COLUMNS)
     time, column, row = (table.column(name).to_numpy(zero_copy_only=False).astype(float) for name in CENTROID_COLUMNS[:3])
     quality = table.column("QUALITY").to_numpy(zero_copy_only=False).astype(np.int64)
     keep = np.isfinite(time) & np.isfinite(column) & np.isfinite(row) & ((quality & default_bitmask(lightcurve.mission)) == 0)
@@ -121,7 +125,7 @@ def tce_views_latest(*, tce_id: int, preset: str, version: int | None = None) : 
     artifact = artifacts.order_by("-version").first()
     if artifact is None:
         return None
-    with np.load(resolve_data_path(artifact.path)) as data:
+    with artifact_local_path(artifact) as path, np.load(path) as data:
         arrays = {name: data[name] for name in data.files}
     return arrays, artifact
 
@@ -133,7 +137,8 @@ def flattened_latest(*, target_id: int, preset: str = "gaia"):  # noqa: ANN201
     artifact = Artifact.objects.filter(key=flattened_key(target_id, preset)).order_by("-version").first()
     if artifact is None:
         return None
-    table = pq.read_table(resolve_data_path(artifact.path))
+    with artifact_local_path(artifact) as path:
+        table = pq.read_table(path)
     return {name: table.column(name).to_numpy() for name in table.column_names}, artifact
 
 
