@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
-from apps.core.files import CHUNK, publish_exclusive, resolve_data_path
+from apps.core.files import CHUNK, atomic_path, publish_exclusive, resolve_data_path, staging_dir
 
 PRODUCTS = "products"
 
@@ -132,6 +132,20 @@ def _s3_put(source: Path, relative: str) -> None:
             client.put_object(Bucket=bucket, Key=key, Body=body)
     except (BotoCoreError, ClientError) as exc:
         raise ProductStorageError(f"object store could not take {relative}: {_s3_error(exc)}") from exc
+
+
+def product_replace(relative: str, data: bytes) -> None:
+    """Write a small product whole, replacing what the name held (a sidecar beside an artifact,
+    such as a model's manifest): atomically renamed into place on the disk, one PUT on S3."""
+    relative = _clean(relative)
+    if products_are_local():
+        with atomic_path(resolve_data_path(relative)) as temporary:
+            temporary.write_bytes(data)
+        return
+    with tempfile.NamedTemporaryFile(dir=staging_dir(), suffix=".part") as temporary:
+        temporary.write(data)
+        temporary.flush()
+        _s3_put(Path(temporary.name), relative)
 
 
 def product_exists(relative: str) -> bool:

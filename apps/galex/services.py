@@ -50,7 +50,7 @@ from apps.galex.science.scst import scst_tables
 from apps.galex.science.simulate import simulate_eclipse
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import JobCancelled, code_version
-from apps.jobs.services import artifact_store
+from apps.jobs.services import artifact_local_path, artifact_store
 
 
 def eclipse_register(
@@ -367,7 +367,8 @@ def _copy_products(eclipse: Eclipse, work: Path) -> None:
     """The newest image and movie files of the eclipse, into ``work`` (for photometry only)."""
     for artifact in selectors.eclipse_artifacts(eclipse=eclipse):
         if artifact.kind in ("image", "movie"):
-            shutil.copyfile(resolve_data_path(artifact.path), work / Path(artifact.path).name)
+            with artifact_local_path(artifact) as path:
+                shutil.copyfile(path, work / path.name)
 
 
 def eclipse_reduce(

@@ -4,10 +4,8 @@ read back, downloaded, recovered and checked by check_data as on the disk."""
 from __future__ import annotations
 
 import hashlib
-import threading
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from apps.core.files import resolve_data_path, staging_scope
@@ -15,7 +13,7 @@ from apps.jobs.integrity import data_check
 from apps.jobs.models import Artifact
 from apps.jobs.publication import artifact_publications_recover
 from apps.jobs.services import artifact_local_path, artifact_path, artifact_store
-from tests.jobs.test_artifacts import payload
+from tests.jobs.test_artifacts import payload, race_writers
 
 
 @pytest.mark.django_db
@@ -45,26 +43,7 @@ def test_an_object_left_by_a_crashed_attempt_is_never_overwritten(s3_products, t
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_each_get_their_own_object(s3_products, tmp_path):
     contents = [f"writer {i}".encode() * 500 for i in range(4)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(contents))
-
-    def write(i: int) -> None:
-        try:
-            source = payload(tmp_path, f"w{i}.bin", contents[i])
-            barrier.wait()
-            artifact_store(key="tce/1/gaia", kind="views", source=source)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(len(contents))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    rows = list(Artifact.objects.filter(key="tce/1/gaia").order_by("version"))
+    rows = race_writers(tmp_path, contents)
     assert [a.version for a in rows] == [1, 2, 3, 4]
     assert {s3_products.read(a.path) for a in rows} == set(contents)
     assert data_check().consistent
