@@ -11,8 +11,8 @@ Two things the storage API lacks are added here:
   the object store itself refuses when the key exists. Stores that ignore that header (some older
   S3 look-alikes) degrade to last writer wins: use one that honours it.
 * **a local path for science code** (:func:`product_local_path`): the file itself on the disk; on
-  S3 a copy downloaded once into ``GAIA_STORAGE_CACHE`` (checked against the row's sha256 when
-  known). Product keys are write-once or content-named, so a cached copy never goes stale.
+  S3 a copy downloaded into ``GAIA_STORAGE_CACHE`` (checked against the row's sha256 when known,
+  kept while current: :func:`product_local_path`).
 """
 
 from __future__ import annotations
@@ -208,6 +208,10 @@ def product_local_path(relative: str, *, sha256: str | None = None) -> Iterator[
     """A real local path holding the product's bytes, for code that reads files (pyarrow, numpy,
     astropy). FileNotFoundError when the product is missing; ValueError when the downloaded
     bytes do not match ``sha256``.
+
+    On S3 the copy in the cache is used while it is current: always when ``sha256`` is given (a
+    write-once artifact, checked when downloaded), else while the object's ETag is the one it was
+    downloaded with (one HEAD request: a series re-ingested under its name replaces the object).
     """
     relative = _clean(relative)
     if products_are_local():
@@ -217,24 +221,55 @@ def product_local_path(relative: str, *, sha256: str | None = None) -> Iterator[
         yield path
         return
     cached = storage_cache_dir() / relative
-    if not cached.is_file():
+    if not _cache_current(relative, cached, sha256):
         _download(relative, cached, sha256)
     yield cached
 
 
+def _etag_file(cached: Path) -> Path:
+    return cached.with_name(cached.name + ".etag")
+
+
+def _s3_call(relative: str, method: str) -> dict:
+    """``head_object`` or ``get_object`` of a product; FileNotFoundError when there is none."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client, bucket, key = _s3_target(relative)
+    try:
+        return getattr(client, method)(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _s3_error(exc) in ("NoSuchKey", "404", "NotFound"):
+            raise FileNotFoundError(f"product file {relative} is missing") from exc
+        raise ProductStorageError(f"object store refused {relative}: {_s3_error(exc)}") from exc
+    except BotoCoreError as exc:
+        raise ProductStorageError(f"object store unreachable for {relative}: {exc}") from exc
+
+
+def _cache_current(relative: str, cached: Path, sha256: str | None) -> bool:
+    if not cached.is_file():
+        return False
+    if sha256:
+        return True
+    etag = _etag_file(cached)
+    return etag.is_file() and etag.read_text() == _s3_call(relative, "head_object")["ETag"]
+
+
 def _download(relative: str, cached: Path, sha256: str | None) -> None:
-    """Copy a product into the cache atomically (a killed download leaves only a ``.part``)."""
+    """Copy a product into the cache atomically (a killed download leaves only a ``.part``),
+    then record the ETag it came with (a copy newer than its recorded ETag is fetched again)."""
     cached.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{cached.name}.", suffix=".part", dir=cached.parent)
     temporary = Path(name)
     digest = hashlib.sha256()
     try:
-        with product_open(relative) as src, os.fdopen(fd, "wb") as dst:
-            for block in iter(lambda: src.read(CHUNK), b""):
+        with os.fdopen(fd, "wb") as dst:
+            response = _s3_call(relative, "get_object")
+            for block in response["Body"].iter_chunks(CHUNK):
                 digest.update(block)
                 dst.write(block)
         if sha256 and digest.hexdigest() != sha256:
             raise ValueError(f"product {relative} from the object store does not match its sha256")
         os.replace(temporary, cached)
+        _etag_file(cached).write_text(response["ETag"])
     finally:
         temporary.unlink(missing_ok=True)

@@ -88,3 +88,14 @@ def test_s3_local_paths_are_cached_downloads_checked_against_the_sha256(s3_produ
     assert not list((Path(settings.GAIA_STORAGE_CACHE) / "artifacts/a/v2").iterdir())  # no .part left
     with pytest.raises(FileNotFoundError), storage.product_local_path("artifacts/missing.bin"):
         pass
+
+
+def test_s3_cached_series_follow_an_object_replaced_under_its_name(s3_products):
+    s3_products.write("lightcurves/kepler/q1.parquet", b"first release")
+    with storage.product_local_path("lightcurves/kepler/q1.parquet") as path:
+        assert path.read_bytes() == b"first release"
+    with storage.product_local_path("lightcurves/kepler/q1.parquet") as path:  # from the cache
+        assert path.read_bytes() == b"first release"
+    s3_products.write("lightcurves/kepler/q1.parquet", b"re-ingested")
+    with storage.product_local_path("lightcurves/kepler/q1.parquet") as path:
+        assert path.read_bytes() == b"re-ingested"
