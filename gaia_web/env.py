@@ -74,7 +74,8 @@ def products_storage(url: str, data_root: Path) -> tuple[Path, dict]:
     """(DATA_ROOT, ``STORAGES["products"]``) for ``GAIA_STORAGE_URL``.
 
     * empty: the local disk under ``data_root`` (the default);
-    * ``file:///abs/folder``: the local disk under that folder (another way to set DATA_ROOT);
+    * ``file:///abs/folder``: the local disk under that folder (it becomes DATA_ROOT, whatever
+      ``DATA_ROOT`` says);
     * ``s3://bucket/prefix?endpoint_url=...&region=...``: an S3-compatible bucket through
       django-storages; credentials come from the usual AWS variables (``AWS_ACCESS_KEY_ID``...).
     """
