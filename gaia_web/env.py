@@ -64,3 +64,41 @@ def persistent_secret_key(var_dir: Path) -> str:
     tmp.chmod(0o600)
     tmp.replace(key_file)
     return key
+
+
+#: The Django storage class of DATA_ROOT on the local disk (apps/core/storage.py).
+DATA_ROOT_STORAGE = "apps.core.storage.DataRootStorage"
+
+
+def products_storage(url: str, data_root: Path) -> tuple[Path, dict]:
+    """(DATA_ROOT, ``STORAGES["products"]``) for ``GAIA_STORAGE_URL``.
+
+    * empty: the local disk under ``data_root`` (the default);
+    * ``file:///abs/folder``: the local disk under that folder (it becomes DATA_ROOT, whatever
+      ``DATA_ROOT`` says);
+    * ``s3://bucket/prefix?endpoint_url=...&region=...``: an S3-compatible bucket through
+      django-storages; credentials come from the usual AWS variables (``AWS_ACCESS_KEY_ID``...).
+    """
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if not url:
+        return data_root, {"BACKEND": DATA_ROOT_STORAGE}
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    if parts.scheme == "file":
+        folder = Path(unquote(parts.path)) if parts.path else data_root
+        if not folder.is_absolute() or parts.netloc or query:
+            raise ImproperSetting(f"GAIA_STORAGE_URL={url!r}: use file:///absolute/folder")
+        return folder, {"BACKEND": DATA_ROOT_STORAGE}
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperSetting(f"GAIA_STORAGE_URL={url!r}: use file:///folder or s3://bucket/prefix")
+    unknown = set(query) - {"endpoint_url", "region"}
+    if unknown:
+        raise ImproperSetting(f"GAIA_STORAGE_URL={url!r}: unknown option(s) {sorted(unknown)}")
+    options = {
+        "bucket_name": parts.netloc,
+        "location": unquote(parts.path).strip("/"),
+        "endpoint_url": query.get("endpoint_url"),
+        "region_name": query.get("region"),
+    }
+    return data_root, {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

@@ -19,6 +19,7 @@ from gaia_web.env import (
     env_path,
     env_str,
     persistent_secret_key,
+    products_storage,
 )
 from gaia_web.proxy import proxy_ssl_header
 
@@ -109,6 +110,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Files ----------------------------------------------------------------------------------
 # DATA_ROOT holds product files (Parquet series, FITS images, model weights); rows reference them.
 DATA_ROOT = env_path("DATA_ROOT", VAR_DIR / "data")
+# Where products are stored (README "Storage"): DATA_ROOT on this disk unless GAIA_STORAGE_URL
+# names an S3-compatible bucket; staging, archive downloads and the download cache stay local.
+GAIA_STORAGE_URL = env_str("GAIA_STORAGE_URL", "")
+DATA_ROOT, _PRODUCTS_STORAGE = products_storage(GAIA_STORAGE_URL, DATA_ROOT)
+GAIA_STORAGE_CACHE = env_path("GAIA_STORAGE_CACHE", VAR_DIR / "storage-cache")
 _default_demo = (BASE_DIR.parent / "shared" / "data").resolve()
 GAIA_DEMO_DATA = env_path("GAIA_DEMO_DATA", _default_demo)
 GALEX_CAL_DIR = env_path("GAIA_GALEX_CAL_DIR", GAIA_DEMO_DATA / "galex" / "cal_data")
@@ -210,6 +216,7 @@ BOKEHJS_FILES = ["bokeh.min.js", "bokeh-widgets.min.js", "bokeh-tables.min.js"]
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "products": _PRODUCTS_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -9,8 +9,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Fixtures for a real Dramatiq worker on the real Redis (broker, worker), usable by every test.
-pytest_plugins = ["tests.workers"]
+# Fixtures for a real Dramatiq worker on the real Redis (broker, worker) and for a local S3
+# server (s3_products), usable by every test.
+pytest_plugins = ["tests.workers", "tests.s3server"]
 
 
 def demo_data_root() -> Path:

@@ -11,7 +11,6 @@ from astropy.io import fits
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
-from apps.core.files import resolve_data_path
 from apps.galex.models import Eclipse, EclipseTarget
 from apps.galex.science.aspect import angular_separation_deg
 from apps.galex.science.gphoton_products import read_gaperture_csv, read_gmap_coadd
@@ -28,6 +27,7 @@ from apps.galex.science.preview import (
 )
 from apps.galex.science.times import galex_to_bjd
 from apps.jobs.models import Artifact
+from apps.jobs.services import artifact_local_path
 
 MAX_IMAGE_SIDE = 600
 MAX_FRAME_SIDE = 160
@@ -98,13 +98,14 @@ def image_display(*, artifacts: list[Artifact]) -> SkyImage | None:
     reduction made before previews existed, the image product itself."""
     preview = next((a for a in artifacts if a.kind == "image_preview"), None)
     if preview is not None:
-        data = read_image_preview(resolve_data_path(preview.path))
+        with artifact_local_path(preview) as path:
+            data = read_image_preview(path)
         return SkyImage({k: data[k] for k in STRETCHES}, data["factor"], data["crval"], data["crpix"],
                         data["cdelt"], data["shape"])  # fmt: skip
     image = next((a for a in artifacts if a.kind == "image"), None)
     if image is None:
         return None
-    with fits.open(resolve_data_path(image.path)) as hdul:
+    with artifact_local_path(image) as path, fits.open(path) as hdul:
         hdu = _count_hdu(hdul)
         return _sky_image(np.asarray(hdu.data, dtype=float), hdu.header)
 
@@ -123,14 +124,15 @@ def movie_frames(*, artifacts: list[Artifact], start: int = 0, count: int = 16) 
     a reduction made before previews is read from the movie product (first ``MAX_FRAMES``)."""
     preview = next((a for a in artifacts if a.kind == "movie_preview"), None)
     if preview is not None:
-        n, frames = read_movie_frames(resolve_data_path(preview.path), start, count)
+        with artifact_local_path(preview) as path:
+            n, frames = read_movie_frames(path, start, count)
         return MovieFrames(n, start, frames)
     movies = sorted((a for a in artifacts if a.kind == "movie"), key=lambda a: a.key)
     if not movies:
         raise NotFound("this eclipse has no movie")
     summed: list[np.ndarray] = []
     for artifact in movies:
-        with fits.open(resolve_data_path(artifact.path)) as hdul:
+        with artifact_local_path(artifact) as path, fits.open(path) as hdul:
             data = np.asarray(_count_hdu(hdul).data, dtype=float)
         cube = data if data.ndim == 3 else data[None, ...]
         factor = display_factor(cube.shape, MAX_FRAME_SIDE)
@@ -152,8 +154,8 @@ class SourceCurves:
 
 
 def source_table(*, artifact: Artifact) -> pd.DataFrame:
-    path = resolve_data_path(artifact.path)
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    with artifact_local_path(artifact) as path:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 def source_curves(*, artifact: Artifact, limit: int = MAX_LIGHTCURVES) -> SourceCurves:
@@ -205,12 +207,14 @@ class GphotonProducts:
 def gphoton_products(*, artifacts: list[Artifact]) -> GphotonProducts:
     curves, coadds = [], []
     for artifact in artifacts:
-        path = resolve_data_path(artifact.path)
-        if artifact.kind == "gphoton_lightcurve":
-            curves.append((artifact.meta.get("file", path.name), read_gaperture_csv(path)))
-        elif artifact.kind in ("gphoton_count", "gphoton_int"):
-            coadd = read_gmap_coadd(path)
-            coadds.append((artifact.meta.get("file", path.name), _coadd_image(coadd, path)))
+        if artifact.kind not in ("gphoton_lightcurve", "gphoton_count", "gphoton_int"):
+            continue
+        with artifact_local_path(artifact) as path:
+            if artifact.kind == "gphoton_lightcurve":
+                curves.append((artifact.meta.get("file", path.name), read_gaperture_csv(path)))
+            else:
+                coadd = read_gmap_coadd(path)
+                coadds.append((artifact.meta.get("file", path.name), _coadd_image(coadd, path)))
     return GphotonProducts(curves, coadds)
 
 

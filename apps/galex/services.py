@@ -54,7 +54,7 @@ from apps.galex.science.simulate import simulate_eclipse
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import JobCancelled, code_version
 from apps.jobs.selectors import artifact_latest
-from apps.jobs.services import artifact_store
+from apps.jobs.services import artifact_local_path, artifact_store
 
 
 def eclipse_register(
@@ -389,7 +389,8 @@ def _copy_products(eclipse: Eclipse, work: Path) -> None:
     """The newest image and movie files of the eclipse, into ``work`` (for photometry only)."""
     for artifact in selectors.eclipse_artifacts(eclipse=eclipse):
         if artifact.kind in ("image", "movie"):
-            shutil.copyfile(resolve_data_path(artifact.path), work / Path(artifact.path).name)
+            with artifact_local_path(artifact) as path:
+                shutil.copyfile(path, work / path.name)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 from apps.core.files import data_root
+from apps.core.storage import product_delete, product_exists, products_are_local
 from apps.jobs.models import Artifact
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,12 @@ def artifact_publications_recover(folder: Path) -> list[str]:
     removed = []
     for intent in sorted(folder.glob(f"*{INTENT_SUFFIX}")):
         relative = intent.read_text().strip()
-        if relative and not Artifact.objects.filter(path=relative).exists():
-            final = data_root() / relative
-            if final.exists():
-                final.unlink()
-                removed.append(relative)
+        if relative and not Artifact.objects.filter(path=relative).exists() and product_exists(relative):
+            product_delete(relative)
+            removed.append(relative)
+            if products_are_local():
                 with contextlib.suppress(OSError):
-                    final.parent.rmdir()  # the version folder, when nothing else is in it
+                    (data_root() / relative).parent.rmdir()  # the version folder, when nothing else is in it
         intent.unlink(missing_ok=True)
     if removed:
         logger.warning("removed %d artifact file(s) published without a row: %s", len(removed), removed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,11 @@ from apps.core.errors import (
 )
 from apps.core.files import (
     data_root,
-    publish_exclusive,
     relative_data_path,
     staging_copy,
     staging_scope_name,
 )
+from apps.core.storage import product_delete, product_local_path, product_save_exclusive
 from apps.jobs.dispatch import job_dispatch
 from apps.jobs.fanout import job_children_settle
 from apps.jobs.models import Artifact, Job, JobStatus
@@ -230,10 +230,11 @@ def artifact_store(
 ) -> Artifact:
     """Record ``source`` as the next version of ``key``; earlier versions are never touched.
 
-    The file is first staged inside DATA_ROOT (copied, fsynced, checksummed), then published with
-    an exclusive hard link to ``artifacts/<key>/v<N>/`` and its row written. The link fails if that
-    version's file exists, so two writers of one key each end with a version of their own, and a
-    row always points at the bytes whose sha256 it records.
+    The file is first staged inside DATA_ROOT (copied, fsynced, checksummed), then published
+    write-once to ``artifacts/<key>/v<N>/`` (an exclusive hard link on the disk, a conditional PUT
+    on S3: ``apps.core.storage``) and its row written. Publication fails if that version's file
+    exists, so two writers of one key each end with a version of their own, and a row always
+    points at the bytes whose sha256 it records.
 
     A job run again after its worker died (services are idempotent) gets back the version it
     stored before when the bytes are the same, instead of a duplicate version.
@@ -253,31 +254,31 @@ def artifact_store(
         for _attempt in range(20):
             # A file left by a crashed attempt burns its version number: never try one twice.
             version = max(artifact_next_version(key), version + 1)
-            final = artifact_path(key=key, version=version, filename=source.name)
+            relative = relative_data_path(artifact_path(key=key, version=version, filename=source.name))
             # Until the row is committed, an intent names the file (apps/jobs/publication.py): a
             # writer killed in between leaves no file that no row references.
             intent = intent_path(staged)
             try:
-                intent.write_text(relative_data_path(final))
+                intent.write_text(relative)
             except BaseException:
                 intent.unlink(missing_ok=True)  # e.g. no space left even for this line
                 raise
-            if not publish_exclusive(staged, final):
+            if not product_save_exclusive(staged, relative, sha256=sha256):
                 intent.unlink(missing_ok=True)
                 continue  # another writer (or a crashed attempt) holds this version: take the next
             try:
                 with transaction.atomic():
                     artifact = Artifact.objects.create(
-                        job=job, kind=kind, key=key, version=version, path=relative_data_path(final),
+                        job=job, kind=kind, key=key, version=version, path=relative,
                         sha256=sha256, size_bytes=size, target=target, meta=meta or {},
                         provenance=provenance or {},
                     )
             except IntegrityError:
-                final.unlink(missing_ok=True)  # the version was taken in the database meanwhile
+                product_delete(relative)  # the version was taken in the database meanwhile
                 intent.unlink(missing_ok=True)
                 continue
             except BaseException:
-                final.unlink(missing_ok=True)  # no row was written (e.g. the database is down)
+                product_delete(relative)  # no row was written (e.g. the database is down)
                 intent.unlink(missing_ok=True)
                 raise
             if staging_scope_name() is None:
@@ -290,3 +291,13 @@ def artifact_store(
     finally:
         staged.unlink(missing_ok=True)
     raise Conflict(f"could not allocate a version for artifact {key}")
+
+
+@contextlib.contextmanager
+def artifact_local_path(artifact: Artifact) -> Iterator[Path]:
+    """A local path holding the artifact's bytes, for code that reads files (science code, numpy,
+    pyarrow): the file itself on the disk, a cached download checked against the row's sha256 on
+    S3 (``apps.core.storage.product_local_path``). FileNotFoundError when the file is missing.
+    """
+    with product_local_path(artifact.path, sha256=artifact.sha256) as path:
+        yield path

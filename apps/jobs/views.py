@@ -110,15 +110,18 @@ def job_enqueue(request: HttpRequest) -> HttpResponse:
 
 def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
     """Stream a product file with its original name (artifacts are public products, like the pages)."""
+    from pathlib import PurePosixPath
+
     from django.http import FileResponse, Http404
 
-    from apps.core.files import resolve_data_path
+    from apps.core.storage import product_open
     from apps.jobs.models import Artifact
 
     artifact = Artifact.objects.filter(pk=artifact_id).first()
     if artifact is None:
         raise Http404(f"artifact {artifact_id} does not exist")
-    path = resolve_data_path(artifact.path)
-    if not path.is_file():
-        raise Http404(f"the file of artifact {artifact_id} is missing")
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)  # noqa: SIM115 - FileResponse closes it
+    try:
+        handle = product_open(artifact.path)  # from the disk or the object store
+    except FileNotFoundError as exc:
+        raise Http404(f"the file of artifact {artifact_id} is missing") from exc
+    return FileResponse(handle, as_attachment=True, filename=PurePosixPath(artifact.path).name)

@@ -16,10 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from apps.catalog.models import TCE, Target
-from apps.core.files import resolve_data_path
 from apps.jobs.models import Artifact, Job
 from apps.jobs.selectors import artifact_latest
-from apps.jobs.services import artifact_store
+from apps.jobs.services import artifact_local_path, artifact_store
 from apps.lightcurves.science.views import VIEW_NAMES
 
 
@@ -85,13 +84,14 @@ def flattened_artifact(*, target_id: int, preset: str) -> Artifact | None:
 
 def views_load(artifact: Artifact) -> dict[str, np.ndarray]:
     """The arrays of a views artifact, by name."""
-    with np.load(resolve_data_path(artifact.path)) as data:
+    with artifact_local_path(artifact) as path, np.load(path) as data:
         return {name: data[name] for name in data.files}
 
 
 def flattened_load(artifact: Artifact) -> dict[str, np.ndarray]:
     """The columns of a flattened-series artifact, by name."""
-    table = pq.read_table(resolve_data_path(artifact.path))
+    with artifact_local_path(artifact) as path:
+        table = pq.read_table(path)
     return {name: table.column(name).to_numpy() for name in table.column_names}
 
 

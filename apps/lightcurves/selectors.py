@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from apps.catalog.models import TCE, LightCurve
 from apps.core.errors import InvalidInput, NotFound
-from apps.core.files import resolve_data_path
+from apps.core.storage import product_local_path
 from apps.lightcurves.products import (
     flattened_artifact,
     flattened_load,
@@ -40,11 +40,17 @@ class Series:
     downsampled: bool
 
 
+def _read_series(lightcurve: LightCurve, columns: list[str]):  # noqa: ANN202 - a pyarrow Table
+    """Columns of a light curve's Parquet series, wherever the product storage keeps it."""
+    try:
+        with product_local_path(lightcurve.parquet_path) as path:
+            return pq.read_table(path, columns=columns)
+    except FileNotFoundError as exc:
+        raise NotFound(f"series file for light curve {lightcurve.pk} is missing ({lightcurve.parquet_path})") from exc
+
+
 def _read_columns(lightcurve: LightCurve) -> dict[str, np.ndarray]:
-    path = resolve_data_path(lightcurve.parquet_path)
-    if not path.exists():
-        raise NotFound(f"series file for light curve {lightcurve.pk} is missing ({lightcurve.parquet_path})")
-    table = pq.read_table(path, columns=SERIES_COLUMNS)
+    table = _read_series(lightcurve, SERIES_COLUMNS)
     return {name: table.column(name).to_numpy(zero_copy_only=False) for name in SERIES_COLUMNS}
 
 
@@ -92,10 +98,7 @@ def centroid_series(*, lightcurve: LightCurve, max_points: int | None = 5000) ->
     Downsampled (each bucket's minimum and maximum of both coordinates) when ``max_points`` is set,
     so a centroid jump during a transit survives; at most ``2 * max_points`` points then.
     """
-    path = resolve_data_path(lightcurve.parquet_path)
-    if not path.exists():
-        raise NotFound(f"series file for light curve {lightcurve.pk} is missing ({lightcurve.parquet_path})")
-    table = pq.read_table(path, columns=CENTROID_COLUMNS)
+    table = _read_series(lightcurve, CENTROID_COLUMNS)
     time, column, row = (table.column(name).to_numpy(zero_copy_only=False).astype(float) for name in CENTROID_COLUMNS[:3])
     quality = table.column("QUALITY").to_numpy(zero_copy_only=False).astype(np.int64)
     keep = np.isfinite(time) & np.isfinite(column) & np.isfinite(row) & ((quality & default_bitmask(lightcurve.mission)) == 0)

@@ -15,7 +15,7 @@ from apps.catalog.models import TCE, LightCurve, Target, TCESource
 from apps.catalog.services import tces_record
 from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
-from apps.core.files import resolve_data_path
+from apps.core.storage import product_local_path
 from apps.jobs.models import Artifact, Job
 from apps.jobs.runner import code_version
 from apps.lightcurves.params import DEFAULT_PRESETS, MAX_OFIR_PERIODS, ProcessParams, SearchParams
@@ -38,7 +38,8 @@ def target_lightcurves(*, target: Target) -> tuple[list[ScienceLightCurve], dict
     curves, inputs = [], {}
     mission = {"tess": "TESS", "k2": "K2"}.get(target.mission, "Kepler")  # K2 has its own quality bits
     for row in rows:
-        frame = pd.read_parquet(resolve_data_path(row.parquet_path))
+        with product_local_path(row.parquet_path) as path:
+            frame = pd.read_parquet(path)
         curves.append(
             from_dataframe(frame, mission=mission, target_id=int(target.identifier), segment=row.quarter_or_sector)
         )

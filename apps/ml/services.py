@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from django.db import transaction
@@ -14,10 +14,10 @@ from apps.catalog.models import TCE, Target
 from apps.catalog.services import tce_scores_set
 from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput, NotFound
-from apps.core.files import atomic_path, resolve_data_path
+from apps.core.storage import product_local_path, product_replace
 from apps.jobs.fanout import AwaitChildren
-from apps.jobs.models import Job
-from apps.jobs.services import artifact_store, job_children_enqueue
+from apps.jobs.models import Artifact, Job
+from apps.jobs.services import artifact_local_path, artifact_store, job_children_enqueue
 from apps.lightcurves.selectors import tce_views_latest
 from apps.ml.models import ModelVersion, Prediction
 from apps.ml.params import InferParams, TrainParams
@@ -51,9 +51,8 @@ def modelversion_register(*, manifest_path: Path, job: Job | None = None, make_d
                 key=model_weights_key(manifest.name), kind="model_weights", source=weights_path, job=job, move=False,
                 meta={"manifest": manifest.name},
             )
-            stored_manifest = resolve_data_path(artifact.path).with_suffix(".json")
-            with atomic_path(stored_manifest) as tmp:
-                tmp.write_text(manifest.to_json())
+            # The manifest beside its weights, wherever products are stored (apps/core/storage.py).
+            product_replace(_manifest_name(artifact), manifest.to_json().encode())
             version = ModelVersion.objects.create(
                 name=manifest.name, task=manifest.task, preset=manifest.preset,
                 weights_sha256=manifest.weights_sha256, weights=artifact,
@@ -205,11 +204,17 @@ def modelversion_resolve(
 @functools.lru_cache(maxsize=4)
 def _loaded(version_id: int, sha256: str) -> LoadedModel:
     version = ModelVersion.objects.select_related("weights").get(pk=version_id)
-    manifest_path = resolve_data_path(version.weights.path).with_suffix(".json")
     try:
-        return load_model(manifest_path, device="auto")
-    except MLError as exc:
+        # Weights and manifest side by side in one local folder (in the download cache on S3).
+        with artifact_local_path(version.weights), product_local_path(_manifest_name(version.weights)) as manifest_path:
+            return load_model(manifest_path, device="auto")
+    except (MLError, FileNotFoundError) as exc:
         raise InvalidInput(f"model version {version} cannot be loaded: {exc}") from exc
+
+
+def _manifest_name(weights: Artifact) -> str:
+    """The stored manifest of a model's weights artifact: the weights' name with ``.json``."""
+    return str(PurePosixPath(weights.path).with_suffix(".json"))
 
 
 # Scalar features a model may read, from TCE columns, in the units of the Yu et al. 2019 TFRecords

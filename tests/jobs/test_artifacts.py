@@ -22,10 +22,8 @@ def payload(tmp_path, name: str, content: bytes):  # noqa: ANN001, ANN201
     return path
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_of_one_key_each_get_their_own_version(tmp_path, settings):
-    settings.DATA_ROOT = tmp_path / "data"
-    contents = [f"writer {i}".encode() * 1000 for i in range(6)]
+def race_writers(tmp_path, contents: list[bytes], key: str = "tce/1/gaia") -> list[Artifact]:  # noqa: ANN001
+    """Store each of ``contents`` as ``key`` from its own thread, all released at once; the rows."""
     errors: list[BaseException] = []
     barrier = threading.Barrier(len(contents))
 
@@ -33,7 +31,7 @@ def test_concurrent_writers_of_one_key_each_get_their_own_version(tmp_path, sett
         try:
             source = payload(tmp_path, f"w{i}.parquet", contents[i])
             barrier.wait()
-            artifact_store(key="tce/1/gaia", kind="views", source=source)
+            artifact_store(key=key, kind="views", source=source)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
@@ -45,7 +43,14 @@ def test_concurrent_writers_of_one_key_each_get_their_own_version(tmp_path, sett
     for t in threads:
         t.join()
     assert not errors
-    rows = list(Artifact.objects.filter(key="tce/1/gaia").order_by("version"))
+    return list(Artifact.objects.filter(key=key).order_by("version"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_one_key_each_get_their_own_version(tmp_path, settings):
+    settings.DATA_ROOT = tmp_path / "data"
+    contents = [f"writer {i}".encode() * 1000 for i in range(6)]
+    rows = race_writers(tmp_path, contents)
     assert [a.version for a in rows] == list(range(1, len(contents) + 1))
     stored = {resolve_data_path(a.path).read_bytes() for a in rows}
     assert stored == set(contents)

@@ -35,6 +35,7 @@ from apps.catalog.models import LightCurve
 from apps.catalog.services import lightcurves_upsert, targets_upsert
 from apps.core.errors import InvalidInput
 from apps.core.files import data_root, relative_data_path, staging_dir
+from apps.core.storage import product_delete, products_are_local, products_upload
 from apps.jobs.models import Job
 from apps.jobs.runner import code_version
 
@@ -105,7 +106,8 @@ def _check_name(filename: str, lc: LightCurveFile) -> None:
 def _write(prepared: _Prepared) -> None:
     prepared.tmp = staging_dir() / f"{prepared.final.name}.{uuid.uuid4().hex[:8]}.part"
     try:
-        prepared.final.parent.mkdir(parents=True, exist_ok=True)
+        if products_are_local():
+            prepared.final.parent.mkdir(parents=True, exist_ok=True)
         table = series_table(prepared.lc, source_name=prepared.path.name, source_sha256=prepared.sha256)
         write_series(table, prepared.tmp)
     except BaseException:
@@ -114,8 +116,12 @@ def _write(prepared: _Prepared) -> None:
 
 
 def _publish(batch: list[_Prepared]) -> list[OSError | None]:
-    """Make the batch's series durable in place; per file, None or the error that kept it out."""
-    errors = publish_each([(prepared.tmp, prepared.final) for prepared in batch])
+    """Make the batch's series durable in place (renamed on the disk, uploaded to an object store:
+    ``apps.core.storage``); per file, None or the error that kept it out."""
+    if products_are_local():
+        errors = publish_each([(prepared.tmp, prepared.final) for prepared in batch])
+    else:
+        errors = products_upload([(prepared.tmp, relative_data_path(prepared.final)) for prepared in batch])
     for prepared, error in zip(batch, errors, strict=True):
         if error is not None:
             prepared.tmp.unlink(missing_ok=True)
@@ -181,12 +187,8 @@ def _record(batch: list[_Prepared], job: Job | None) -> list[LightCurve]:
             )
         old_paths = lightcurves_upsert(rows=rows)
         _mark_ledger(rows)
-        stale = [
-            data_root() / old
-            for name, old in old_paths.items()
-            if old and old != _path_of(rows, name)
-        ]
-        transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in stale])
+        stale = [old for name, old in old_paths.items() if old and old != _path_of(rows, name)]
+        transaction.on_commit(lambda: [product_delete(relative) for relative in stale])
     return rows
 
 
