@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from apps.catalog.models import Target
 from apps.core.errors import InvalidInput
 from apps.core.pagination import LimitOffsetPagination, MappedRows
 from apps.jobs import selectors, services
@@ -60,7 +59,7 @@ def _artifact_without_path(artifact) -> dict:  # noqa: ANN001
 @paginate(LimitOffsetPagination)
 def list_jobs(request: HttpRequest, filters: Query[JobFilters]):
     # Sliced in the database; only the page's jobs become payloads (their targets in one query).
-    jobs = selectors.job_list(**filters.dict()).prefetch_related(Prefetch("targets", queryset=Target.objects.only("id")))
+    jobs = selectors.job_list(**filters.dict()).prefetch_related(Prefetch("targets", queryset=selectors.job_subject_ids()))
     return MappedRows(jobs, lambda page: [job_payload(job, user=request.user) for job in page])
 
 
@@ -77,7 +76,7 @@ def get_job(request: HttpRequest, job_id: int):
 
 @router.post("/jobs", response={200: JobOut, 201: JobOut})
 def enqueue_job(request: HttpRequest, payload: JobIn):
-    targets = list(Target.objects.filter(pk__in=payload.target_ids))
+    targets = selectors.job_subjects(ids=payload.target_ids)
     missing = set(payload.target_ids) - {t.pk for t in targets}
     if missing:
         raise InvalidInput(f"unknown target ids: {sorted(missing)}")

@@ -4,6 +4,9 @@ Every Artifact row's file must exist with its recorded sha256 and size; every Li
 Parquet file must exist and be a whole Parquet file; verified archive downloads must match their
 sha256. Files in the product folders that no row references are orphans, and temporary files
 (``*.part``, the staging folder) left behind by a crash are leftovers. Consistent means none.
+
+Jobs owns only the Artifact rows; the catalogue (light curves) and the archive (downloads)
+register their own references with ``register_data_references`` in their AppConfig.ready().
 """
 
 from __future__ import annotations
@@ -14,9 +17,23 @@ from pathlib import Path
 
 from apps.core.files import data_root, sha256_file
 
-#: Folders under DATA_ROOT that only hold files some row references.
-PRODUCT_FOLDERS = ("artifacts", "lightcurves")
+#: A file some row points at: (label, path relative to DATA_ROOT, check returning a problem or None).
+Reference = tuple[str, str, Callable[[Path], str | None]]
+
+#: Folders under DATA_ROOT that only hold files some row references (apps add theirs).
+PRODUCT_FOLDERS = {"artifacts"}
 PARQUET_MAGIC = b"PAR1"
+
+#: Each app's source of references, registered in its AppConfig.ready(): jobs knows no domain model.
+_SOURCES: list[Callable[[], Iterator[Reference]]] = []
+
+
+def register_data_references(source: Callable[[], Iterator[Reference]], *, product_folder: str | None = None) -> None:
+    """Let ``check_data`` verify the files an app's rows point at (and own ``product_folder``'s files)."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+    if product_folder:
+        PRODUCT_FOLDERS.add(product_folder)
 
 
 @dataclass
@@ -36,7 +53,8 @@ class DataReport:
                 "corrupt": self.corrupt, "orphans": self.orphans, "leftovers": self.leftovers}
 
 
-def _whole_parquet(path: Path) -> bool:
+def whole_parquet(path: Path) -> bool:
+    """Starts and ends with the Parquet magic bytes: the file was written to its end."""
     size = path.stat().st_size
     if size < 12:
         return False
@@ -46,10 +64,7 @@ def _whole_parquet(path: Path) -> bool:
         return head == PARQUET_MAGIC and handle.read(4) == PARQUET_MAGIC
 
 
-def _referenced() -> Iterator[tuple[str, str, Callable[[Path], str | None]]]:
-    """(label, relative path, check) for every file a row points at; check returns a problem or None."""
-    from apps.archive.models import ArchiveFile, FileState
-    from apps.catalog.models import LightCurve
+def _artifact_references() -> Iterator[Reference]:
     from apps.jobs.models import Artifact
 
     for art in Artifact.objects.only("pk", "path", "sha256", "size_bytes").iterator():
@@ -59,14 +74,13 @@ def _referenced() -> Iterator[tuple[str, str, Callable[[Path], str | None]]]:
             return None if sha256_file(path) == art.sha256 else "sha256 differs"
 
         yield f"artifact {art.pk}", art.path, check_artifact
-    for curve in LightCurve.objects.only("pk", "parquet_path").iterator():
-        yield f"lightcurve {curve.pk}", curve.parquet_path, lambda p: None if _whole_parquet(p) else "not a whole Parquet file"
-    verified = ArchiveFile.objects.filter(state=FileState.VERIFIED).exclude(local_path="").only("pk", "local_path", "sha256")
-    for row in verified.iterator():
-        def check_download(path: Path, row=row) -> str | None:
-            return None if not row.sha256 or sha256_file(path) == row.sha256 else "sha256 differs"
 
-        yield f"download {row.pk}", row.local_path, check_download
+
+def _referenced() -> Iterator[Reference]:
+    """Every file a row points at: artifacts, then what each app registered."""
+    yield from _artifact_references()
+    for source in _SOURCES:
+        yield from source()
 
 
 def data_check() -> DataReport:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.db.models import Model, QuerySet
 
 from apps.core.errors import NotFound
 from apps.jobs.models import Artifact, Job
@@ -17,6 +19,24 @@ def job_list(*, status: str | None = None, kind: str | None = None, target_id: i
     if target_id:
         jobs = jobs.filter(targets__id=target_id)
     return jobs
+
+
+def _subject_model() -> type[Model]:
+    """What jobs are about (catalogue targets): the model ``settings.GAIA_JOB_SUBJECT_MODEL`` names.
+
+    Jobs is infrastructure and imports no domain app; the catalogue declares the link.
+    """
+    return django_apps.get_model(settings.GAIA_JOB_SUBJECT_MODEL)
+
+
+def job_subjects(*, ids: list[int]) -> list[Model]:
+    """The subjects (targets) with these ids; unknown ids are simply absent, the caller reports them."""
+    return list(_subject_model().objects.filter(pk__in=ids))
+
+
+def job_subject_ids() -> QuerySet:
+    """Subjects with only their id loaded: what a job list prefetches to show target ids."""
+    return _subject_model().objects.only("id")
 
 
 def job_get(*, job_id: int) -> Job:
