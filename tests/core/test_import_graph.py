@@ -20,6 +20,20 @@ PACKAGES = ("apps", "gaia_web")
 #: Apps that serve every other one; they import no domain app (they are linked from the other side).
 INFRASTRUCTURE = {"apps.core", "apps.accounts", "apps.jobs", "apps.plots"}
 
+#: The one-way flow of docs/architecture.md, lowest first: an app imports only from lower layers.
+LAYERS = [
+    {"apps.core"},
+    {"apps.accounts", "apps.plots"},
+    {"apps.jobs"},
+    {"apps.catalog"},
+    {"apps.archive"},
+    {"apps.lightcurves"},
+    {"apps.galex", "apps.ml"},
+    {"apps.vetting"},
+    {"apps.scale"},
+    {"gaia_web"},
+]
+
 Graph = dict[str, dict[str, list[str]]]
 
 
@@ -125,6 +139,21 @@ def test_infrastructure_imports_no_domain_app() -> None:
         for app in INFRASTRUCTURE
         for target, where in graph.get(app, {}).items()
         if target not in INFRASTRUCTURE
+    }
+    assert not upward, upward
+
+
+def test_every_import_points_down_the_layers() -> None:
+    rank = {app: level for level, apps in enumerate(LAYERS) for app in apps}
+    graph = build_graph()
+    nodes = set(graph) | {target for targets in graph.values() for target in targets}
+    unknown = sorted(nodes - set(rank))
+    assert not unknown, f"apps missing from LAYERS (docs/architecture.md): {unknown}"
+    upward = {
+        f"{app} -> {target}": where[:3]
+        for app, targets in graph.items()
+        for target, where in targets.items()
+        if rank[target] >= rank[app]
     }
     assert not upward, upward
 
