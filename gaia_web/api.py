@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.http import HttpRequest
 
 from apps.accounts.auth import GaiaNinjaAPI, apply_permission_table
+from apps.archive.api import router as archive_router
+from apps.catalog.api import router as catalog_router
 from apps.core.errors import GaiaError, RateLimited
+from apps.galex.api import router as galex_router
+from apps.galex.target_api import router as galex_target_router
+from apps.jobs.api import router as jobs_router
+from apps.lightcurves.api import router as lightcurves_router
+from apps.ml.api import router as ml_router
+from apps.vetting.api import router as vetting_router
 
 api = GaiaNinjaAPI(
     title="GAIA web API",
@@ -31,26 +37,14 @@ def handle_gaia_error(request: HttpRequest, exc: GaiaError):
     return response
 
 
-#: (url prefix, module holding ``router``); apps whose api module is absent are skipped.
-ROUTERS = [
-    ("/", "apps.catalog.api"),
-    ("/", "apps.jobs.api"),
-    ("/archive/", "apps.archive.api"),
-    ("/lightcurves/", "apps.lightcurves.api"),
-    ("/galex/", "apps.galex.api"),
-    ("/", "apps.galex.target_api"),  # /targets/{id}/galex
-    ("/ml/", "apps.ml.api"),
-    ("/vetting/", "apps.vetting.api"),
-]
-
-for prefix, module_name in ROUTERS:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        continue
-    api.add_router(prefix, module.router)
+api.add_router("/", catalog_router)
+api.add_router("/", jobs_router)
+api.add_router("/archive/", archive_router)
+api.add_router("/lightcurves/", lightcurves_router)
+api.add_router("/galex/", galex_router)
+api.add_router("/", galex_target_router)  # /targets/{id}/galex
+api.add_router("/ml/", ml_router)
+api.add_router("/vetting/", vetting_router)
 
 # Every operation gets its gate from the one permission table (apps/accounts/permissions.py).
 apply_permission_table(api)

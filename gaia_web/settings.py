@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from gaia_web import __version__
 from gaia_web.env import (
     env_bool,
     env_int,
@@ -152,6 +153,11 @@ GAIA_JOB_LEASE_SECONDS = env_int("GAIA_JOB_LEASE_SECONDS", 120)
 # A job whose worker died is re-queued up to its actor's max_retries times, or this many if more
 # (0: the actor's budget alone). Fault drills raise it so one job survives many kills.
 GAIA_JOB_LOST_WORKER_RETRIES = env_int("GAIA_JOB_LOST_WORKER_RETRIES", 0)
+# What a job's artifact is about: jobs (infrastructure) links to it through this setting, as
+# apps link to AUTH_USER_MODEL, instead of importing the catalogue (docs/architecture.md).
+GAIA_JOB_SUBJECT_MODEL = "catalog.Target"
+# Recorded in every job's provenance (apps/jobs/runner.py), so jobs needs no import of this package.
+GAIA_VERSION = __version__
 
 # --- Vetting (see README "Vetting") -------------------------------------------------------------
 # Decisive labels (not "?") a TCE needs from different people before it is agreed or in conflict.

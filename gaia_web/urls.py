@@ -1,7 +1,5 @@
 """Top-level URL map: pages per app, the admin, auth and the ninja API under /api/."""
 
-import importlib
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -17,18 +15,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("apps.accounts.urls")),
     path("", include("apps.jobs.urls")),
+    path("archive/", include("apps.archive.urls")),
+    path("", include("apps.lightcurves.urls")),
+    path("", include("apps.galex.urls")),
+    path("", include("apps.ml.urls")),
+    path("", include("apps.vetting.urls")),
+    path("", include("apps.catalog.urls")),
 ]
-
-urlpatterns.append(path("archive/", include("apps.archive.urls")))
-
-# Apps with pages of their own; an app without urls.py yet is skipped.
-for module_name in ("apps.lightcurves.urls", "apps.galex.urls", "apps.ml.urls", "apps.vetting.urls"):
-    try:
-        importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        continue
-    urlpatterns.append(path("", include(module_name)))
-
-urlpatterns.append(path("", include("apps.catalog.urls")))

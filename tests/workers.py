@@ -12,7 +12,7 @@ from apps.jobs.models import Job
 
 @pytest.fixture
 def broker():
-    from gaia_web.broker import broker as site_broker
+    from apps.jobs.broker import broker as site_broker
 
     site_broker.flush_all()
     yield site_broker

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from apps.accounts import views
+from apps.accounts import pages
 
 urlpatterns = [
-    path("account/tokens/", views.tokens, name="account-tokens"),
-    path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="account-token-revoke"),
+    path("account/tokens/", pages.tokens, name="account-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", pages.token_revoke, name="account-token-revoke"),
 ]

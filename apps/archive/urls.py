@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from apps.archive import views
+from apps.archive import pages
 
 app_name = "archive"
 
 urlpatterns = [
-    path("targets/<int:target_id>/fetch/", views.target_fetch, name="target_fetch"),
+    path("targets/<int:target_id>/fetch/", pages.target_fetch, name="target_fetch"),
 ]

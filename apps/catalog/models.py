@@ -53,6 +53,9 @@ class Target(TimeStampedModel):
     n_tces = models.PositiveIntegerField(default=0, db_default=0, editable=False, help_text="TCEs of this target")
     n_lightcurves = models.PositiveIntegerField(default=0, db_default=0, editable=False,
                                                 help_text="light curves of this target")
+    # Declared here, not on Job: jobs is infrastructure and knows no target (docs/architecture.md).
+    # The table is the one Job.targets created (migrations jobs 0004, catalog 0003 moved it in state only).
+    jobs = models.ManyToManyField("jobs.Job", blank=True, related_name="targets", db_table="jobs_job_targets")
 
     class Meta:
         ordering = ["mission", "identifier"]

@@ -88,15 +88,3 @@ class LightCurveOut(Schema):
     time_system: str
     source_filename: str
     source_sha256: str
-
-
-class SeriesOut(Schema):
-    lightcurve_id: int
-    time_system: str
-    n_points_total: int
-    downsampled: bool
-    time: list[float]
-    flux: list[float | None]
-    flux_err: list[float | None]
-    quality: list[int]
-    flagged: list[bool]

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from apps.catalog import views
+from apps.catalog import pages
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("targets/", views.target_list, name="target-list"),
-    path("targets/<int:target_id>/", views.target_detail, name="target-detail"),
-    path("tces/", views.tce_list, name="tce-list"),
-    path("tces/<int:tce_id>/", views.tce_detail, name="tce-detail"),
+    path("", pages.home, name="home"),
+    path("targets/", pages.target_list, name="target-list"),
+    path("targets/<int:target_id>/", pages.target_detail, name="target-detail"),
+    path("tces/", pages.tce_list, name="tce-list"),
+    path("tces/<int:tce_id>/", pages.tce_detail, name="tce-detail"),
 ]

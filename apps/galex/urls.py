@@ -1,10 +1,10 @@
 from django.urls import path
 
-from apps.galex import upload, views
+from apps.galex import pages, upload
 
 urlpatterns = [
-    path("galex/", views.eclipse_list, name="galex-eclipse-list"),
+    path("galex/", pages.eclipse_list, name="galex-eclipse-list"),
     path("galex/upload/", upload.eclipse_upload, name="galex-eclipse-upload"),
-    path("galex/<int:eclipse_id>/", views.eclipse_detail, name="galex-eclipse-detail"),
-    path("galex/<int:eclipse_id>/reduce/", views.eclipse_reduce, name="galex-eclipse-reduce"),
+    path("galex/<int:eclipse_id>/", pages.eclipse_detail, name="galex-eclipse-detail"),
+    path("galex/<int:eclipse_id>/reduce/", pages.eclipse_reduce, name="galex-eclipse-reduce"),
 ]

@@ -6,8 +6,6 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from apps.catalog.models import Target
-from apps.catalog.selectors import targets_by_ids
 from apps.core.pagination import LimitOffsetPagination, MappedRows
 from apps.jobs import selectors, services
 from apps.jobs.disclosure import may_see_details, redact_paths, requester_name
@@ -60,7 +58,7 @@ def _artifact_without_path(artifact) -> dict:  # noqa: ANN001
 @paginate(LimitOffsetPagination)
 def list_jobs(request: HttpRequest, filters: Query[JobFilters]):
     # Sliced in the database; only the page's jobs become payloads (their targets in one query).
-    jobs = selectors.job_list(**filters.dict()).prefetch_related(Prefetch("targets", queryset=Target.objects.only("id")))
+    jobs = selectors.job_list(**filters.dict()).prefetch_related(Prefetch("targets", queryset=selectors.job_subject_ids()))
     return MappedRows(jobs, lambda page: [job_payload(job, user=request.user) for job in page])
 
 
@@ -77,7 +75,7 @@ def get_job(request: HttpRequest, job_id: int):
 
 @router.post("/jobs", response={200: JobOut, 201: JobOut})
 def enqueue_job(request: HttpRequest, payload: JobIn):
-    targets = targets_by_ids(ids=payload.target_ids)
+    targets = selectors.job_subjects(ids=payload.target_ids)
     job = services.job_enqueue(kind=payload.kind, params=payload.params, targets=targets, user=request.user)
     return queued_status(job, created=201), job_payload(job, user=request.user)
 

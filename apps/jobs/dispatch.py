@@ -11,9 +11,9 @@ from datetime import timedelta
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from apps.jobs.broker import QUEUES, broker
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.registry import actor_for
-from gaia_web.broker import QUEUES, broker
 
 logger = logging.getLogger(__name__)
 

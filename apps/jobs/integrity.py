@@ -6,6 +6,9 @@ sha256. Files in the product folders that no row references are orphans, and tem
 (``*.part``, the staging folder) left behind by a crash are leftovers. Consistent means none.
 Product files are checked where the product storage keeps them (the disk or an S3 bucket:
 ``apps.core.storage``); staging and archive downloads are always on the local disk.
+
+Jobs owns only the Artifact rows; the catalogue (light curves) and the archive (downloads)
+register their own references with ``register_data_references`` in their AppConfig.ready().
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from apps.core.files import data_root, sha256_file
+from apps.core.files import data_root
 from apps.core.storage import (
     product_exists,
     product_head_tail,
@@ -23,9 +26,32 @@ from apps.core.storage import (
     product_walk,
 )
 
-#: Folders under DATA_ROOT that only hold files some row references.
-PRODUCT_FOLDERS = ("artifacts", "lightcurves")
+
+@dataclass(frozen=True)
+class Reference:
+    """A file some row points at: ``check`` returns a problem or None; ``exists`` says where to look
+    (the product storage by default; ``local_file`` for files that always stay on this disk)."""
+
+    label: str
+    relative: str
+    check: Callable[[str], str | None]
+    exists: Callable[[str], bool] = product_exists
+
+
+#: Folders under DATA_ROOT that only hold files some row references (apps add theirs).
+PRODUCT_FOLDERS = {"artifacts"}
 PARQUET_MAGIC = b"PAR1"
+
+#: Each app's source of references, registered in its AppConfig.ready(): jobs knows no domain model.
+_SOURCES: list[Callable[[], Iterator[Reference]]] = []
+
+
+def register_data_references(source: Callable[[], Iterator[Reference]], *, product_folder: str | None = None) -> None:
+    """Let ``check_data`` verify the files an app's rows point at (and own ``product_folder``'s files)."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+    if product_folder:
+        PRODUCT_FOLDERS.add(product_folder)
 
 
 @dataclass
@@ -45,50 +71,37 @@ class DataReport:
                 "corrupt": self.corrupt, "orphans": self.orphans, "leftovers": self.leftovers}
 
 
-def _whole_parquet(relative: str) -> bool:
+def whole_parquet(relative: str) -> bool:
+    """Starts and ends with the Parquet magic bytes: the product was written to its end."""
     if product_size(relative) < 12:
         return False
     head, tail = product_head_tail(relative, len(PARQUET_MAGIC))
     return head == tail == PARQUET_MAGIC
 
 
-def _check_artifact(art) -> Callable[[str], str | None]:  # noqa: ANN001
-    def check(relative: str) -> str | None:
-        size = product_size(relative)
-        if size != art.size_bytes:
-            return f"size {size} != {art.size_bytes}"
-        return None if product_sha256(relative) == art.sha256 else "sha256 differs"
-
-    return check
-
-
-def _check_download(row) -> Callable[[str], str | None]:  # noqa: ANN001
-    def check(relative: str) -> str | None:
-        return None if not row.sha256 or sha256_file(data_root() / relative) == row.sha256 else "sha256 differs"
-
-    return check
-
-
-def _local_file(relative: str) -> bool:
+def local_file(relative: str) -> bool:
+    """For references that never leave this disk (archive downloads)."""
     return (data_root() / relative).is_file()
 
 
-def _referenced() -> Iterator[tuple[str, str, Callable[[str], bool], Callable[[str], str | None]]]:
-    """(label, relative path, exists, check) for every file a row points at; check returns a
-    problem or None. Products go through the product storage; archive downloads are local files.
-    """
-    from apps.archive.models import ArchiveFile, FileState
-    from apps.catalog.models import LightCurve
+def _artifact_references() -> Iterator[Reference]:
     from apps.jobs.models import Artifact
 
     for art in Artifact.objects.only("pk", "path", "sha256", "size_bytes").iterator():
-        yield f"artifact {art.pk}", art.path, product_exists, _check_artifact(art)
-    for curve in LightCurve.objects.only("pk", "parquet_path").iterator():
-        yield (f"lightcurve {curve.pk}", curve.parquet_path, product_exists,
-               lambda p: None if _whole_parquet(p) else "not a whole Parquet file")
-    verified = ArchiveFile.objects.filter(state=FileState.VERIFIED).exclude(local_path="").only("pk", "local_path", "sha256")
-    for row in verified.iterator():
-        yield f"download {row.pk}", row.local_path, _local_file, _check_download(row)
+        def check_artifact(relative: str, art=art) -> str | None:  # noqa: ANN001
+            size = product_size(relative)
+            if size != art.size_bytes:
+                return f"size {size} != {art.size_bytes}"
+            return None if product_sha256(relative) == art.sha256 else "sha256 differs"
+
+        yield Reference(f"artifact {art.pk}", art.path, check_artifact)
+
+
+def _referenced() -> Iterator[Reference]:
+    """Every file a row points at: artifacts, then what each app registered."""
+    yield from _artifact_references()
+    for source in _SOURCES:
+        yield from source()
 
 
 def _normal(relative: str) -> str:
@@ -101,26 +114,34 @@ def data_check() -> DataReport:
     # An artifact's version folder is its own: sidecars written beside the file (a model's
     # manifest next to its weights) belong to that version, not orphans.
     version_folders: set[PurePosixPath] = set()
-    for label, relative, exists, check in _referenced():
+    for ref in _referenced():
         report.checked += 1
-        known.add(_normal(relative))
-        if label.startswith("artifact "):
-            version_folders.add(PurePosixPath(relative).parent)
-        if not exists(relative):
-            report.missing.append(f"{label}: {relative}")
+        known.add(_normal(ref.relative))
+        if ref.label.startswith("artifact "):
+            version_folders.add(PurePosixPath(ref.relative).parent)
+        if not ref.exists(ref.relative):
+            report.missing.append(f"{ref.label}: {ref.relative}")
             continue
-        problem = check(relative)
+        problem = ref.check(ref.relative)
         if problem:
-            report.corrupt.append(f"{label}: {relative} ({problem})")
+            report.corrupt.append(f"{ref.label}: {ref.relative} ({problem})")
+    _leftovers(report)
+    _orphans(report, known, version_folders)
+    return report
+
+
+def _leftovers(report: DataReport) -> None:
     root = data_root()
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if path.is_file() and (path.name.endswith(".part") or relative.parts[0] == ".staging"):
             report.leftovers.append(str(relative))
-    for folder in PRODUCT_FOLDERS:
+
+
+def _orphans(report: DataReport, known: set[str], version_folders: set[PurePosixPath]) -> None:
+    for folder in sorted(PRODUCT_FOLDERS):
         for relative in product_walk(folder):
             if relative.endswith(".part") or relative in known:
                 continue  # a temporary file is a leftover (above), not an orphan
             if PurePosixPath(relative).parent not in version_folders:
                 report.orphans.append(relative)
-    return report

@@ -1,12 +1,15 @@
-"""Jobs (the source of truth for background work) and the versioned artifacts they produce."""
+"""Jobs (the source of truth for background work) and the versioned artifacts they produce.
+
+Jobs is infrastructure and imports no domain app: the catalogue declares the job ↔ target link
+(``Target.jobs``, reverse name ``Job.targets``), and an artifact's subject is the model named by
+``settings.GAIA_JOB_SUBJECT_MODEL``, the way apps point at ``AUTH_USER_MODEL``.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-from apps.catalog.models import Target
 
 
 class JobStatus(models.TextChoices):
@@ -25,7 +28,6 @@ class Job(models.Model):
 
     kind = models.CharField(max_length=32, db_index=True)
     params = models.JSONField(default=dict, blank=True)
-    targets = models.ManyToManyField(Target, blank=True, related_name="jobs")
     status = models.CharField(
         max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )
@@ -101,7 +103,7 @@ class Artifact(models.Model):
     sha256 = models.CharField(max_length=64)
     size_bytes = models.BigIntegerField(default=0)
     target = models.ForeignKey(
-        Target, null=True, blank=True, on_delete=models.CASCADE, related_name="artifacts"
+        settings.GAIA_JOB_SUBJECT_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="artifacts"
     )
     meta = models.JSONField(default=dict, blank=True)
     provenance = models.JSONField(default=dict, blank=True)

@@ -30,13 +30,12 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-import gaia_web
 from apps.core.files import staging_scope
+from apps.jobs.broker import broker  # noqa: F401 - the broker must exist before actors are declared
 from apps.jobs.fanout import AwaitChildren, job_children_settle
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.publication import artifact_publications_recover
 from apps.jobs.registry import register
-from gaia_web.broker import broker  # noqa: F401 - the broker must exist before actors are declared
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def code_version() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         sha = ""
-    return f"{gaia_web.__version__}+{sha}" if sha else gaia_web.__version__
+    return f"{settings.GAIA_VERSION}+{sha}" if sha else settings.GAIA_VERSION
 
 
 _LISTENERS: list[Callable[[str, int, int | None], None]] = []

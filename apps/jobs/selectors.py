@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Sequence
 
-from apps.core.errors import NotFound
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.db.models import Model, QuerySet
+
+from apps.core.errors import InvalidInput, NotFound
 from apps.jobs.models import Artifact, Job
 
 
@@ -17,6 +21,31 @@ def job_list(*, status: str | None = None, kind: str | None = None, target_id: i
     if target_id:
         jobs = jobs.filter(targets__id=target_id)
     return jobs
+
+
+def _subject_model() -> type[Model]:
+    """What jobs are about (catalogue targets): the model ``settings.GAIA_JOB_SUBJECT_MODEL`` names.
+
+    Jobs is infrastructure and imports no domain app; the catalogue declares the link.
+    """
+    return django_apps.get_model(settings.GAIA_JOB_SUBJECT_MODEL)
+
+
+def job_subjects(*, ids: Sequence[int]) -> list[Model]:
+    """The subjects (targets) with these ids, in no particular order.
+
+    Raises InvalidInput naming the ids that match none, so a request never silently drops one.
+    """
+    subjects = list(_subject_model().objects.filter(pk__in=list(ids)))
+    missing = set(ids) - {s.pk for s in subjects}
+    if missing:
+        raise InvalidInput(f"target ids {sorted(missing)} do not exist")
+    return subjects
+
+
+def job_subject_ids() -> QuerySet:
+    """Subjects with only their id loaded: what a job list prefetches to show target ids."""
+    return _subject_model().objects.only("id")
 
 
 def job_get(*, job_id: int) -> Job:

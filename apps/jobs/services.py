@@ -11,11 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Model
 from django.utils import timezone
 
 from apps.accounts.permissions import ADMINISTER, MANAGE_JOBS, job_permission, needs_login, user_can
-from apps.catalog.models import Target
 from apps.core.errors import (
     AuthenticationRequired,
     Conflict,
@@ -89,7 +88,7 @@ def job_enqueue(
     *,
     kind: str,
     params: dict[str, Any] | None = None,
-    targets: Iterable[Target] = (),
+    targets: Iterable[Model] = (),
     user=None,  # noqa: ANN001 - a django user, AnonymousUser, or None for the system itself
     authorize: bool = True,
     parent: Job | None = None,
@@ -131,7 +130,7 @@ def job_enqueue(
     return job
 
 
-def _job_create(*, actor, kind: str, params: dict[str, Any], targets: list[Target], requester,  # noqa: ANN001
+def _job_create(*, actor, kind: str, params: dict[str, Any], targets: list[Model], requester,  # noqa: ANN001
                 parent: Job | None = None) -> Job:
     job = Job.objects.create(
         kind=kind,
@@ -223,7 +222,7 @@ def artifact_store(
     kind: str,
     source: Path,
     job: Job | None = None,
-    target: Target | None = None,
+    target: Model | None = None,
     meta: dict | None = None,
     provenance: dict | None = None,
     move: bool = True,

@@ -1,15 +1,16 @@
 """Processing endpoints: enqueue process/search jobs for a target; read a TCE's views."""
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 
-from apps.catalog.selectors import target_get, tce_get
+from apps.catalog.selectors import lightcurve_get, target_get, tce_get
 from apps.core.errors import InvalidInput, NotFound
 from apps.jobs.schemas import JobRef, job_ref, queued_status
 from apps.jobs.services import job_enqueue
-from apps.lightcurves.schemas import ProcessIn, SearchIn, ViewsOut
+from apps.lightcurves.schemas import ProcessIn, SearchIn, SeriesOut, ViewsOut
 from apps.lightcurves.science.views import PRESETS
-from apps.lightcurves.selectors import tce_views_latest
+from apps.lightcurves.selectors import lightcurve_series, tce_views_latest
 
 router = Router(tags=["lightcurves"])
 
@@ -46,4 +47,26 @@ def get_views(request: HttpRequest, tce_id: int, preset: str = "gaia"):
         "tce_id": tce.pk, "preset": preset, "version": artifact.version,
         "views": {name: [float(v) for v in values] for name, values in views.items()},
         "diagnostics": artifact.meta.get("diagnostics", {}),
+    }
+
+
+# The operation id predates the move from the catalogue router: kept so generated clients keep working.
+@router.get("/{lightcurve_id}/series", response=SeriesOut, operation_id="catalog.get_lightcurve_series")
+def get_lightcurve_series(
+    request: HttpRequest, lightcurve_id: int, full: bool = False, max_points: int | None = None
+):
+    """The PDCSAP series normalised by its median; downsampled unless ``full=true``."""
+    curve = lightcurve_get(lightcurve_id=lightcurve_id)
+    limit = None if full else (max_points or settings.API_SERIES_MAX_POINTS)
+    series = lightcurve_series(lightcurve=curve, max_points=limit)
+    return {
+        "lightcurve_id": curve.pk,
+        "time_system": curve.time_system,
+        "n_points_total": series.n_total,
+        "downsampled": series.downsampled,
+        "time": series.time.tolist(),
+        "flux": [None if v != v else v for v in series.flux.tolist()],
+        "flux_err": [None if v != v else v for v in series.flux_err.tolist()],
+        "quality": series.quality.tolist(),
+        "flagged": series.flagged.tolist(),
     }

@@ -1,4 +1,5 @@
-"""Sections the light-curve app adds to the target page (flattened series) and TCE page (views)."""
+"""Sections the light-curve app adds to the target page (light curve, flattened series) and TCE page
+(measured depth and SNR, views)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,29 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from apps.catalog.models import TCE, Target
-from apps.lightcurves.selectors import VIEW_PRESETS, flattened_latest, tce_views_latest, view_axes
+from apps.catalog.selectors import lightcurve_list, tce_list
+from apps.core.errors import NotFound
+from apps.lightcurves.selectors import (
+    VIEW_PRESETS,
+    centroid_series,
+    flattened_latest,
+    lightcurve_series,
+    tce_measures,
+    tce_views_latest,
+    transit_times,
+    view_axes,
+)
 from apps.plots.downsample import minmax_downsample
-from apps.plots.figures import per_transit_figure, trend_figure, view_figure
+from apps.plots.figures import (
+    MAX_TRANSIT_SETS,
+    CentroidSegment,
+    Segment,
+    centroid_figure,
+    lightcurve_figure,
+    per_transit_figure,
+    trend_figure,
+    view_figure,
+)
 
 VIEW_TITLES = {
     "global_view": "Global view (whole period)",
@@ -38,6 +59,65 @@ DIAGNOSTIC_LABELS = [
     ("n_points", "cadences used", ""),
 ]
 PLOT_POINTS = 6000
+PLOT_POINTS_PER_SEGMENT = 4000
+
+
+def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]] | None:
+    """Script and divs (``lightcurve``, ``centroid`` when there are centroids) of the target's light curve."""
+    if not curves:
+        return None
+    segments, centroids = [], []
+    t_min, t_max = np.inf, -np.inf
+    for curve in curves:
+        try:
+            series = lightcurve_series(lightcurve=curve, max_points=PLOT_POINTS_PER_SEGMENT)
+            centroid = centroid_series(lightcurve=curve, max_points=PLOT_POINTS_PER_SEGMENT)
+        except NotFound:
+            continue
+        if series.time.size == 0:
+            continue
+        t_min, t_max = min(t_min, series.time.min()), max(t_max, series.time.max())
+        label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
+        segments.append(Segment(label, series.time, series.flux, series.flagged))
+        centroids.append(CentroidSegment(label, centroid.time, centroid.column, centroid.row))
+    if not segments:
+        return None
+    markers = [
+        (tce.label, transit_times(period=tce.period_days, epoch=tce.epoch, t_min=t_min, t_max=t_max, limit=400))
+        for tce in tce_list(target_id=target.pk)
+        if tce.epoch_system == target.time_system
+    ][:MAX_TRANSIT_SETS]
+    time_label = f"time ({target.time_system})"
+    words = f"{len(segments)} {curves[0].season_label}{'s' if len(segments) > 1 else ''}"
+    fig = lightcurve_figure(
+        segments, time_label=time_label, transit_times=markers,
+        title=f"{target} — normalised PDCSAP flux",
+        segments_label=f"{segments[0].label}–{segments[-1].label} ({words})" if len(segments) > 1 else segments[0].label,
+    )
+    figures = {"lightcurve": fig}
+    if any(c.time.size for c in centroids):
+        figures["centroid"] = centroid_figure(centroids, x_range=fig.x_range, time_label=time_label, transit_times=markers)
+    return components(figures)
+
+
+def target_lightcurve_panel(request: HttpRequest, target: Target) -> dict:
+    """The target page's light curve: every quarter/sector with TCE transit marks, centroids below."""
+    curves = list(lightcurve_list(target_id=target.pk))
+    plot = _lightcurve_plot(target, curves)
+    script, divs = plot if plot else ("", {})
+    html = render_to_string(
+        "lightcurves/target_lightcurve.html",
+        {"target": target, "lightcurves": curves, "plot_script": script,
+         "plot_div": divs.get("lightcurve", ""), "centroid_div": divs.get("centroid", ""), "user": request.user},
+        request=request,
+    )
+    return {"title": "Light curve", "html": html, "bokeh": plot is not None}
+
+
+def tce_facts(request: HttpRequest, tce: TCE) -> dict:
+    """Depth, SNR and transit count for the TCE page's facts: measured when processed, else the catalogue's."""
+    html = render_to_string("lightcurves/tce_facts.html", {"measures": tce_measures(tce=tce)}, request=request)
+    return {"title": "measures", "html": html}
 
 
 def target_panel(request: HttpRequest, target: Target) -> dict | None:

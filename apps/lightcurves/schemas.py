@@ -24,3 +24,15 @@ class ViewsOut(Schema):
     version: int
     views: dict[str, list[float]]
     diagnostics: dict[str, Any]
+
+
+class SeriesOut(Schema):
+    lightcurve_id: int
+    time_system: str
+    n_points_total: int
+    downsampled: bool
+    time: list[float]
+    flux: list[float | None]
+    flux_err: list[float | None]
+    quality: list[int]
+    flagged: list[bool]

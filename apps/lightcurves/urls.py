@@ -1,8 +1,8 @@
 from django.urls import path
 
-from apps.lightcurves import views
+from apps.lightcurves import pages
 
 urlpatterns = [
-    path("targets/<int:target_id>/process/", views.process, name="lightcurves-process"),
-    path("targets/<int:target_id>/search/", views.search, name="lightcurves-search"),
+    path("targets/<int:target_id>/process/", pages.process, name="lightcurves-process"),
+    path("targets/<int:target_id>/search/", pages.search, name="lightcurves-search"),
 ]

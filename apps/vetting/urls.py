@@ -1,14 +1,14 @@
 from django.urls import path
 
-from apps.vetting import views
+from apps.vetting import pages
 
 urlpatterns = [
-    path("tces/<int:tce_id>/label/", views.label, name="vetting-label"),
-    path("vet/tces/<int:tce_id>/", views.vet_tce, name="vet-tce"),
-    path("vet/", views.vet_queues, name="vet-queues"),
-    path("vet/next/", views.vet_next, name="vet-next"),
-    path("vet/stats/", views.vet_stats, name="vet-stats"),
-    path("vet/conflicts/", views.vet_conflicts, name="vet-conflicts"),
-    path("vet/tces/<int:tce_id>/adjudicate/", views.vet_adjudicate, name="vet-adjudicate"),
-    path("vet/export/", views.vet_export, name="vet-export"),
+    path("tces/<int:tce_id>/label/", pages.label, name="vetting-label"),
+    path("vet/tces/<int:tce_id>/", pages.vet_tce, name="vet-tce"),
+    path("vet/", pages.vet_queues, name="vet-queues"),
+    path("vet/next/", pages.vet_next, name="vet-next"),
+    path("vet/stats/", pages.vet_stats, name="vet-stats"),
+    path("vet/conflicts/", pages.vet_conflicts, name="vet-conflicts"),
+    path("vet/tces/<int:tce_id>/adjudicate/", pages.vet_adjudicate, name="vet-adjudicate"),
+    path("vet/export/", pages.vet_export, name="vet-export"),
 ]

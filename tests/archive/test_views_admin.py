@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from apps.accounts.roles import set_role
 from apps.archive.admin import ArchiveFileAdmin, fetch_all_lightcurves
 from apps.archive.models import ArchiveFile, FileState
-from apps.archive.views import target_fetch
+from apps.archive.pages import target_fetch
 from apps.catalog.models import Target
 from apps.jobs.models import Job
 

@@ -271,9 +271,8 @@ def test_it_never_answers_5xx_to_hostile_job_parameters(world, kind: str) -> Non
 
 def _kind_fields(kind: str) -> list[str]:
     from apps.archive.params import DownloadParams, IngestParams, TablesParams
-    from apps.catalog.params import LoadDemoParams
     from apps.galex.params import ReduceParams
-    from apps.jobs.params import WorkerCheckParams
+    from apps.jobs.params import LoadDemoParams, WorkerCheckParams
     from apps.lightcurves.params import ProcessParams, SearchParams
     from apps.ml.params import InferParams, TrainParams
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from apps.jobs.broker import broker
 from apps.jobs.drill import Drill, results_table, scenarios
-from gaia_web.broker import broker
 
 SCRATCH_MARKERS = ("test", "drill", "scratch")
 

@@ -7,7 +7,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from gaia_web.broker import QUEUES
+from apps.jobs.broker import QUEUES
 
 
 class Command(BaseCommand):

@@ -1,8 +1,11 @@
-"""Pages for the dashboard, targets and TCEs. Views fetch through selectors and embed pure plots."""
+"""Pages for the dashboard, targets and TCEs. Views fetch through selectors and embed pure plots.
+
+The target and TCE pages compose panels that the owning apps register (apps/core/panels.py):
+the light curve and views come from apps.lightcurves, scores from apps.ml, and so on.
+"""
 
 from __future__ import annotations
 
-import numpy as np
 from bokeh.embed import components
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,25 +17,11 @@ from apps.catalog.services import catalog_summary
 from apps.core.errors import GaiaError, NotFound
 from apps.core.http import not_found
 from apps.core.pagination import CappedPaginator, capped_count
+from apps.core.panels import collect_panels
 from apps.jobs.selectors import job_list
-from apps.lightcurves.selectors import (
-    centroid_series,
-    lightcurve_series,
-    tce_measures,
-    transit_times,
-)
-from apps.plots.figures import (
-    MAX_TRANSIT_SETS,
-    CentroidSegment,
-    Segment,
-    bar_figure,
-    binned_histogram_figure,
-    centroid_figure,
-    lightcurve_figure,
-)
+from apps.plots.figures import bar_figure, binned_histogram_figure
 
 PAGE_SIZE = 50
-PLOT_POINTS_PER_SEGMENT = 4000
 
 
 def _page(request: HttpRequest, queryset):
@@ -99,62 +88,18 @@ def target_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/target_list.html", context)
 
 
-def _lightcurve_plot(target) -> tuple[str, dict[str, str]] | None:
-    """Script and divs (``lightcurve``, ``centroid`` when there are centroids) of the target's light curve."""
-    curves = list(selectors.lightcurve_list(target_id=target.pk))
-    if not curves:
-        return None
-    segments, centroids = [], []
-    t_min, t_max = np.inf, -np.inf
-    for curve in curves:
-        try:
-            series = lightcurve_series(lightcurve=curve, max_points=PLOT_POINTS_PER_SEGMENT)
-            centroid = centroid_series(lightcurve=curve, max_points=PLOT_POINTS_PER_SEGMENT)
-        except NotFound:
-            continue
-        if series.time.size == 0:
-            continue
-        t_min, t_max = min(t_min, series.time.min()), max(t_max, series.time.max())
-        label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
-        segments.append(Segment(label, series.time, series.flux, series.flagged))
-        centroids.append(CentroidSegment(label, centroid.time, centroid.column, centroid.row))
-    if not segments:
-        return None
-    markers = [
-        (tce.label, transit_times(period=tce.period_days, epoch=tce.epoch, t_min=t_min, t_max=t_max, limit=400))
-        for tce in selectors.tce_list(target_id=target.pk)
-        if tce.epoch_system == target.time_system
-    ][:MAX_TRANSIT_SETS]
-    time_label = f"time ({target.time_system})"
-    words = f"{len(segments)} {curves[0].season_label}{'s' if len(segments) > 1 else ''}"
-    fig = lightcurve_figure(
-        segments, time_label=time_label, transit_times=markers,
-        title=f"{target} — normalised PDCSAP flux",
-        segments_label=f"{segments[0].label}–{segments[-1].label} ({words})" if len(segments) > 1 else segments[0].label,
-    )
-    figures = {"lightcurve": fig}
-    if any(c.time.size for c in centroids):
-        figures["centroid"] = centroid_figure(centroids, x_range=fig.x_range, time_label=time_label, transit_times=markers)
-    return components(figures)
-
-
 def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
     try:
         target = selectors.target_get(target_id=target_id)
     except NotFound as exc:
         return not_found(request, exc)
-    plot = _lightcurve_plot(target)
     panels = target_panels(request, target)
     context = {
         "target": target,
         "tces": selectors.tce_list(target_id=target.pk),
-        "lightcurves": selectors.lightcurve_list(target_id=target.pk),
         "jobs": job_list(target_id=target.pk)[:20],
         "links": external_links(target),
-        "bokeh": plot is not None or any(p.get("bokeh") for p in panels),
-        "plot_script": plot[0] if plot else "",
-        "plot_div": plot[1]["lightcurve"] if plot else "",
-        "centroid_div": plot[1].get("centroid", "") if plot else "",
+        "bokeh": any(p.get("bokeh") for p in panels),
         "panels": panels,
     }
     return render(request, "catalog/target_detail.html", context)
@@ -178,9 +123,7 @@ def external_links(target) -> list[tuple[str, str]]:
 
 
 def target_panels(request: HttpRequest, target) -> list[dict]:
-    """Extra sections other apps contribute to the target page (processing, archive, scores)."""
-    from apps.core.panels import collect_panels
-
+    """Sections the apps that own them contribute to the target page (light curve, processing, scores)."""
     return collect_panels("target", request=request, obj=target)
 
 
@@ -201,12 +144,10 @@ def tce_detail(request: HttpRequest, tce_id: int) -> HttpResponse:
         tce = selectors.tce_get(tce_id=tce_id)
     except NotFound as exc:
         return not_found(request, exc)
-    from apps.core.panels import collect_panels
-
     panels = collect_panels("tce", request=request, obj=tce)
     context = {
         "tce": tce,
-        "measures": tce_measures(tce=tce),
+        "facts": collect_panels("tce-facts", request=request, obj=tce),
         "siblings": selectors.tce_list(target_id=tce.target_id).exclude(pk=tce.pk),
         "panels": panels,
         "bokeh": any(p.get("bokeh") for p in panels),

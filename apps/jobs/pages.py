@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import MANAGE_JOBS, job_permission, user_can
-from apps.catalog.selectors import targets_by_ids
 from apps.core.errors import GaiaError, NotFound
 from apps.core.http import not_found
 from apps.core.pagination import CappedPaginator
@@ -100,7 +99,7 @@ def job_enqueue(request: HttpRequest) -> HttpResponse:
             if not isinstance(params, dict):
                 raise ValueError("parameters must be a JSON object")
             ids = [int(x) for x in request.POST.get("target_ids", "").replace(",", " ").split()]
-            targets = targets_by_ids(ids=ids)
+            targets = selectors.job_subjects(ids=ids)
             job = services.job_enqueue(kind=kind, params=params, targets=targets, user=request.user)
             return redirect("job-detail", job_id=job.pk)
         except (ValueError, GaiaError) as exc:
