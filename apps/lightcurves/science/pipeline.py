@@ -11,14 +11,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._select import median
 from .cleaning import clean, normalise, segment_bounds, stitch
-from .detrend import BKSPACES, biweight_trend, fit_spline
+from .detrend import biweight_trend
 from .diagnostics import find_secondary_phase, tce_diagnostics, transit_numbers, wrap_phase
 from .errors import BadEphemeris, InsufficientData, InvalidInput
 from .io import LightCurve
 from .search import Signal
 from .search_run import check_series, run_search
+from .spline import BKSPACES, fit_spline
+from .spline.select import median
 from .views import (
     Preset,
     bin_spec,

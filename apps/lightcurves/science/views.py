@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ._select import median_inplace
 from .errors import InsufficientData, InvalidInput
+from .spline.select import median_inplace
 
 
 @dataclass(frozen=True)

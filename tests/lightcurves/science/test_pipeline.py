@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from apps.lightcurves.science import reference as ref
-from apps.lightcurves.science.detrend import BKSPACES
 from apps.lightcurves.science.diagnostics import transit_numbers
 from apps.lightcurves.science.errors import (
     BadEphemeris,
@@ -21,6 +20,7 @@ from apps.lightcurves.science.pipeline import (
     prepare,
     tce_views,
 )
+from apps.lightcurves.science.spline import BKSPACES
 from apps.lightcurves.science.views import PRESETS, binned_view, fold, normalisation, scale_view
 
 from .conftest import KEPLER6_Q0, TRES2_Q0

@@ -1,11 +1,11 @@
-"""The fast path of the AstroNet-style B-spline detrender (``_spline_kernels`` has the contract).
+"""The fast path of the AstroNet-style B-spline detrender (:mod:`.obvious` has the contract).
 
 ``choose_spline`` fits every segment for every candidate spacing with ``spline_segment``, which
 walks the points knot interval by knot interval, so the basis is computed without per-point
 interval lookups in loops the compiler vectorises; it refits after clipping by adding and
 subtracting only the points whose mask changed, and takes the clipping medians from short
-bracketed lists (``_select.median_sampled``). Each kernel here has an obvious twin in
-``_spline_kernels`` and a test against it.
+bracketed lists (``select.median_sampled``). Each kernel here has an obvious twin in
+:mod:`.obvious` and a test against it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._select import WORK, median_sampled
-from ._spline_kernels import _interval, basis4, solve_banded
+from .basis import add_point, interval, solve_banded
+from .select import WORK, median_sampled
 
 FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 """Reordered sums and fused multiply-adds (vectorised loops); NaN and inf semantics are kept."""
@@ -22,7 +22,7 @@ FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
 @njit(cache=True)
 def interval_starts(x, x0, inv_h, nb, ptr):
-    """ptr[j] = first point of knot interval j (0..nb-2, as ``_interval`` assigns them) and
+    """ptr[j] = first point of knot interval j (0..nb-2, as ``basis.interval`` assigns them) and
     ptr[nb - 1] = n, for ascending x; by bisection, since x is sorted."""
     n = x.shape[0]
     ptr[0] = 0
@@ -31,7 +31,7 @@ def interval_starts(x, x0, inv_h, nb, ptr):
         b = n
         while a < b:  # first k with interval(x[k]) >= j
             m = (a + b) // 2
-            if _interval(x[m], x0, inv_h, nb)[0] >= j:
+            if interval(x[m], x0, inv_h, nb)[0] >= j:
                 b = m
             else:
                 a = m + 1
@@ -137,14 +137,7 @@ def update_changed(x, y, keep, changed, nchanged, x0, inv_h, nb, band, rhs):
         k = changed[c]
         w = 1.0 if keep[k] else -1.0
         dn += 1 if keep[k] else -1
-        i, u = _interval(x[k], x0, inv_h, nb)
-        b = basis4(u)
-        yk = w * y[k]
-        for p in range(4):
-            rhs[i + p] += b[p] * yk
-            bp = w * b[p]
-            for q in range(p, 4):
-                band[i + p, q - p] += bp * b[q]
+        add_point(x[k], y[k], w, x0, inv_h, nb, band, rhs)
     return dn
 
 
@@ -200,7 +193,7 @@ def _new_mask(dev, lim, keep, changed):
 def robust_clip(resid, cut, keep, dev, buf, work, changed):
     """robust_keep, fast: writes the new mask and lists the changed indices; returns how many.
 
-    dev, buf: (n,) and work: (_select.WORK,) workspace; changed: (n,) int64.
+    dev, buf: (n,) and work: (select.WORK,) workspace; changed: (n,) int64.
     """
     n = resid.shape[0]
     med = median_sampled(resid, buf, work)
