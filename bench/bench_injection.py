@@ -60,7 +60,7 @@ def classify_fn(
     except Exception as exc:  # noqa: BLE001 - a view the pipeline cannot build is a rejected candidate
         print(f"  views failed for P={period:.3f}: {exc}", flush=True)
         return 0.0
-    wanted = {b.view: views[b.view] for b in MODEL.model.config.branches}
+    wanted = {b.view: views.views[b.view] for b in MODEL.model.config.branches}
     return float(score(MODEL.model, wanted).raw[0])
 
 

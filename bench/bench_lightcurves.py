@@ -164,9 +164,9 @@ def bench_reference(curves):
         "time": elapsed,
         "n": int(slow["time"].size),
         "bkspace_ref": slow["bkspace"],
-        "bkspace_ours": ours["bkspace"],
-        "global_maxdiff": float(np.max(np.abs(ours["global_view"] - slow["global_view"]))),
-        "local_maxdiff": float(np.max(np.abs(ours["local_view"] - slow["local_view"]))),
+        "bkspace_ours": ours.diagnostics["bkspace"],
+        "global_maxdiff": float(np.max(np.abs(ours.views["global_view"] - slow["global_view"]))),
+        "local_maxdiff": float(np.max(np.abs(ours.views["local_view"] - slow["local_view"]))),
     }
 
 

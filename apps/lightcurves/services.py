@@ -32,15 +32,6 @@ from apps.lightcurves.science.io import LightCurve as ScienceLightCurve
 from apps.lightcurves.science.io import from_dataframe
 from apps.lightcurves.science.views import PRESETS
 
-VIEW_NAMES = (
-    "global_view",
-    "local_view",
-    "odd_view",
-    "even_view",
-    "secondary_view",
-    "centroid_local_view",
-    "centroid_global_view",
-)
 SEARCH_SOURCE = TCESource.SEARCH
 
 
@@ -130,9 +121,9 @@ def _store_flattened(target: Target, preset: str, flat: pipeline.FlatSeries, job
         )
 
 
-def _store_views(tce: TCE, preset: str, result: dict, job: Job | None, provenance: dict) -> Artifact:
-    arrays = {name: np.asarray(result[name], dtype=np.float64) for name in VIEW_NAMES if name in result}
-    diagnostics = {k: _plain(v) for k, v in result.items() if k not in arrays}
+def _store_views(tce: TCE, preset: str, result: pipeline.TceViews, job: Job | None, provenance: dict) -> Artifact:
+    arrays = {name: np.asarray(view, dtype=np.float64) for name, view in result.views.items()}
+    diagnostics = {k: _plain(v) for k, v in result.diagnostics.items()}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"views_{preset}.npz"
         np.savez_compressed(path, **arrays)

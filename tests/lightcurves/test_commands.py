@@ -9,15 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-VIEW_NAMES = (
-    "global_view",
-    "local_view",
-    "odd_view",
-    "even_view",
-    "secondary_view",
-    "centroid_local_view",
-    "centroid_global_view",
-)
+from apps.lightcurves.science.views import VIEW_NAMES
+
 KEPLER6 = "kepler/kplr010874614-2009131105131_llc.fits"
 
 

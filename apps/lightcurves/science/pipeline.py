@@ -21,6 +21,7 @@ from .search_run import check_series, run_search
 from .spline import BKSPACES, fit_spline
 from .spline.select import median
 from .views import (
+    VIEW_NAMES,
     Preset,
     bin_spec,
     binned_view,
@@ -279,6 +280,27 @@ def _views_of(phase, values, p: Preset, period, duration, fill):
     return g, loc
 
 
+@dataclass(frozen=True, eq=False)
+class TceViews:
+    """What :func:`tce_views` builds for one TCE.
+
+    Attributes
+    ----------
+    views : dict of str to ndarray
+        One array per name of ``views.VIEW_NAMES``, in that order: ``global_view``,
+        ``local_view``, ``odd_view``, ``even_view``, ``secondary_view`` (flux, median 0 and
+        primary minimum -1; odd/even/secondary use the primary local view's scaling),
+        ``centroid_local_view``, ``centroid_global_view`` (centroid shift, pixels, median
+        subtracted).
+    diagnostics : dict
+        Every diagnostic of ``diagnostics.tce_diagnostics``, and ``preset``, ``bkspace``,
+        ``n_points``.
+    """
+
+    views: dict[str, np.ndarray]
+    diagnostics: dict[str, object]
+
+
 def tce_views(
     lightcurves: Sequence[LightCurve],
     period: float,
@@ -289,7 +311,7 @@ def tce_views(
     other_tces: Sequence[Ephemeris] = (),
     secondary_phase: float | None = None,
     flat: FlatSeries | None = None,
-) -> dict[str, np.ndarray | float | int | str]:
+) -> TceViews:
     """Flattened-flux views and diagnostics of one TCE.
 
     Parameters
@@ -313,12 +335,7 @@ def tce_views(
 
     Returns
     -------
-    dict
-        ``global_view``, ``local_view``, ``odd_view``, ``even_view``, ``secondary_view``
-        (flux, median 0 and primary minimum -1; odd/even/secondary use the primary local
-        view's scaling), ``centroid_local_view``, ``centroid_global_view`` (centroid shift,
-        pixels, median subtracted), every diagnostic of ``diagnostics.tce_diagnostics``, and
-        ``preset``, ``bkspace``, ``n_points``.
+    TceViews
 
     Raises
     ------
@@ -336,46 +353,47 @@ def tce_views(
     if flat is None:
         flat = flatten_lightcurves(lightcurves, preset=p, tces=[tce, *others])
     check_ephemeris(tce, flat.time)
-    keep = (
-        ~transit_mask(flat.time, others)
-        if (p.remove_other_tces and others)
-        else np.ones(flat.time.size, bool)
-    )
-    t, f = flat.time[keep], flat.flux[keep]
-    col, row = flat.centroid_col[keep], flat.centroid_row[keep]
-    if t.size < 2:
-        raise InsufficientData("fewer than 2 cadences left after removing the other TCEs")
-    P, D = tce.period, tce.duration
-    fo = Folded.of(t, f, col, row, P, tce.epoch)
+    fo = _fold_tce(flat, tce, others if p.remove_other_tces else [])
     fill = median(fo.flux)
-    gview, lview = _views_of(fo.phase, fo.flux, p, P, D, fill)
-    gc, gs = normalisation(gview)
-    lc_, ls = normalisation(lview)
-    out: dict[str, np.ndarray | float | int | str] = {
-        "global_view": scale_view(gview, gc, gs),
-        "local_view": scale_view(lview, lc_, ls),
+    away = np.abs(fo.phase) > 0.5 * MASK_DURATIONS * tce.duration
+    if secondary_phase is None:
+        secondary_phase = find_secondary_phase(
+            fo.phase[away], fo.flux[away], tce.period, tce.duration, presorted=True
+        )
+    views = _flux_views(fo, p, tce, fill, _secondary_view(fo, away, p, tce, secondary_phase, fill))
+    views.update(_centroid_views(fo, p, tce))
+    diagnostics = tce_diagnostics(
+        fo.time, fo.flux, tce.period, tce.epoch, tce.duration,
+        secondary_phase=secondary_phase, centroid_shift=(fo.col, fo.row), phase=fo.phase,
+    )  # fmt: skip
+    diagnostics.update(preset=p.name, bkspace=flat.bkspace, n_points=int(fo.time.size))
+    return TceViews({name: views[name] for name in VIEW_NAMES}, diagnostics)
+
+
+def _fold_tce(flat: FlatSeries, tce: Ephemeris, removed: Sequence[Ephemeris]) -> Folded:
+    """The flattened series without the ``removed`` TCEs' transits, folded on ``tce``."""
+    keep = ~transit_mask(flat.time, removed) if removed else np.ones(flat.time.size, bool)
+    if keep.sum() < 2:
+        raise InsufficientData("fewer than 2 cadences left after removing the other TCEs")
+    return Folded.of(
+        flat.time[keep], flat.flux[keep], flat.centroid_col[keep], flat.centroid_row[keep],
+        tce.period, tce.epoch,
+    )  # fmt: skip
+
+
+def _flux_views(fo: Folded, p: Preset, tce: Ephemeris, fill, secondary) -> dict[str, np.ndarray]:
+    """The normalised flux views: global and local each on its own scale, the odd, even and
+    secondary (un-normalised ``secondary``) views on the local view's."""
+    gview, lview = _views_of(fo.phase, fo.flux, p, tce.period, tce.duration, fill)
+    local_scale = normalisation(lview)
+    views = {
+        "global_view": scale_view(gview, *normalisation(gview)),
+        "local_view": scale_view(lview, *local_scale),
     }
     for name, view in _odd_even_views(fo, p, tce, fill).items():
-        out[name] = scale_view(view, lc_, ls)
-    away = np.abs(fo.phase) > 0.5 * MASK_DURATIONS * D
-    if secondary_phase is None:
-        secondary_phase = find_secondary_phase(fo.phase[away], fo.flux[away], P, D, presorted=True)
-    sview = _secondary_view(fo, away, p, tce, secondary_phase, fill)
-    out["secondary_view"] = scale_view(sview, lc_, ls)
-    out.update(_centroid_views(fo, p, tce))
-    diag = tce_diagnostics(
-        fo.time,
-        fo.flux,
-        P,
-        tce.epoch,
-        D,
-        secondary_phase=secondary_phase,
-        centroid_shift=(fo.col, fo.row),
-        phase=fo.phase,
-    )
-    out.update(diag)
-    out.update(preset=p.name, bkspace=flat.bkspace, n_points=int(t.size))
-    return out
+        views[name] = scale_view(view, *local_scale)
+    views["secondary_view"] = scale_view(secondary, *local_scale)
+    return views
 
 
 def _odd_even_views(fo: Folded, p: Preset, tce: Ephemeris, fill) -> dict[str, np.ndarray]:

@@ -74,6 +74,17 @@ class Preset:
     remove_other_tces: bool
 
 
+VIEW_NAMES = (
+    "global_view",
+    "local_view",
+    "odd_view",
+    "even_view",
+    "secondary_view",
+    "centroid_local_view",
+    "centroid_global_view",
+)
+"""Every view ``pipeline.tce_views`` builds, in the order stores and datasets keep them."""
+
 _ASTRONET_GLOBAL = ViewSpec(2001, 1 / 2001)
 _ASTRONET_LOCAL = ViewSpec(201, 0.16, 4.0)
 

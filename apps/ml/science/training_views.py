@@ -40,10 +40,11 @@ import numpy as np
 
 from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.io import LightCurve, read_fits
-from apps.lightcurves.science.pipeline import Ephemeris, flatten_lightcurves, tce_views
+from apps.lightcurves.science.pipeline import Ephemeris, TceViews, flatten_lightcurves, tce_views
+from apps.lightcurves.science.views import VIEW_NAMES
 
 from . import injection as inj
-from .datasets import KEPLER_LABELS, VIEW_NAMES
+from .datasets import KEPLER_LABELS
 from .errors import InjectionError
 
 ProgressFn = Callable[[int, int, str], None]
@@ -53,9 +54,6 @@ DISPOSITIONS = {"planet": "INJ_PC", "eb": "INJ_EB", "null": "INJ_NULL", "inverte
 LABELS = {"planet": 1, "eb": 0, "null": 0, "inverted": 0}
 SIMULATED_STAR_BASE = 10**12  # above every KIC and TIC number
 MIN_CADENCES = 200  # a noise stretch shorter than this (about 4 days) is drawn again
-VIEW_KEYS = VIEW_NAMES  # every view tce_views writes, in load_view_dir's naming
-
-
 @dataclass(frozen=True, eq=False)
 class NoiseSource:
     """A planet-free light curve to inject into: normalised flux (about 1), days."""
@@ -310,17 +308,17 @@ def _signal(kind: str, source: NoiseSource, rng, config: InjectionConfig):
     return flux, {**params, "depth": float(1.0 - model.min()), "mes": mes, "target_mes": target}
 
 
-def _finite_views(result: dict) -> dict[str, np.ndarray] | None:
-    views = {k: np.asarray(result[k], dtype=np.float64) for k in VIEW_KEYS}
+def _finite_views(result: TceViews) -> dict[str, np.ndarray] | None:
+    views = {k: np.asarray(result.views[k], dtype=np.float64) for k in VIEW_NAMES}
     return views if all(np.isfinite(v).all() for v in views.values()) else None
 
 
-def _scalars(result: dict) -> dict[str, float]:
+def _scalars(result: TceViews) -> dict[str, float]:
     """The 0-d numeric diagnostics of ``tce_views`` (per-transit arrays and strings are dropped)."""
     return {
         k: float(v)
-        for k, v in result.items()
-        if k not in VIEW_KEYS and isinstance(v, int | float | np.integer | np.floating)
+        for k, v in result.diagnostics.items()
+        if isinstance(v, int | float | np.integer | np.floating)
     }
 
 

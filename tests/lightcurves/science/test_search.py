@@ -80,11 +80,11 @@ def test_it_recovers_a_transit_planted_in_real_kepler_noise(eb_quarters):
     signals = search_transits(curves, period_min=1.0, period_max=20.0, **FAST)
     check_recovered(signals[0], truth, depth=0.08**2)
     views = tce_views(curves, truth.period, truth.epoch, truth.duration_hours, preset="gaia")
-    local, glob = views["local_view"], views["global_view"]
+    local, glob = views.views["local_view"], views.views["global_view"]
     assert np.median(local) == pytest.approx(0.0, abs=1e-9) and local.min() == pytest.approx(-1.0)
     assert abs(np.flatnonzero(local < -0.5).mean() - 100) <= 2
     assert abs(np.flatnonzero(glob < -0.5).mean() - 1000) <= 2
-    assert views["n_transits"] >= 40 and not views["eb_flag"]
+    assert views.diagnostics["n_transits"] >= 40 and not views.diagnostics["eb_flag"]
 
 
 def test_it_recovers_a_transit_planted_in_real_tess_noise(read):

@@ -119,5 +119,3 @@ def _compact_bounds(bounds: np.ndarray, live: np.ndarray) -> np.ndarray:
     """Segment bounds of the live cadences (segments are dropped whole, never split)."""
     sizes = [int(live[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     return np.concatenate(([0], np.cumsum([s for s in sizes if s > 0]))).astype(np.int64)
-
-
