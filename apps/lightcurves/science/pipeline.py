@@ -17,7 +17,7 @@ from .diagnostics import find_secondary_phase, tce_diagnostics, transit_numbers,
 from .errors import BadEphemeris, InsufficientData, InvalidInput
 from .io import LightCurve
 from .search import Signal
-from .search_run import check_series, run_search
+from .search_run import SearchOptions, check_series, run_search
 from .spline import BKSPACES, fit_spline
 from .spline.select import median
 from .views import (
@@ -449,15 +449,8 @@ def _centroid_views(fo: Folded, p: Preset, tce: Ephemeris) -> dict[str, np.ndarr
 
 def search_transits(
     lightcurves: Sequence[LightCurve],
+    options: SearchOptions = SearchOptions(),
     *,
-    preset: str = "gaia",
-    density: float | None = None,
-    period_min: float = 0.5,
-    period_max: float | None = None,
-    n_periods: int | None = None,
-    max_signals: int = 3,
-    min_sde: float | None = None,
-    min_snr: float | None = None,
     report: dict | None = None,
 ) -> list[Signal]:
     """Search a target's light curves for periodic transits (see ``search_run``).
@@ -467,17 +460,11 @@ def search_transits(
     lightcurves : sequence of LightCurve
         Quarters, campaigns or sectors of one target (gaps of any length: the grid covers the
         whole span).
-    preset : str
-        Search preset (``search_run.SEARCH_PRESETS``): detrending, engine, grid and thresholds.
-    density : float, optional
-        Stellar mean density, solar units (``grid.stellar_density``); trial durations scale
-        with period for it, or cover a broad range when None.
-    period_min, period_max : float
-        Period range, days; ``period_max`` defaults to half the span (two transits).
-    n_periods : int, optional
-        A log-spaced grid of this many periods instead of the Ofir grid.
-    max_signals, min_sde, min_snr
-        Stop after ``max_signals`` or at the first candidate below either threshold (the
+    options : SearchOptions
+        Search preset (``search_run.SEARCH_PRESETS``: detrending, engine, grid and
+        thresholds), stellar density (trial durations scale with period for it, or cover a
+        broad range when None), period range or a log-spaced grid of ``n_periods``, and when
+        to stop (``max_signals``, or the first candidate below ``min_sde``/``min_snr``, the
         preset's unless given).
     report : dict, optional
         Filled with the run's summary (window, grid size, thresholds, first rejected candidate).
@@ -496,11 +483,7 @@ def search_transits(
     bounds = segment_bounds(lc.time, lc.part)
     flux = normalise(lc.flux, bounds)
     check_series(lc.time, flux)
-    signals, summary = run_search(
-        lc.time, flux, bounds, preset=preset, density=density, period_min=period_min,
-        period_max=period_max, n_periods=n_periods, max_signals=max_signals,
-        min_sde=min_sde, min_snr=min_snr,
-    )
+    signals, summary = run_search(lc.time, flux, bounds, options)
     if report is not None:
         report.update(summary)
     return signals
