@@ -12,29 +12,19 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+from apps.archive.science.quality import pipeline_bitmask
+
 from .errors import InsufficientData, InvalidInput
 from .io import LightCurve
-
-KEPLER_DEFAULT_BITMASK = 1130799
-"""lightkurve's "default" Kepler quality bitmask (attitude tweak, safe mode, coarse point, ...)."""
-
-TESS_DEFAULT_BITMASK = 17087
-"""lightkurve's "default" TESS quality bitmask."""
-
-K2_DEFAULT_BITMASK = KEPLER_DEFAULT_BITMASK | (1 << 19) | (1 << 20)
-"""Kepler's bitmask plus K2's thruster firings: 2^19 (possible) and 2^20 (definite), the ~6-h
-roll corrections whose cadences jump in flux."""
 
 GAP_DAYS = 0.75
 """Gap length (days) that starts a new segment, as in AstroNet and the seed."""
 
 
 def default_bitmask(mission: str) -> int:
-    """The lightkurve "default" bitmask for a mission (K2: Kepler's plus both thruster bits)."""
-    name = mission.upper()
-    if name == "TESS":
-        return TESS_DEFAULT_BITMASK
-    return K2_DEFAULT_BITMASK if name == "K2" else KEPLER_DEFAULT_BITMASK
+    """The quality bitmask cleaning applies (``quality.PIPELINE_BITMASK``: lightkurve's default;
+    K2 also drops possible thruster firings)."""
+    return pipeline_bitmask(mission)
 
 
 def clean(lc: LightCurve, *, quality: bool = True) -> LightCurve:
