@@ -46,6 +46,13 @@ from apps.lightcurves.science.views import VIEW_NAMES
 from . import injection as inj
 from .datasets import KEPLER_LABELS
 from .errors import InjectionError
+from .noise import (
+    DR24_TCE_TABLE,
+    invert_light_curve,
+    kepler_noise_light_curves,
+    simulated_light_curve,
+    tess_noise_light_curves,
+)
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -143,8 +150,8 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
 
 def real_noise_sources(demo_data: str | Path, *, exclude: Sequence[int] = ()) -> list[NoiseSource]:
     """Real Kepler and TESS noise of the demo data (see `injection`), minus the ``exclude`` stars."""
-    curves = [("Kepler", c) for c in inj.kepler_noise_light_curves(demo_data)]
-    curves += [("TESS", c) for c in inj.tess_noise_light_curves(demo_data)]
+    curves = [("Kepler", c) for c in kepler_noise_light_curves(demo_data)]
+    curves += [("TESS", c) for c in tess_noise_light_curves(demo_data)]
     out = []
     for mission, (name, time, flux) in curves:
         star = int(name.split()[1])
@@ -156,7 +163,7 @@ def real_noise_sources(demo_data: str | Path, *, exclude: Sequence[int] = ()) ->
 def simulated_source(rng: np.random.Generator, index: int, config: InjectionConfig) -> NoiseSource:
     """A simulated Kepler-cadence light curve with random noise levels; its own star id."""
     white = _log_uniform(rng, 20.0, 2000.0)
-    time, flux = inj.simulated_light_curve(
+    time, flux = simulated_light_curve(
         days=float(rng.uniform(*config.window_days)),
         white_ppm=white,
         red_ppm=white * float(rng.uniform(0.0, 0.7)),
@@ -304,7 +311,7 @@ def _signal(kind: str, source: NoiseSource, rng, config: InjectionConfig):
         return None
     flux = noise * model
     if kind == "inverted":
-        flux = inj.invert_light_curve(flux)
+        flux = invert_light_curve(flux)
     return flux, {**params, "depth": float(1.0 - model.min()), "mes": mes, "target_mes": target}
 
 
@@ -416,7 +423,7 @@ def local_kepler_files(demo_data: str | Path) -> dict[int, list[Path]]:
 def dr24_rows(demo_data: str | Path, kepids: Sequence[int]) -> list[dict]:
     """DR24 TCE rows (every label, UNK included) of ``kepids``: kepid, planet, ephemeris, label."""
     wanted, rows = set(kepids), []
-    path = Path(demo_data) / inj.DR24_TCE_TABLE
+    path = Path(demo_data) / DR24_TCE_TABLE
     if not path.is_file():
         raise InjectionError(f"DR24 TCE table {path} is missing")
     with path.open() as handle:
