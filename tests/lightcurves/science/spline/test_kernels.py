@@ -138,15 +138,22 @@ def test_it_solves_the_banded_system_as_a_dense_solver_does(nc):
     np.testing.assert_allclose(coef, np.linalg.solve(dense, rhs), rtol=1e-12, atol=1e-12)
 
 
+def _residuals(case: str) -> np.ndarray:
+    """Residuals for the clipping tests: plain, with outliers, (mostly) constant, deep dips."""
+    if case == "normal":
+        return RNG.normal(size=501)
+    if case == "outliers":
+        return np.concatenate((RNG.normal(size=400), RNG.normal(30, 1, 20)))
+    if case == "constant":
+        return np.ones(50)
+    if case == "mostly_constant":
+        return np.concatenate((np.zeros(40), [5.0, -3.0, 1.0]))
+    return np.where(RNG.random(3000) < 0.04, -40.0, 0.0) + RNG.normal(size=3000)
+
+
 @pytest.mark.parametrize("case", ["normal", "outliers", "constant", "mostly_constant", "dips"])
 def test_it_clips_the_same_points_as_the_obvious_robust_mean_and_lists_the_changes(case):
-    y = {
-        "normal": RNG.normal(size=501),
-        "outliers": np.concatenate((RNG.normal(size=400), RNG.normal(30, 1, 20))),
-        "constant": np.ones(50),
-        "mostly_constant": np.concatenate((np.zeros(40), [5.0, -3.0, 1.0])),
-        "dips": np.where(RNG.random(3000) < 0.04, -40.0, 0.0) + RNG.normal(size=3000),
-    }[case]
+    y = _residuals(case)
     before = RNG.random(y.size) > 0.1
     slow_keep, fast_keep = before.copy(), before.copy()
     kern.robust_keep(y, 3.0, slow_keep, np.empty(y.size))
@@ -216,12 +223,7 @@ def test_it_reports_a_singular_fit_when_a_knot_interval_has_no_data():
 
 @pytest.mark.parametrize("case", ["normal", "outliers", "constant", "mostly_constant"])
 def test_it_keeps_the_same_points_as_astronets_robust_mean(case):
-    y = {
-        "normal": RNG.normal(size=501),
-        "outliers": np.concatenate((RNG.normal(size=400), RNG.normal(30, 1, 20))),
-        "constant": np.ones(50),
-        "mostly_constant": np.concatenate((np.zeros(40), [5.0, -3.0, 1.0])),
-    }[case]
+    y = _residuals(case)
     keep = np.ones(y.size, dtype=bool)
     kern.robust_keep(y, 3.0, keep, np.empty(y.size))
     np.testing.assert_array_equal(keep, ref.robust_mean_mask(y, 3.0))
