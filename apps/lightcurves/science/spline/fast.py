@@ -343,6 +343,38 @@ def _rescale(time, bounds, x):
 
 
 @njit(cache=True)
+def _fit_spacing(time, flux, x, bounds, bk, maxiter, cut, ws):
+    """Fit every segment at spacing ``bk`` into the workspace ``ws`` (spline, keep, resid,
+    dev, buf, changed, work; see ``spline_segment``); return (parameters, points, sum of
+    squared residuals) of the fitted segments, points -1 when the spacing is singular."""
+    spline, keep, resid, dev, buf, changed, work = ws
+    nparams = 0
+    npoints = 0
+    ssr = 0.0
+    for s in range(bounds.shape[0] - 1):
+        a, e = bounds[s], bounds[s + 1]
+        span = time[e - 1] - time[a]
+        status = 1
+        if e - a >= 4 and span > 0.0:
+            status = spline_segment(
+                x[a:e], flux[a:e], bk / span, maxiter, cut, spline[a:e], keep[a:e],
+                resid[a:e], dev[a:e], buf[a:e], changed[: e - a], work,
+            )  # fmt: skip
+        if status == 2:
+            return nparams, -1, ssr
+        if status == 1:
+            for k in range(a, e):
+                spline[k] = np.nan
+                keep[k] = False
+            continue
+        nparams += int((time[e - 1] - time[a]) / bk) + 1 + 3 - 1
+        n_s, ssr_s = _masked_ssr(resid[a:e], keep[a:e])
+        npoints += n_s
+        ssr += ssr_s
+    return nparams, npoints, ssr
+
+
+@njit(cache=True)
 def choose_spline(
     time, flux, bounds, bkspaces, maxiter, cut, penalty_coeff, spline_out, keep_out, bic_out
 ):
@@ -353,7 +385,6 @@ def choose_spline(
     spacing failed). Returns the index of the chosen spacing, or -1 if none worked.
     """
     n = time.shape[0]
-    nseg = bounds.shape[0] - 1
     best = -1
     for k in range(n):
         spline_out[k] = np.nan
@@ -365,58 +396,20 @@ def choose_spline(
         sigma = _sigma_floor(flux)
     x = np.empty(n)
     _rescale(time, bounds, x)
-    spline = np.empty(n)
-    keep = np.zeros(n, dtype=np.bool_)
-    resid = np.empty(n)
-    dev = np.empty(n)
-    buf = np.empty(n)
-    changed = np.empty(n, dtype=np.int64)
-    work = np.empty(WORK)
+    ws = (
+        np.empty(n), np.zeros(n, dtype=np.bool_), np.empty(n), np.empty(n), np.empty(n),
+        np.empty(n, dtype=np.int64), np.empty(WORK),
+    )  # fmt: skip
     for b in range(bkspaces.shape[0]):
         bic_out[b] = np.inf
-        bk = bkspaces[b]
-        nparams = 0
-        npoints = 0
-        ssr = 0.0
-        bad = False
-        for s in range(nseg):
-            a, e = bounds[s], bounds[s + 1]
-            span = time[e - 1] - time[a]
-            status = 1
-            if e - a >= 4 and span > 0.0:
-                status = spline_segment(
-                    x[a:e],
-                    flux[a:e],
-                    bk / span,
-                    maxiter,
-                    cut,
-                    spline[a:e],
-                    keep[a:e],
-                    resid[a:e],
-                    dev[a:e],
-                    buf[a:e],
-                    changed[: e - a],
-                    work,
-                )
-            if status == 2:
-                bad = True
-                break
-            if status == 1:
-                for k in range(a, e):
-                    spline[k] = np.nan
-                    keep[k] = False
-                continue
-            nparams += int((time[e - 1] - time[a]) / bk) + 1 + 3 - 1
-            n_s, ssr_s = _masked_ssr(resid[a:e], keep[a:e])
-            npoints += n_s
-            ssr += ssr_s
-        if bad or npoints == 0:
+        nparams, npoints, ssr = _fit_spacing(time, flux, x, bounds, bkspaces[b], maxiter, cut, ws)
+        if npoints <= 0:
             continue
         like = npoints * np.log(2.0 * np.pi * sigma * sigma) + ssr / (sigma * sigma)
         bic = like + penalty_coeff * nparams * np.log(npoints)
         bic_out[b] = bic
         if best < 0 or bic < bic_out[best]:
             best = b
-            spline_out[:] = spline
-            keep_out[:] = keep
+            spline_out[:] = ws[0]
+            keep_out[:] = ws[1]
     return best
