@@ -83,20 +83,11 @@ def fit_spline(
         Bad arrays or options.
     """
     t, f = as_series(time, flux)
-    if maxiter < 1 or not sigma_cut > 0:
-        raise InvalidInput("maxiter must be >= 1 and sigma_cut > 0")
-    spaces = np.ascontiguousarray(np.asarray(bkspaces, dtype=np.float64))
-    if spaces.ndim != 1 or spaces.size == 0 or not np.all(spaces > 0):
-        raise InvalidInput("bkspaces must be a non-empty 1-D array of positive spacings")
+    spaces = _checked_spacings(bkspaces, maxiter, sigma_cut)
     b = segment_bounds(t, gap=gap) if bounds is None else np.asarray(bounds, dtype=np.int64)
     if b[0] != 0 or b[-1] != t.size or np.any(np.diff(b) <= 0):
         raise InvalidInput("bounds must rise strictly from 0 to len(time)")
-    dead = np.zeros(t.size, dtype=bool)
-    if transit_mask is not None:
-        m = np.asarray(transit_mask, dtype=bool)
-        if m.shape != t.shape:
-            raise InvalidInput("transit_mask must have the shape of time")
-        f, dead = interpolate_masked(t, f, m, b)
+    f, dead = _bridge_transits(t, f, transit_mask, b)
     trend = np.full(t.size, np.nan)
     keep = np.zeros(t.size, dtype=bool)
     bic = np.full(spaces.size, np.inf)
@@ -113,6 +104,28 @@ def fit_spline(
     trend[live] = trend_l
     keep[live] = keep_l
     return SplineFit(trend, keep, float(spaces[best]) if best >= 0 else float("nan"), bic)
+
+
+def _checked_spacings(bkspaces: np.ndarray, maxiter: int, sigma_cut: float) -> np.ndarray:
+    """The candidate spacings as a contiguous float64 array, once the fit options are checked."""
+    if maxiter < 1 or not sigma_cut > 0:
+        raise InvalidInput("maxiter must be >= 1 and sigma_cut > 0")
+    spaces = np.ascontiguousarray(np.asarray(bkspaces, dtype=np.float64))
+    if spaces.ndim != 1 or spaces.size == 0 or not np.all(spaces > 0):
+        raise InvalidInput("bkspaces must be a non-empty 1-D array of positive spacings")
+    return spaces
+
+
+def _bridge_transits(
+    t: np.ndarray, f: np.ndarray, transit_mask: np.ndarray | None, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(flux with the masked cadences interpolated across, cadences of wholly masked segments)."""
+    if transit_mask is None:
+        return f, np.zeros(t.size, dtype=bool)
+    m = np.asarray(transit_mask, dtype=bool)
+    if m.shape != t.shape:
+        raise InvalidInput("transit_mask must have the shape of time")
+    return interpolate_masked(t, f, m, bounds)
 
 
 def _compact_bounds(bounds: np.ndarray, live: np.ndarray) -> np.ndarray:
