@@ -27,7 +27,9 @@ sys.path.insert(0, str(REPO))
 
 from apps.lightcurves.science.io import LightCurve  # noqa: E402
 from apps.lightcurves.science.pipeline import search_transits, tce_views  # noqa: E402
+from apps.lightcurves.science.search_run import SearchOptions  # noqa: E402
 from apps.ml.science import injection as inj  # noqa: E402
+from apps.ml.science import noise  # noqa: E402
 from apps.ml.science.inference import score  # noqa: E402
 from apps.ml.science.registry import load_model  # noqa: E402
 
@@ -37,7 +39,7 @@ THRESHOLD = 0.5
 
 def search_fn(time_: np.ndarray, flux: np.ndarray) -> list[tuple[float, float, float]]:
     baseline = float(time_.max() - time_.min())
-    signals = search_transits([_light_curve(time_, flux)], period_max=min(baseline / 2, 100.0))
+    signals = search_transits([_light_curve(time_, flux)], SearchOptions(period_max=min(baseline / 2, 100.0)))
     return [(s.period, s.epoch, s.duration_hours) for s in signals]
 
 
@@ -60,20 +62,20 @@ def classify_fn(
     except Exception as exc:  # noqa: BLE001 - a view the pipeline cannot build is a rejected candidate
         print(f"  views failed for P={period:.3f}: {exc}", flush=True)
         return 0.0
-    wanted = {b.view: views[b.view] for b in MODEL.model.config.branches}
+    wanted = {b.view: views.views[b.view] for b in MODEL.model.config.branches}
     return float(score(MODEL.model, wanted).raw[0])
 
 
 def light_curves(quick: bool) -> list[tuple[str, np.ndarray, np.ndarray, tuple[float, float], int]]:
     """(name, time, flux, Rp/R* range, injections) per light curve."""
     rng = np.random.default_rng(2026)
-    real = inj.kepler_noise_light_curves(REPO.parent / "shared" / "data")
+    real = noise.kepler_noise_light_curves(REPO.parent / "shared" / "data")
     out = [
         (real[1][0], real[1][1], real[1][2], (0.003, 0.03), 8 if quick else 60),
         (real[0][0], real[0][1], real[0][2], (0.01, 0.08), 3 if quick else 25),
     ]
     for k in range(1 if quick else 4):
-        t, f = inj.simulated_light_curve(days=90, rng=rng)
+        t, f = noise.simulated_light_curve(days=90, rng=rng)
         out.append((f"simulated quarter {k + 1}", t, f, (0.004, 0.04), 4 if quick else 15))
     return out
 

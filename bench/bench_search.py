@@ -46,9 +46,15 @@ from apps.lightcurves.science.cleaning import normalise, segment_bounds  # noqa:
 from apps.lightcurves.science.grid import stellar_density  # noqa: E402
 from apps.lightcurves.science.io import read_fits  # noqa: E402
 from apps.lightcurves.science.pipeline import prepare  # noqa: E402
-from apps.lightcurves.science.search_run import SEARCH_PRESETS, passes, run_search  # noqa: E402
+from apps.lightcurves.science.search_run import (  # noqa: E402
+    SEARCH_PRESETS,
+    SearchOptions,
+    passes,
+    run_search,
+)
 from apps.lightcurves.science.views import fold  # noqa: E402
 from apps.ml.science import injection as inj  # noqa: E402
+from apps.ml.science import noise  # noqa: E402
 
 DATA = Path(os.environ.get("GAIA_DEMO_DATA", ROOT.parent / "shared" / "data"))
 MES_BINS = np.array([5, 7.5, 10, 12, 15, 20, 30.01])
@@ -132,9 +138,7 @@ def remove_periodic(t, f, part, period):
 
 def search(t, f, bounds, density, engine="gaia"):
     started = time.process_time()
-    found, summary = run_search(
-        t, f, bounds, preset=engine, density=density, max_signals=1, min_sde=-np.inf, min_snr=-np.inf
-    )
+    found, summary = run_search(t, f, bounds, SearchOptions(preset=engine, density=density, max_signals=1, min_sde=-np.inf, min_snr=-np.inf))
     return summary["candidates"], time.process_time() - started
 
 
@@ -242,9 +246,7 @@ def recall_table(injections, rec, mes_key="mes"):
 def run_tls(t, f, bounds, density, truth, snr_min):
     """TLS on our detrending with its SDE >= 7, our SNR and the same vetting: recovered?"""
     started = time.process_time()
-    found, summary = run_search(
-        t, f, bounds, preset="tls", density=density, max_signals=1, min_sde=7.0, min_snr=snr_min
-    )
+    found, summary = run_search(t, f, bounds, SearchOptions(preset="tls", density=density, max_signals=1, min_sde=7.0, min_snr=snr_min))
     elapsed = time.process_time() - started
     hit = bool(found) and matches({"period": found[0].period, "epoch": found[0].epoch, "duration": found[0].duration}, truth) == "exact"
     return hit, elapsed
@@ -257,12 +259,13 @@ from apps.lightcurves.science.cleaning import normalise, segment_bounds
 from apps.lightcurves.science.detrend import search_trend
 from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import prepare, search_transits
+from apps.lightcurves.science.search_run import SearchOptions
 from apps.lightcurves.science.grid import stellar_density
 curves = [read_fits(p) for p in {files!r}]
 rho = stellar_density(logg=4.225, radius=1.217)
-search_transits(curves, density=rho, max_signals=1)  # warm (numba cache)
+search_transits(curves, SearchOptions(density=rho, max_signals=1))  # warm (numba cache)
 t0 = time.process_time(); w0 = time.time()
-found = search_transits(curves, density=rho, max_signals=1, report=(rep := {{}}))
+found = search_transits(curves, SearchOptions(density=rho, max_signals=1), report=(rep := {{}}))
 ours = (time.process_time() - t0, time.time() - w0, rep["n_periods"], found[0].period if found else None)
 lc = prepare(curves, quality=True); b = segment_bounds(lc.time, lc.part); f = normalise(lc.flux, b)
 tr = search_trend(lc.time, f, window_days=rep["window_days"], bounds=b)
@@ -317,7 +320,7 @@ def main() -> None:
         series[star.name] = (t, f, b, stellar_density(logg=star.logg, radius=star.radius), star)
     nulls, injections = [], []
     for name, (t, f, _b, rho, _star) in series.items():  # noqa: B007
-        variants = [("inverted", t, inj.invert_light_curve(f))]
+        variants = [("inverted", t, noise.invert_light_curve(f))]
         for k in range(args.scrambles):
             ts, fs = scramble(rng, t, f)
             variants.append((f"scrambled {k}", ts, fs))

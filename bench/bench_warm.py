@@ -33,13 +33,14 @@ t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 import numpy as np
 from apps.lightcurves.science import bls, io, pipeline
+from apps.lightcurves.science.search_run import SearchOptions
 t1 = time.perf_counter()
 lcs = [io.read_fits(f) for f in sorted(glob.glob({glob!r}))[:2]]
 def job():
     pipeline.tce_views(lcs, 10.3071, 138.731, 4.5, preset="gaia")
     t = np.linspace(0, 30, 2000); bls.bls(t, 1 + 0 * t, np.array([2.0, 3.0]), np.array([0.1]))
     pipeline.flatten_lightcurves(lcs, preset="gaia", detrender="biweight")
-    pipeline.search_transits(lcs, n_periods=2000, max_signals=1)
+    pipeline.search_transits(lcs, SearchOptions(n_periods=2000, max_signals=1))
 a = time.perf_counter(); job(); first = time.perf_counter() - a
 a = time.perf_counter(); job(); second = time.perf_counter() - a
 from numba.core.registry import CPUDispatcher

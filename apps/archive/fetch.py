@@ -34,30 +34,58 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import hashlib
 import logging
 import os
 import queue
-import random
 import ssl
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import aiohttp
 import certifi
 
 from apps.archive.durable import BatchPublisher
+from apps.archive.transfer import (
+    Cancelled,
+    Claims,
+    FetchError,
+    FetchEvent,
+    FetchPolicy,
+    FetchRequest,
+    Missing,
+    PartFile,
+    Reply,
+    Transport,
+    VerificationFailed,
+    as_fetch_error,
+    complete_size,
+    content_length,
+    content_range_start,
+    describe,
+    hash_prefix,
+    parse_retry_after,
+    part_path,
+    size_or_zero,
+    status_error,
+)
+
+__all__ = [
+    "FetchEvent",
+    "FetchPolicy",
+    "FetchRequest",
+    "Transport",
+    "VerificationFailed",
+    "fetch_files",
+    "part_path",
+    "parse_retry_after",
+]
 
 logger = logging.getLogger(__name__)
 USER_AGENT = "gaia-web-archive/0.1 (+https://github.com/; aiohttp)"
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 FILE_THREADS = 3
 """Threads that write, hash and verify files: enough to keep both cores of a small machine busy
 beside the event loop (sha256, the write syscalls and numpy release the GIL)."""
@@ -75,245 +103,8 @@ def _proxy_configured() -> bool:
     return any(os.environ.get(name) or os.environ.get(name.upper()) for name in names)
 
 
-class VerificationFailed(Exception):
-    """Raised by a ``verify`` callable: the bytes arrived but are not the expected content."""
-
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
-@dataclass(frozen=True)
-class FetchRequest:
-    """One file to fetch: the caller's key (e.g. a ledger row id), the URL and where it goes."""
-
-    key: int
-    url: str
-    dest: Path
-    verify: Callable[[Path], None] | None = None
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """Concurrency, retry, timeout and buffering settings of a run.
-
-    ``block_bytes`` bounds the memory of a transfer (16 in flight hold at most 16 blocks) and
-    ``flush_interval_s`` bounds what a kill loses on a slow link: while data arrives, it reaches
-    the ``.part`` file (and so a later Range resume) at least that often. A body that breaks off
-    or a cancelled run writes what it holds at once.
-    """
-
-    concurrency: int = 16
-    max_attempts: int = 5
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 60.0
-    retry_after_max_s: float = 300.0
-    connect_timeout_s: float = 15.0
-    read_timeout_s: float = 60.0
-    block_bytes: int = 1 << 20
-    flush_interval_s: float = 0.25
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with "equal jitter": half fixed, half random, capped."""
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-class Claims(Protocol):
-    """Optional cross-process exclusion: a file is fetched only while its claim is held."""
-
-    def acquire(self, key: int) -> bool: ...
-
-    def release(self, key: int) -> None: ...
-
-
-class Body(Protocol):
-    """A response body: ``read(n)`` gives up to ``n`` bytes, ``b""`` at the end."""
-
-    async def read(self, n: int = -1) -> bytes: ...
-
-
-class Reply(Protocol):
-    """What the engine reads of a response (an ``aiohttp.ClientResponse`` is one)."""
-
-    status: int
-    headers: Mapping[str, str]
-    content: Body
-
-
-class Transport(Protocol):
-    """Where requests go: an ``aiohttp.ClientSession``, or a stand-in such as the local mirror
-    (:class:`apps.archive.mirror.MirrorTransport`) that answers from files."""
-
-    def get(
-        self, url: str, *, headers: Mapping[str, str]
-    ) -> AbstractAsyncContextManager[Reply]: ...
-
-
-@dataclass(frozen=True)
-class FetchEvent:
-    """What happened to one file. ``kind`` is one of
-    started, progress, retrying, done, missing, failed, busy (claimed by another run)."""
-
-    key: int
-    kind: str
-    attempt: int = 0
-    nbytes: int = 0
-    sha256: str = ""
-    error: str = ""
-    delay_s: float = 0.0
-    resumed_from: int = 0
-
-
-class _FetchError(Exception):
-    def __init__(
-        self,
-        message: str,
-        *,
-        retryable: bool,
-        restart: bool = False,
-        retry_after: float | None = None,
-    ):
-        super().__init__(message)
-        self.retryable = retryable
-        self.restart = restart
-        self.retry_after = retry_after
-
-
-class _Missing(Exception):
-    pass
-
-
-class _Cancelled(Exception):
-    pass
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc or 'no detail'}"
-
-
-def part_path(dest: Path) -> Path:
-    """Where a partial download of ``dest`` lives between runs (resumed with HTTP Range)."""
-    return dest.with_name(dest.name + ".part")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _content_range_start(value: str | None) -> int | None:
-    # "bytes 1000-4999/5000" -> 1000
-    if not value or not value.startswith("bytes "):
-        return None
-    try:
-        return int(value[6:].split("-", 1)[0])
-    except ValueError:
-        return None
-
-
-def _complete_size(value: str | None) -> int | None:
-    # "bytes */5000" (the answer to a range that starts at the end) -> 5000
-    if not value or not value.startswith("bytes */"):
-        return None
-    size = value[8:]
-    return int(size) if size.isdigit() else None
-
-
-def _status_error(reply: Reply) -> Exception:
-    status = reply.status
-    if status == 404:
-        return _Missing()
-    if status in RETRY_STATUSES:
-        return _FetchError(
-            f"HTTP {status}",
-            retryable=True,
-            retry_after=parse_retry_after(reply.headers.get("Retry-After")),
-        )
-    return _FetchError(f"HTTP {status} (not retried)", retryable=False)
-
-
-def _network_error(exc: BaseException, policy: FetchPolicy) -> _FetchError:
-    """A retryable error with a message that says which limit or failure it was."""
-    if isinstance(exc, aiohttp.InvalidURL):
-        return _FetchError(f"invalid URL: {exc}", retryable=False)
-    if isinstance(exc, aiohttp.SocketTimeoutError):
-        message = f"ReadTimeout: no data for {policy.read_timeout_s:g} s"
-    elif isinstance(exc, aiohttp.ConnectionTimeoutError):
-        message = f"ConnectTimeout: no connection within {policy.connect_timeout_s:g} s"
-    else:
-        message = f"{type(exc).__name__}: {exc or 'no detail'}"
-    return _FetchError(message, retryable=True)
-
-
-def _size_or_zero(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0
-
-
-def _hash_prefix(path: Path) -> hashlib._Hash:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest
-
-
-class _PartFile:
-    """The ``.part`` file of one response, appended and hashed in a file thread.
-
-    Each :meth:`write` opens, appends and closes, so no file handle outlives a call and a
-    cancelled run never leaves a thread writing through a handle that the loop has closed.
-    """
-
-    __slots__ = ("path", "digest", "mode", "size")
-
-    def __init__(self, path: Path, digest: hashlib._Hash, *, append: bool) -> None:
-        self.path = path
-        self.digest = digest
-        self.mode = "ab" if append else "wb"
-        self.size = 0  # bytes of this response written so far
-
-    def write(self, blocks: list[bytes]) -> None:
-        try:
-            handle = open(self.path, self.mode)  # noqa: SIM115 - closed just below
-        except FileNotFoundError:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, self.mode)  # noqa: SIM115
-        with handle:
-            for block in blocks:
-                handle.write(block)
-                self.digest.update(block)
-                self.size += len(block)
-        self.mode = "ab"
-
-    def check(self, announced: int | None, verify: Callable[[Path], None] | None) -> None:
-        """Check the length received and the content."""
-        if announced is not None and self.size != announced:
-            raise _FetchError(f"body ended after {self.size} of {announced} bytes", retryable=True)
-        if verify is not None:
-            try:
-                verify(self.path)
-            except VerificationFailed as exc:
-                raise _FetchError(
-                    f"verification failed: {exc}", retryable=exc.retryable, restart=True
-                ) from exc
-
-
-#: Exceptions a step raises on purpose (network errors are retried); anything else is wrapped
 #: by :meth:`_Engine.step` into a final error that names the step.
-_EXPECTED = (_FetchError, _Missing, _Cancelled, aiohttp.ClientError, TimeoutError, ConnectionError)
+_EXPECTED = (FetchError, Missing, Cancelled, aiohttp.ClientError, TimeoutError, ConnectionError)
 
 
 class _Engine:
@@ -411,16 +202,16 @@ class _Engine:
 
     # -- the steps of a transfer ------------------------------------------------------------------
     async def step(self, name: str, function: Callable, *args: object) -> object:
-        """Run one step; an exception it did not mean to raise becomes a final ``_FetchError``
+        """Run one step; an exception it did not mean to raise becomes a final ``FetchError``
         that names the step, so the file ends ``failed`` with the reason instead of vanishing."""
         try:
             return await function(*args)
         except _EXPECTED:
             raise
         except OSError as exc:  # the disk, not the network (ConnectionError is expected above)
-            raise _FetchError(f"local file error in {name}: {exc}", retryable=False) from exc
+            raise FetchError(f"local file error in {name}: {exc}", retryable=False) from exc
         except Exception as exc:  # noqa: BLE001 - any surprise ends this file, not the run
-            raise _FetchError(f"{name} failed: {_describe(exc)}", retryable=False) from exc
+            raise FetchError(f"{name} failed: {describe(exc)}", retryable=False) from exc
 
     async def claim(self, request: FetchRequest) -> bool:
         """Take the cross-process claim of a file (True), or see that another run holds it."""
@@ -428,12 +219,12 @@ class _Engine:
             return True
         return await asyncio.to_thread(self.claims.acquire, request.key)
 
-    async def write(self, sink: _PartFile, blocks: list[bytes]) -> None:
+    async def write(self, sink: PartFile, blocks: list[bytes]) -> None:
         """Append blocks to the ``.part`` file and the running sha256 (in a file thread)."""
         await self._in_thread(sink.write, blocks)
 
     async def verify(
-        self, sink: _PartFile, announced: int | None, verify: Callable[[Path], None] | None
+        self, sink: PartFile, announced: int | None, verify: Callable[[Path], None] | None
     ) -> None:
         """Check the received length and the content (in a file thread)."""
         await self._in_thread(sink.check, announced, verify)
@@ -454,14 +245,14 @@ class _Engine:
             except Exception as exc:  # noqa: BLE001 - last line of defence: report, go on
                 logger.exception("download of %s failed unexpectedly", request.url)
                 self.emit(
-                    FetchEvent(request.key, "failed", error=f"unexpected error: {_describe(exc)}")
+                    FetchEvent(request.key, "failed", error=f"unexpected error: {describe(exc)}")
                 )
 
     async def _fetch_one(self, transport: Transport, request: FetchRequest) -> None:
         try:
             claimed = await self.step("claim", self.claim, request)
         except Exception as exc:  # noqa: BLE001 - not ours: its .part may be another run's
-            self.emit(FetchEvent(request.key, "failed", error=str(_as_fetch_error(exc, "claim"))))
+            self.emit(FetchEvent(request.key, "failed", error=str(as_fetch_error(exc, "claim"))))
             return
         if not claimed:
             self.emit(FetchEvent(request.key, "busy"))
@@ -493,7 +284,7 @@ class _Engine:
             await self.step("publish", self.publish, request)
         except Exception as exc:  # noqa: BLE001 - every file ends with an event
             part_path(request.dest).unlink(missing_ok=True)
-            error = _as_fetch_error(exc, "publish")
+            error = as_fetch_error(exc, "publish")
             self.emit(FetchEvent(request.key, "failed", attempt=verified.attempt, error=str(error)))
         else:
             self.emit(verified)
@@ -510,13 +301,13 @@ class _Engine:
             self.emit(FetchEvent(request.key, "started", attempt=attempt))
             try:
                 size, sha256, resumed = await self._transfer(transport, request)
-            except _Missing:
+            except Missing:
                 self.emit(FetchEvent(request.key, "missing", attempt=attempt, error="HTTP 404"))
                 return None
-            except _Cancelled:
+            except Cancelled:
                 return None
             except Exception as exc:  # noqa: BLE001 - every error ends as a retry or a failure
-                error = _as_fetch_error(exc, "transfer", self.policy)
+                error = as_fetch_error(exc, "transfer", self.policy)
             else:
                 return FetchEvent(request.key, "done", attempt, size, sha256, resumed_from=resumed)
             final = not error.retryable or attempt == self.policy.max_attempts
@@ -543,23 +334,23 @@ class _Engine:
     async def _transfer(self, transport: Transport, request: FetchRequest) -> tuple[int, str, int]:
         """One attempt: the request, the body into ``.part``, its length and content checked."""
         part = part_path(request.dest)
-        offset = _size_or_zero(part)
+        offset = size_or_zero(part)
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         async with transport.get(request.url, headers=headers) as reply:
             if reply.status == 416 and offset:
-                if _complete_size(reply.headers.get("Content-Range")) != offset:
-                    raise _FetchError(
+                if complete_size(reply.headers.get("Content-Range")) != offset:
+                    raise FetchError(
                         "server refused the resume range",
                         retryable=True,
                         restart=True,
                         retry_after=0,
                     )
                 # the whole file was here already (killed before publishing): just verify it
-                sink = _PartFile(part, await self._in_thread(_hash_prefix, part), append=True)
+                sink = PartFile(part, await self._in_thread(hash_prefix, part), append=True)
                 announced, tail = 0, []
             else:
                 sink, offset = await self._open_part(reply, part, offset)
-                announced = _length(reply.headers.get("Content-Length"))
+                announced = content_length(reply.headers.get("Content-Length"))
                 tail = await self.step("receive", self.receive, reply, sink, request.key)
         if tail:
             await self.step("write", self.write, sink, tail)
@@ -567,19 +358,19 @@ class _Engine:
         await self.step("verify", self.verify, sink, announced, request.verify)
         return offset + sink.size, sink.digest.hexdigest(), offset
 
-    async def _open_part(self, reply: Reply, part: Path, offset: int) -> tuple[_PartFile, int]:
+    async def _open_part(self, reply: Reply, part: Path, offset: int) -> tuple[PartFile, int]:
         """Where this response's bytes go: appended to ``.part`` (206) or replacing it (200)."""
         if reply.status not in (200, 206):
-            raise _status_error(reply)
+            raise status_error(reply)
         if reply.status == 200:
-            return _PartFile(part, hashlib.sha256(), append=False), 0
-        if _content_range_start(reply.headers.get("Content-Range")) != offset:
-            raise _FetchError(
+            return PartFile(part, hashlib.sha256(), append=False), 0
+        if content_range_start(reply.headers.get("Content-Range")) != offset:
+            raise FetchError(
                 "bad Content-Range on resume", retryable=True, restart=True, retry_after=0
             )
-        return _PartFile(part, await self._in_thread(_hash_prefix, part), append=True), offset
+        return PartFile(part, await self._in_thread(hash_prefix, part), append=True), offset
 
-    async def receive(self, reply: Reply, sink: _PartFile, key: int) -> list[bytes]:
+    async def receive(self, reply: Reply, sink: PartFile, key: int) -> list[bytes]:
         """Read the body, handing each full block to a file thread; return the unwritten tail.
 
         If the body breaks off (or the run is cancelled), what arrived is written before the
@@ -595,7 +386,7 @@ class _Engine:
                 blocks.append(chunk)
                 size += len(chunk)
                 if self.cancelled.is_set():
-                    raise _Cancelled()
+                    raise Cancelled()
                 if size >= block_bytes or loop.time() >= flush_at:
                     handed, blocks, size = blocks, [], 0
                     await self.step("write", self.write, sink, handed)
@@ -611,23 +402,6 @@ class _Engine:
             raise
         return blocks
 
-
-def _as_fetch_error(
-    exc: BaseException, step: str, policy: FetchPolicy | None = None
-) -> _FetchError:
-    """Any exception of a transfer as a ``_FetchError``: network errors are retried, local file
-    errors (a full disk) and surprises are final, with a message that says what happened."""
-    if isinstance(exc, _FetchError):
-        return exc
-    if isinstance(exc, (aiohttp.ClientError, TimeoutError, ConnectionError)):
-        return _network_error(exc, policy or FetchPolicy())
-    if isinstance(exc, OSError):
-        return _FetchError(f"local file error: {exc}", retryable=False)
-    return _FetchError(f"{step} failed: {_describe(exc)}", retryable=False)
-
-
-def _length(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
 
 
 _DONE = object()

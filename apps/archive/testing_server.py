@@ -222,128 +222,135 @@ class FakeArchive:
         return text.encode()
 
 
-def _handler_for(archive: FakeArchive) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+_SECTOR_SCRIPT = re.compile(r"^/missions/tess/download_scripts/sector/tesscurl_sector_(\d+)_lc\.sh$")
+_TAP_ERROR = b"<?xml version='1.0'?><VOTABLE><INFO name='QUERY_STATUS' value='ERROR'/></VOTABLE>"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-            return  # keep test output quiet
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            parts = urlsplit(self.path)
-            query = parse_qs(parts.query)
-            if parts.path.rstrip("/") == "/api/v0.1/Download/file":
-                self._serve_product(query.get("uri", [""])[0].rsplit("/", 1)[-1], parts.path)
-            elif match := re.match(
-                r"^/missions/tess/download_scripts/sector/tesscurl_sector_(\d+)_lc\.sh$", parts.path
-            ):
-                body = archive.sector_script(int(match.group(1)))
-                self._simple(parts.path, Path(parts.path).name, body)
-            elif parts.path == "/portal/Mashup/MashupQuery.asmx/GalexPhotonListQueryTest":
-                body = archive.galex_answer(query.get("query", [""])[0])
-                self._send(200, body, parts.path, "spGetRawUrls", content_type="application/json")
-            elif parts.path.startswith("/gPhoton/RAW6/"):
-                self._serve_product(parts.path.rsplit("/", 1)[-1], parts.path)
-            elif parts.path.rstrip("/") == "/TAP/sync":
-                body = archive.tap_answer(query.get("query", [""])[0])
-                if body is None:
-                    self._send(
-                        400,
-                        b"<?xml version='1.0'?><VOTABLE><INFO name='QUERY_STATUS' value='ERROR'/></VOTABLE>",
-                        parts.path,
-                        "TAP",
-                    )
-                else:
-                    self._send(200, body, parts.path, "TAP", content_type="text/csv")
-            else:
-                self._send(404, b"unknown path", parts.path, "")
+class _ArchiveHandler(BaseHTTPRequestHandler):
+    """Answers one request of :class:`FakeArchive` (``archive`` is set per server)."""
 
-        def _simple(self, path: str, name: str, body: bytes | None) -> None:
-            if body is None:
-                self._send(404, b"not found", path, name)
-            else:
-                self._send(200, body, path, name, content_type="text/plain")
+    protocol_version = "HTTP/1.1"
+    archive: FakeArchive
 
-        def _send(
-            self,
-            status: int,
-            body: bytes,
-            path: str,
-            name: str,
-            content_type: str = "text/plain",
-            headers: dict | None = None,
-        ) -> None:
-            archive._record(Logged(path, name, self.headers.get("Range"), status))
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        return  # keep test output quiet
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        first = {key: values[0] for key, values in query.items()}
+        if path.rstrip("/") == "/api/v0.1/Download/file":
+            self._serve_product(first.get("uri", "").rsplit("/", 1)[-1], path)
+        elif match := _SECTOR_SCRIPT.match(path):
+            self._simple(path, Path(path).name, self.archive.sector_script(int(match.group(1))))
+        elif path == "/portal/Mashup/MashupQuery.asmx/GalexPhotonListQueryTest":
+            body = self.archive.galex_answer(first.get("query", ""))
+            self._send(200, body, path, "spGetRawUrls", content_type="application/json")
+        elif path.startswith("/gPhoton/RAW6/"):
+            self._serve_product(path.rsplit("/", 1)[-1], path)
+        elif path.rstrip("/") == "/TAP/sync":
+            self._tap(path, first.get("query", ""))
+        else:
+            self._send(404, b"unknown path", path, "")
+
+    def _tap(self, path: str, query: str) -> None:
+        body = self.archive.tap_answer(query)
+        if body is None:
+            self._send(400, _TAP_ERROR, path, "TAP")
+        else:
+            self._send(200, body, path, "TAP", content_type="text/csv")
+
+    def _simple(self, path: str, name: str, body: bytes | None) -> None:
+        if body is None:
+            self._send(404, b"not found", path, name)
+        else:
+            self._send(200, body, path, name, content_type="text/plain")
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        path: str,
+        name: str,
+        content_type: str = "text/plain",
+        headers: dict | None = None,
+    ) -> None:
+        self.archive._record(Logged(path, name, self.headers.get("Range"), status))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _serve_product(self, filename: str, path: str) -> None:
+        """A file as the archive serves it, with the next queued fault for it applied."""
+        source = self.archive.files.get(filename)
+        fault = self.archive._next_fault(filename)
+        if fault and fault.kind == "hang":
+            time.sleep(fault.delay)
+        if fault and fault.kind == "status":
+            extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            self._send(fault.code, f"injected {fault.code}".encode(), path, filename, headers=extra)
+            return
+        if source is None:
+            self._send(404, b"no such file", path, filename)
+            return
+        data = source.read_bytes()
+        if fault and fault.kind == "flip":
+            position = len(data) // 2
+            data = data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :]
+        start = self._range_start() if self.archive.supports_range else 0
+        if start and start >= len(data):
+            headers = {"Content-Range": f"bytes */{len(data)}"}
+            self._send(416, b"", path, filename, headers=headers)
+            return
+        self._send_product(data, start, fault, path, filename)
+
+    def _send_product(
+        self, data: bytes, start: int, fault: Fault | None, path: str, filename: str
+    ) -> None:
+        """Headers and body of a 200 (whole file) or 206 (from ``start``) answer."""
+        status = 206 if start else 200
+        body = data[start:]
+        if fault and fault.kind == "truncate":
+            body = body[: int(len(body) * fault.fraction)]
+        self.archive._record(Logged(path, filename, self.headers.get("Range"), status))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/fits")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes" if self.archive.supports_range else "none")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.end_headers()
+        if fault and fault.kind == "cut":
+            self.wfile.write(body[: int(len(body) * fault.fraction)])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        delay = fault.delay if fault and fault.kind == "slow" else self.archive.chunk_delay_s
+        self._write_body(body, delay)
+
+    def _write_body(self, body: bytes, delay: float) -> None:
+        if delay <= 0:
             self.wfile.write(body)
+            return
+        for offset in range(0, len(body), CHUNK):
+            self.wfile.write(body[offset : offset + CHUNK])
+            self.wfile.flush()
+            time.sleep(delay)
 
-        def _serve_product(self, filename: str, path: str) -> None:
-            source = archive.files.get(filename)
-            fault = archive._next_fault(filename)
-            if fault and fault.kind == "hang":
-                time.sleep(fault.delay)
-            if fault and fault.kind == "status":
-                extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                self._send(
-                    fault.code, f"injected {fault.code}".encode(), path, filename, headers=extra
-                )
-                return
-            if source is None:
-                self._send(404, b"no such file", path, filename)
-                return
-            data = source.read_bytes()
-            if fault and fault.kind == "flip":
-                position = len(data) // 2
-                data = data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :]
-            start = self._range_start()
-            if start and archive.supports_range and start >= len(data):
-                self._send(
-                    416, b"", path, filename, headers={"Content-Range": f"bytes */{len(data)}"}
-                )
-                return
-            status = 206 if start and archive.supports_range else 200
-            body = data[start:] if status == 206 else data
-            announced = len(body)
-            if fault and fault.kind == "truncate":
-                body = body[: int(len(body) * fault.fraction)]
-                announced = len(body)
-            archive._record(Logged(path, filename, self.headers.get("Range"), status))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/fits")
-            self.send_header("Content-Length", str(announced))
-            self.send_header("Accept-Ranges", "bytes" if archive.supports_range else "none")
-            if status == 206:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            self.end_headers()
-            if fault and fault.kind == "cut":
-                self.wfile.write(body[: int(len(body) * fault.fraction)])
-                self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            delay = fault.delay if fault and fault.kind == "slow" else archive.chunk_delay_s
-            self._write_body(body, delay)
+    def _range_start(self) -> int:
+        value = self.headers.get("Range") or ""
+        match = re.match(r"^bytes=(\d+)-$", value)
+        return int(match.group(1)) if match else 0
 
-        def _write_body(self, body: bytes, delay: float) -> None:
-            if delay <= 0:
-                self.wfile.write(body)
-                return
-            for offset in range(0, len(body), CHUNK):
-                self.wfile.write(body[offset : offset + CHUNK])
-                self.wfile.flush()
-                time.sleep(delay)
 
-        def _range_start(self) -> int:
-            value = self.headers.get("Range") or ""
-            match = re.match(r"^bytes=(\d+)-$", value)
-            return int(match.group(1)) if match else 0
-
-    return Handler
+def _handler_for(archive: FakeArchive) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of one server, bound to its archive."""
+    return type("Handler", (_ArchiveHandler,), {"archive": archive})
 
 
 def main() -> None:

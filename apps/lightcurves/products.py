@@ -19,7 +19,7 @@ from apps.catalog.models import TCE, Target
 from apps.jobs.models import Artifact, Job
 from apps.jobs.selectors import artifact_latest
 from apps.jobs.services import artifact_local_path, artifact_store
-from apps.lightcurves.science.views import VIEW_NAMES
+from apps.lightcurves.science.pipeline import TceViews
 
 
 def views_key(tce_id: int, preset: str) -> str:
@@ -58,11 +58,11 @@ def flattened_store(
         )
 
 
-def views_store(*, tce: TCE, preset: str, result: dict, job: Job | None, provenance: dict) -> Artifact:
-    """Store a new version of the TCE's views: the ``VIEW_NAMES`` arrays of ``result`` in the file,
-    everything else (the diagnostics) in the meta, where pages read it without opening the file."""
-    arrays = {name: np.asarray(result[name], dtype=np.float64) for name in VIEW_NAMES if name in result}
-    diagnostics = {k: json_ready(v) for k, v in result.items() if k not in arrays}
+def views_store(*, tce: TCE, preset: str, result: TceViews, job: Job | None, provenance: dict) -> Artifact:
+    """Store a new version of the TCE's views: the arrays in the file, the diagnostics in the meta,
+    where pages read them without opening the file."""
+    arrays = {name: np.asarray(view, dtype=np.float64) for name, view in result.views.items()}
+    diagnostics = {k: json_ready(v) for k, v in result.diagnostics.items()}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"views_{preset}.npz"
         np.savez_compressed(path, **arrays)

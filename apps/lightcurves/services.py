@@ -25,7 +25,7 @@ from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.grid import ofir_count, stellar_density
 from apps.lightcurves.science.io import LightCurve as ScienceLightCurve
 from apps.lightcurves.science.io import from_dataframe
-from apps.lightcurves.science.views import PRESETS
+from apps.lightcurves.science.search_run import SearchOptions
 
 SEARCH_SOURCE = TCESource.SEARCH
 
@@ -99,9 +99,8 @@ def target_process(
     Each product is a new artifact version; a TCE whose views cannot be built (e.g. its period is
     longer than the data) is reported with the reason and the others go on.
     """
-    unknown = [p for p in presets if p not in PRESETS]
-    if unknown:
-        raise InvalidInput(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
+    # the job's own rule (ProcessParams), for callers that did not come through the job
+    presets = params_validate(ProcessParams, {"target_id": target.pk, "presets": list(presets)}, what="process_target").presets
     curves, inputs = target_lightcurves(target=target)
     tces = [t for t in TCE.objects.filter(target=target).order_by("source", "tce_number") if t.epoch_system == target.time_system]
     # The same planet appears in several catalogues: mask each distinct signal once.
@@ -170,11 +169,12 @@ def target_search(
     """
     curves, _inputs = target_lightcurves(target=target)
     try:
-        signals = pipeline.search_transits(
-            curves, preset=preset, density=target_density(target), period_min=period_min,
+        options = SearchOptions(
+            preset=preset, density=target_density(target), period_min=period_min,
             period_max=period_max, n_periods=n_periods, max_signals=max_signals,
             min_sde=min_sde, min_snr=min_snr,
         )
+        signals = pipeline.search_transits(curves, options)
     except LightCurveError as exc:
         raise InvalidInput(f"search on {target.display_id} failed: {exc}") from exc
     release = f"job{job.pk}" if job else f"manual{_next_tce_number(target)}"

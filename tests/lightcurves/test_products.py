@@ -7,6 +7,7 @@ import pytest
 
 from apps.jobs.models import Artifact
 from apps.lightcurves import products
+from apps.lightcurves.science.pipeline import TceViews
 from tests.factories import TCEFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,10 +15,11 @@ pytestmark = pytest.mark.django_db
 
 def test_views_are_stored_under_their_key_and_read_back_newest_first():
     tce = TCEFactory()
-    result = {"global_view": np.arange(5.0), "local_view": np.ones(3), "depth": np.float64(1e-3), "snr": np.nan}
+    diagnostics = {"depth": np.float64(1e-3), "snr": np.nan}
+    result = TceViews(views={"global_view": np.arange(5.0), "local_view": np.ones(3)}, diagnostics=diagnostics)
     first = products.views_store(tce=tce, preset="gaia", result=result, job=None, provenance={})
-    second = products.views_store(tce=tce, preset="gaia", result={**result, "local_view": np.zeros(3)},
-                                  job=None, provenance={})
+    changed = TceViews(views={**result.views, "local_view": np.zeros(3)}, diagnostics=diagnostics)
+    second = products.views_store(tce=tce, preset="gaia", result=changed, job=None, provenance={})
     assert first.key == f"tce/{tce.pk}/views/gaia" and second.version == first.version + 1
     assert second.meta == {"preset": "gaia", "diagnostics": {"depth": 1e-3, "snr": None}, "tce_id": tce.pk}
     assert products.views_artifact(tce_id=tce.pk, preset="gaia") == second

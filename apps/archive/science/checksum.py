@@ -41,11 +41,6 @@ def ones_complement_sum(data: bytes | bytearray | memoryview | np.ndarray) -> in
     return fold32(int(words.sum(dtype=np.uint64)))
 
 
-def hdu_checksum_ok(hdu_bytes: bytes | memoryview | np.ndarray) -> bool:
-    """True when header + data blocks of one HDU sum to negative zero (a correct CHECKSUM)."""
-    return ones_complement_sum(hdu_bytes) == NEGATIVE_ZERO
-
-
 def datasum(data_blocks: bytes | memoryview | np.ndarray) -> int:
     """The DATASUM value of an HDU's data blocks (padding included), as an unsigned integer."""
     return ones_complement_sum(data_blocks)

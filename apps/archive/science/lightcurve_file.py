@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import ChecksumMismatch, FitsFormatError, MissingColumns, UnknownMission
-from .fits import Header, checksum_problems, column_values, parse_hdus, read_bintable
+from .fits import Hdu, Header, checksum_problems, column_values, parse_hdus, read_bintable
 from .naming import k2_campaign
 from .quality import DEFAULT_BITMASK, good_quality
 
@@ -154,6 +154,59 @@ def _check_scalar_number(dtype: np.dtype, name: str, *, integer: bool) -> None:
         raise FitsFormatError(f"column {name} is {dtype.str}{shape}, not {what} per row")
 
 
+def table_columns(
+    buf: bytes | memoryview,
+    hdus: list[Hdu],
+    quality_names: tuple[str, ...],
+    *,
+    optional: tuple[str, ...] = (),
+) -> tuple[dict[str, np.ndarray], Header]:
+    """The LIGHTCURVE table's columns, checked and native-endian: the one place both readers
+    (:func:`read_lightcurve`, ``lightcurves.science.io.read_fits``) take them from.
+
+    Parameters
+    ----------
+    buf, hdus
+        The file and its HDUs (:func:`~.fits.parse_hdus`).
+    quality_names : tuple of str
+        Quality column names in order of preference; the first present is returned as QUALITY.
+    optional : tuple of str
+        Integer columns returned when present (e.g. CADENCENO).
+
+    Returns
+    -------
+    (dict of str to ndarray, Header)
+        :data:`FLOAT_COLUMNS`, QUALITY and the optional columns present (TSCALn/TZEROn
+        applied), and the table's header.
+
+    Raises
+    ------
+    FitsFormatError
+        No LIGHTCURVE extension, or a column that does not hold one number per row.
+    MissingColumns
+        A float column or every quality column is absent.
+    """
+    table_hdu = next((h for h in hdus[1:] if h.name.upper() == "LIGHTCURVE"), None)
+    if table_hdu is None:
+        raise FitsFormatError("no LIGHTCURVE extension: not a light-curve file")
+    table = read_bintable(buf, table_hdu)
+    names = set(table.dtype.names or ())
+    quality = next((name for name in quality_names if name in names), None)
+    missing = [name for name in FLOAT_COLUMNS if name not in names]
+    if quality is None:
+        missing.append(" or ".join(dict.fromkeys(quality_names)))
+    if missing:
+        raise MissingColumns(f"LIGHTCURVE table lacks {', '.join(missing)}")
+    integers = (quality, *(name for name in optional if name in names))
+    for name in (*FLOAT_COLUMNS, *integers):
+        _check_scalar_number(table.dtype[name], name, integer=name in integers)
+    columns = {name: column_values(table, table_hdu.header, name) for name in FLOAT_COLUMNS}
+    columns["QUALITY"] = column_values(table, table_hdu.header, quality)
+    for name in integers[1:]:
+        columns[name] = column_values(table, table_hdu.header, name)
+    return columns, table_hdu.header
+
+
 def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -> LightCurveFile:
     """Parse, verify and extract one light-curve file held in memory.
 
@@ -185,23 +238,11 @@ def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -
             raise ChecksumMismatch("; ".join(problems))
     primary = hdus[0].header
     mission = identify_mission(primary)
-    table_hdu = next((h for h in hdus[1:] if h.name == "LIGHTCURVE"), None)
-    if table_hdu is None:
-        raise FitsFormatError("no LIGHTCURVE extension: not a light-curve file")
-    table = read_bintable(buf, table_hdu)
-    names = set(table.dtype.names or ())
-    quality_name = QUALITY_SOURCE[mission] if QUALITY_SOURCE[mission] in names else "QUALITY"
-    missing = [name for name in (*FLOAT_COLUMNS, quality_name) if name not in names]
-    if missing:
-        raise MissingColumns(f"LIGHTCURVE table lacks {', '.join(missing)}")
-    for name in (*FLOAT_COLUMNS, quality_name, "CADENCENO"):
-        if name in names:
-            _check_scalar_number(table.dtype[name], name, integer=name not in FLOAT_COLUMNS)
-    columns = {name: column_values(table, table_hdu.header, name) for name in FLOAT_COLUMNS}
-    quality = column_values(table, table_hdu.header, quality_name).astype(np.int32, copy=False)
-    columns["QUALITY"] = quality
-    if "CADENCENO" in names:
-        columns["CADENCENO"] = column_values(table, table_hdu.header, "CADENCENO").astype(np.int32)
+    quality_names = (QUALITY_SOURCE[mission], "QUALITY")
+    columns, table_header = table_columns(buf, hdus, quality_names, optional=("CADENCENO",))
+    quality = columns["QUALITY"] = columns["QUALITY"].astype(np.int32, copy=False)
+    if "CADENCENO" in columns:
+        columns["CADENCENO"] = columns["CADENCENO"].astype(np.int32)
     else:
         columns["CADENCENO"] = np.full(len(quality), -1, dtype=np.int32)
     bitmask = DEFAULT_BITMASK[mission]
@@ -213,7 +254,7 @@ def read_lightcurve(buf: bytes | memoryview, *, verify_checksums: bool = True) -
         mission=mission,
         identifier=_header_int(primary, id_key),
         season=k2_campaign(season) if mission == "k2" else season,
-        cadence=_cadence(mission, primary, table_hdu.header),
+        cadence=_cadence(mission, primary, table_header),
         columns=columns,
         stellar=_stellar(primary),
         primary=primary,

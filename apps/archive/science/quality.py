@@ -1,10 +1,16 @@
-"""Quality flags and the default mask applied at ingest (lightkurve's "default" bitmasks).
+"""Quality flags: the one table of the bitmasks the ingest and the light-curve pipeline apply.
 
 Raw flags are always kept; the ingest adds one boolean column, ``GOOD_QUALITY``, that is True where
 none of the "default" bits is set. The bits are those of lightkurve 2.x ``KeplerQualityFlags`` and
 ``TessQualityFlags`` (``DEFAULT_BITMASK``), the convention Kepler/TESS users know: they drop
 cadences with severe problems (pointing, safe mode, Earth point, desaturation, manual exclude,
 ...) and keep cadences with merely informative flags (e.g. cosmic ray in the collateral data).
+
+K2: lightkurve has no K2 flag class of its own; its K2 reader uses ``KeplerQualityFlags``, so its
+K2 default is Kepler's (1130799), which already holds the definite thruster firing (2^20). The
+ingest follows it (:data:`DEFAULT_BITMASK`). The light-curve pipeline's cleaning is stricter for
+K2 only (:data:`PIPELINE_BITMASK`): it also drops "possible thruster firing" (2^19, in
+lightkurve's "hard" mask), since cadences near K2's ~6-h roll corrections jump in flux.
 """
 
 from __future__ import annotations
@@ -45,7 +51,18 @@ DEFAULT_BITMASK = {
     "k2": KEPLER_DEFAULT_BITMASK,
     "tess": TESS_DEFAULT_BITMASK,
 }
-"""Mission -> default bitmask; K2 uses the Kepler flag definitions."""
+"""Mission -> default bitmask (lightkurve's); K2 uses the Kepler flag definitions."""
+
+K2_POSSIBLE_THRUSTER_FIRING = 524288
+"""Kepler/K2 bit 2^19, "Possible thruster firing" (in lightkurve's hard mask, not its default)."""
+
+PIPELINE_BITMASK = {**DEFAULT_BITMASK, "k2": KEPLER_DEFAULT_BITMASK | K2_POSSIBLE_THRUSTER_FIRING}
+"""Mission -> bitmask the light-curve pipeline cleans with: the default, plus 2^19 for K2."""
+
+
+def pipeline_bitmask(mission: str) -> int:
+    """The light-curve pipeline's bitmask for a mission name in any case (unknown: Kepler's)."""
+    return PIPELINE_BITMASK.get(mission.lower(), KEPLER_DEFAULT_BITMASK)
 
 
 def good_quality(quality: np.ndarray, bitmask: int) -> np.ndarray:

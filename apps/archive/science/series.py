@@ -28,23 +28,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .lightcurve_file import SERIES_COLUMNS, LightCurveFile
+from .lightcurve_file import FLOAT_COLUMNS, SERIES_COLUMNS, LightCurveFile
 
 TIME_SYSTEM = {"kepler": "BKJD", "k2": "BKJD", "tess": "BTJD"}
 """Mission -> time system of the TIME column (BKJD = BJD - 2454833, BTJD = BJD - 2457000)."""
 
 COMPRESSION = "zstd"
-FLOAT_SPLIT = [
-    "TIME",
-    "PDCSAP_FLUX",
-    "PDCSAP_FLUX_ERR",
-    "SAP_FLUX",
-    "SAP_FLUX_ERR",
-    "MOM_CENTR1",
-    "MOM_CENTR2",
-]
-"""Float columns stored with BYTE_STREAM_SPLIT: smaller (~95 kB vs 177 kB a Kepler quarter) and
-faster to write than dictionary encoding, which never pays off for noisy floats."""
+FLOAT_SPLIT = list(FLOAT_COLUMNS)
+"""The float columns, stored with BYTE_STREAM_SPLIT: smaller (~95 kB vs 177 kB a Kepler quarter)
+and faster to write than dictionary encoding, which never pays off for noisy floats."""
 
 
 def series_table(lc: LightCurveFile, *, source_name: str = "", source_sha256: str = "") -> pa.Table:
@@ -74,8 +66,3 @@ def write_series(table: pa.Table, path: Path) -> None:
         write_statistics=False,
         use_byte_stream_split=FLOAT_SPLIT,
     )
-
-
-def read_series(path: Path) -> pa.Table:
-    """Read a series back (tests, tools); readers in other apps use pandas/pyarrow directly."""
-    return pq.read_table(path)

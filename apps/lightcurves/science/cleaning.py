@@ -1,4 +1,5 @@
-"""Cleaning: quality-flag masking, NaN removal, gap splitting, per-segment normalisation, stitching.
+"""Cleaning: quality-flag masking, NaN removal, gap splitting, per-segment normalisation, stitching,
+and the checks and gap filling every detrender applies to its input series.
 
 The split rule is AstroNet's (``light_curve/util.py::split``): a new segment starts wherever
 ``time[i] - time[i-1] > gap``, with ``gap = 0.75`` days.
@@ -9,30 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
+
+from apps.archive.science.quality import pipeline_bitmask
 
 from .errors import InsufficientData, InvalidInput
 from .io import LightCurve
-
-KEPLER_DEFAULT_BITMASK = 1130799
-"""lightkurve's "default" Kepler quality bitmask (attitude tweak, safe mode, coarse point, ...)."""
-
-TESS_DEFAULT_BITMASK = 17087
-"""lightkurve's "default" TESS quality bitmask."""
-
-K2_DEFAULT_BITMASK = KEPLER_DEFAULT_BITMASK | (1 << 19) | (1 << 20)
-"""Kepler's bitmask plus K2's thruster firings: 2^19 (possible) and 2^20 (definite), the ~6-h
-roll corrections whose cadences jump in flux."""
 
 GAP_DAYS = 0.75
 """Gap length (days) that starts a new segment, as in AstroNet and the seed."""
 
 
 def default_bitmask(mission: str) -> int:
-    """The lightkurve "default" bitmask for a mission (K2: Kepler's plus both thruster bits)."""
-    name = mission.upper()
-    if name == "TESS":
-        return TESS_DEFAULT_BITMASK
-    return K2_DEFAULT_BITMASK if name == "K2" else KEPLER_DEFAULT_BITMASK
+    """The quality bitmask cleaning applies (``quality.PIPELINE_BITMASK``: lightkurve's default;
+    K2 also drops possible thruster firings)."""
+    return pipeline_bitmask(mission)
 
 
 def clean(lc: LightCurve, *, quality: bool = True) -> LightCurve:
@@ -144,3 +136,74 @@ def stitch(curves: Sequence[LightCurve]) -> LightCurve:
     return LightCurve(
         **arrays, mission=first.mission, target_id=first.target_id, segment=segment, part=part
     )
+
+
+def as_series(time: object, flux: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a (time, flux) pair: 1-D, same length, finite, sorted; return float64 copies."""
+    t = np.ascontiguousarray(np.asarray(time, dtype=np.float64))
+    f = np.ascontiguousarray(np.asarray(flux, dtype=np.float64))
+    if t.ndim != 1 or f.shape != t.shape:
+        raise InvalidInput(
+            f"time and flux must be 1-D arrays of one length, got {t.shape} and {f.shape}"
+        )
+    if t.size == 0:
+        raise InsufficientData("empty light curve")
+    if not (np.isfinite(t).all() and np.isfinite(f).all()):
+        raise InvalidInput("time and flux must be finite: clean the light curve first")
+    if np.any(np.diff(t) < 0):
+        raise InvalidInput("time must be sorted in ascending order")
+    return t, f
+
+
+def interpolate_masked(
+    time: np.ndarray, flux: np.ndarray, masked: np.ndarray, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replace masked cadences by linear interpolation of the unmasked ones, per segment.
+
+    This is the seed's way of keeping transits out of the spline: the spline then sees a smooth
+    bridge over each transit. Returns the filled flux and a per-cadence flag of segments that are
+    entirely masked (those cannot be fitted).
+    """
+    filled = flux.copy()
+    dead = np.zeros(flux.shape, dtype=bool)
+    interpolate_kernel(
+        np.ascontiguousarray(time, dtype=np.float64),
+        np.ascontiguousarray(masked, dtype=np.bool_),
+        np.asarray(bounds, dtype=np.int64),
+        filled,
+        dead,
+    )
+    return filled, dead
+
+
+@njit(cache=True)
+def interpolate_kernel(time, masked, bounds, filled, dead):
+    """np.interp of each segment's masked cadences from its unmasked ones, in place.
+
+    One walk per segment: a masked run takes the straight line between its unmasked
+    neighbours (np.interp's formula), or the nearest unmasked value at a segment's end.
+    """
+    for s in range(bounds.shape[0] - 1):
+        a, e = bounds[s], bounds[s + 1]
+        prev = -1  # last unmasked cadence seen
+        k = a
+        while k < e:
+            if not masked[k]:
+                prev = k
+                k += 1
+                continue
+            nxt = k
+            while nxt < e and masked[nxt]:
+                nxt += 1
+            if prev < 0 and nxt == e:
+                dead[a:e] = True
+                break
+            for i in range(k, nxt):
+                if prev < 0:
+                    filled[i] = filled[nxt]
+                elif nxt == e:
+                    filled[i] = filled[prev]
+                else:
+                    slope = (filled[nxt] - filled[prev]) / (time[nxt] - time[prev])
+                    filled[i] = slope * (time[i] - time[prev]) + filled[prev]
+            k = nxt

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._select import median
+from .spline.select import median
 from .views import fold
 
 

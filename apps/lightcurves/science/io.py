@@ -4,9 +4,10 @@ Two sources give the same :class:`LightCurve`: a MAST light-curve FITS file (``r
 pandas DataFrame in the Parquet layout the archive ingest writes (``from_dataframe``).
 
 FITS files are parsed by the archive's strict reader (:mod:`apps.archive.science.fits`, compared
-value for value with astropy in its tests), which checks every declared size against the file's
-size before it looks at the data, so a corrupt or hostile file costs no more memory than its bytes
-and always ends in :class:`InvalidInput` or :class:`MissingColumns`.
+value for value with astropy in its tests), and their LIGHTCURVE table is taken by the ingest's
+own code (``lightcurve_file.table_columns``). The reader checks every declared size against the
+file's size before it looks at the data, so a corrupt or hostile file costs no more memory than
+its bytes and always ends in :class:`InvalidInput` or :class:`MissingColumns`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from apps.archive.science.errors import FitsFormatError
-from apps.archive.science.fits import Header, column_values, parse_hdus, read_bintable
+from apps.archive.science.errors import MissingColumns as ArchiveMissingColumns
+from apps.archive.science.fits import Header, parse_hdus
+from apps.archive.science.lightcurve_file import table_columns
 from apps.archive.science.naming import k2_campaign
 
 from .errors import InvalidInput, MissingColumns
@@ -161,34 +164,17 @@ def read_fits(path: str | Path) -> LightCurve:
         raise InvalidInput(f"{path.name}: cannot read FITS file ({exc})") from exc
     try:
         hdus = parse_hdus(buf)
-        header = hdus[0].header
-        extension = next((h for h in hdus[1:] if h.name.upper() == "LIGHTCURVE"), None)
-        if extension is None:
-            raise InvalidInput(f"{path.name}: no LIGHTCURVE extension (not a light-curve file)")
-        table = read_bintable(buf, extension)
-        names = set(table.dtype.names or ())
-        quality = next((q for q in QUALITY_COLUMNS if q in names), None)
-        missing = [c for c in FLOAT_COLUMNS.values() if c not in names]
-        if quality is None:
-            missing.append("QUALITY or SAP_QUALITY")
-        if missing:
-            raise MissingColumns(f"{path.name}: missing columns {', '.join(missing)}")
-        for column in (*FLOAT_COLUMNS.values(), quality):
-            kinds = "iu" if column == quality else "iuf"
-            if table.dtype[column].shape or table.dtype[column].kind not in kinds:
-                raise InvalidInput(f"{path.name}: column {column} does not hold one number per row")
-        arrays = {
-            key: _float(column_values(table, extension.header, col))
-            for key, col in FLOAT_COLUMNS.items()
-        }
-        arrays["quality"] = np.asarray(
-            column_values(table, extension.header, quality), dtype=np.int64
-        )
+        columns, _ = table_columns(buf, hdus, QUALITY_COLUMNS)
+        header = hdus[0].header  # its values are parsed on access: may raise FitsFormatError
         mission = _mission_from_header(header)
         target = _header_int(header, ("TICID", "KEPLERID", "K2_ID"), path.name)
         segment = _header_int(header, ("SECTOR", "QUARTER", "CAMPAIGN"), path.name)
+    except ArchiveMissingColumns as exc:
+        raise MissingColumns(f"{path.name}: {exc}") from exc
     except FitsFormatError as exc:
         raise InvalidInput(f"{path.name}: cannot read FITS file ({exc})") from exc
+    arrays = {key: _float(columns[col]) for key, col in FLOAT_COLUMNS.items()}
+    arrays["quality"] = np.asarray(columns["QUALITY"], dtype=np.int64)
     if mission == "K2":
         segment = k2_campaign(segment)
     return LightCurve(**arrays, mission=mission, target_id=target, segment=segment)

@@ -11,15 +11,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._select import median
 from .cleaning import clean, normalise, segment_bounds, stitch
-from .detrend import BKSPACES, biweight_trend, fit_spline
+from .detrend import biweight_trend
 from .diagnostics import find_secondary_phase, tce_diagnostics, transit_numbers, wrap_phase
 from .errors import BadEphemeris, InsufficientData, InvalidInput
 from .io import LightCurve
 from .search import Signal
-from .search_run import check_series, run_search
+from .search_run import SearchOptions, check_series, run_search
+from .spline import BKSPACES, fit_spline
+from .spline.select import median
 from .views import (
+    VIEW_NAMES,
     Preset,
     bin_spec,
     binned_view,
@@ -278,6 +280,27 @@ def _views_of(phase, values, p: Preset, period, duration, fill):
     return g, loc
 
 
+@dataclass(frozen=True, eq=False)
+class TceViews:
+    """What :func:`tce_views` builds for one TCE.
+
+    Attributes
+    ----------
+    views : dict of str to ndarray
+        One array per name of ``views.VIEW_NAMES``, in that order: ``global_view``,
+        ``local_view``, ``odd_view``, ``even_view``, ``secondary_view`` (flux, median 0 and
+        primary minimum -1; odd/even/secondary use the primary local view's scaling),
+        ``centroid_local_view``, ``centroid_global_view`` (centroid shift, pixels, median
+        subtracted).
+    diagnostics : dict
+        Every diagnostic of ``diagnostics.tce_diagnostics``, and ``preset``, ``bkspace``,
+        ``n_points``.
+    """
+
+    views: dict[str, np.ndarray]
+    diagnostics: dict[str, object]
+
+
 def tce_views(
     lightcurves: Sequence[LightCurve],
     period: float,
@@ -288,7 +311,7 @@ def tce_views(
     other_tces: Sequence[Ephemeris] = (),
     secondary_phase: float | None = None,
     flat: FlatSeries | None = None,
-) -> dict[str, np.ndarray | float | int | str]:
+) -> TceViews:
     """Flattened-flux views and diagnostics of one TCE.
 
     Parameters
@@ -312,12 +335,7 @@ def tce_views(
 
     Returns
     -------
-    dict
-        ``global_view``, ``local_view``, ``odd_view``, ``even_view``, ``secondary_view``
-        (flux, median 0 and primary minimum -1; odd/even/secondary use the primary local
-        view's scaling), ``centroid_local_view``, ``centroid_global_view`` (centroid shift,
-        pixels, median subtracted), every diagnostic of ``diagnostics.tce_diagnostics``, and
-        ``preset``, ``bkspace``, ``n_points``.
+    TceViews
 
     Raises
     ------
@@ -335,46 +353,47 @@ def tce_views(
     if flat is None:
         flat = flatten_lightcurves(lightcurves, preset=p, tces=[tce, *others])
     check_ephemeris(tce, flat.time)
-    keep = (
-        ~transit_mask(flat.time, others)
-        if (p.remove_other_tces and others)
-        else np.ones(flat.time.size, bool)
-    )
-    t, f = flat.time[keep], flat.flux[keep]
-    col, row = flat.centroid_col[keep], flat.centroid_row[keep]
-    if t.size < 2:
-        raise InsufficientData("fewer than 2 cadences left after removing the other TCEs")
-    P, D = tce.period, tce.duration
-    fo = Folded.of(t, f, col, row, P, tce.epoch)
+    fo = _fold_tce(flat, tce, others if p.remove_other_tces else [])
     fill = median(fo.flux)
-    gview, lview = _views_of(fo.phase, fo.flux, p, P, D, fill)
-    gc, gs = normalisation(gview)
-    lc_, ls = normalisation(lview)
-    out: dict[str, np.ndarray | float | int | str] = {
-        "global_view": scale_view(gview, gc, gs),
-        "local_view": scale_view(lview, lc_, ls),
+    away = np.abs(fo.phase) > 0.5 * MASK_DURATIONS * tce.duration
+    if secondary_phase is None:
+        secondary_phase = find_secondary_phase(
+            fo.phase[away], fo.flux[away], tce.period, tce.duration, presorted=True
+        )
+    views = _flux_views(fo, p, tce, fill, _secondary_view(fo, away, p, tce, secondary_phase, fill))
+    views.update(_centroid_views(fo, p, tce))
+    diagnostics = tce_diagnostics(
+        fo.time, fo.flux, tce.period, tce.epoch, tce.duration,
+        secondary_phase=secondary_phase, centroid_shift=(fo.col, fo.row), phase=fo.phase,
+    )  # fmt: skip
+    diagnostics.update(preset=p.name, bkspace=flat.bkspace, n_points=int(fo.time.size))
+    return TceViews({name: views[name] for name in VIEW_NAMES}, diagnostics)
+
+
+def _fold_tce(flat: FlatSeries, tce: Ephemeris, removed: Sequence[Ephemeris]) -> Folded:
+    """The flattened series without the ``removed`` TCEs' transits, folded on ``tce``."""
+    keep = ~transit_mask(flat.time, removed) if removed else np.ones(flat.time.size, bool)
+    if keep.sum() < 2:
+        raise InsufficientData("fewer than 2 cadences left after removing the other TCEs")
+    return Folded.of(
+        flat.time[keep], flat.flux[keep], flat.centroid_col[keep], flat.centroid_row[keep],
+        tce.period, tce.epoch,
+    )  # fmt: skip
+
+
+def _flux_views(fo: Folded, p: Preset, tce: Ephemeris, fill, secondary) -> dict[str, np.ndarray]:
+    """The normalised flux views: global and local each on its own scale, the odd, even and
+    secondary (un-normalised ``secondary``) views on the local view's."""
+    gview, lview = _views_of(fo.phase, fo.flux, p, tce.period, tce.duration, fill)
+    local_scale = normalisation(lview)
+    views = {
+        "global_view": scale_view(gview, *normalisation(gview)),
+        "local_view": scale_view(lview, *local_scale),
     }
     for name, view in _odd_even_views(fo, p, tce, fill).items():
-        out[name] = scale_view(view, lc_, ls)
-    away = np.abs(fo.phase) > 0.5 * MASK_DURATIONS * D
-    if secondary_phase is None:
-        secondary_phase = find_secondary_phase(fo.phase[away], fo.flux[away], P, D, presorted=True)
-    sview = _secondary_view(fo, away, p, tce, secondary_phase, fill)
-    out["secondary_view"] = scale_view(sview, lc_, ls)
-    out.update(_centroid_views(fo, p, tce))
-    diag = tce_diagnostics(
-        fo.time,
-        fo.flux,
-        P,
-        tce.epoch,
-        D,
-        secondary_phase=secondary_phase,
-        centroid_shift=(fo.col, fo.row),
-        phase=fo.phase,
-    )
-    out.update(diag)
-    out.update(preset=p.name, bkspace=flat.bkspace, n_points=int(t.size))
-    return out
+        views[name] = scale_view(view, *local_scale)
+    views["secondary_view"] = scale_view(secondary, *local_scale)
+    return views
 
 
 def _odd_even_views(fo: Folded, p: Preset, tce: Ephemeris, fill) -> dict[str, np.ndarray]:
@@ -430,15 +449,8 @@ def _centroid_views(fo: Folded, p: Preset, tce: Ephemeris) -> dict[str, np.ndarr
 
 def search_transits(
     lightcurves: Sequence[LightCurve],
+    options: SearchOptions = SearchOptions(),
     *,
-    preset: str = "gaia",
-    density: float | None = None,
-    period_min: float = 0.5,
-    period_max: float | None = None,
-    n_periods: int | None = None,
-    max_signals: int = 3,
-    min_sde: float | None = None,
-    min_snr: float | None = None,
     report: dict | None = None,
 ) -> list[Signal]:
     """Search a target's light curves for periodic transits (see ``search_run``).
@@ -448,17 +460,11 @@ def search_transits(
     lightcurves : sequence of LightCurve
         Quarters, campaigns or sectors of one target (gaps of any length: the grid covers the
         whole span).
-    preset : str
-        Search preset (``search_run.SEARCH_PRESETS``): detrending, engine, grid and thresholds.
-    density : float, optional
-        Stellar mean density, solar units (``grid.stellar_density``); trial durations scale
-        with period for it, or cover a broad range when None.
-    period_min, period_max : float
-        Period range, days; ``period_max`` defaults to half the span (two transits).
-    n_periods : int, optional
-        A log-spaced grid of this many periods instead of the Ofir grid.
-    max_signals, min_sde, min_snr
-        Stop after ``max_signals`` or at the first candidate below either threshold (the
+    options : SearchOptions
+        Search preset (``search_run.SEARCH_PRESETS``: detrending, engine, grid and
+        thresholds), stellar density (trial durations scale with period for it, or cover a
+        broad range when None), period range or a log-spaced grid of ``n_periods``, and when
+        to stop (``max_signals``, or the first candidate below ``min_sde``/``min_snr``, the
         preset's unless given).
     report : dict, optional
         Filled with the run's summary (window, grid size, thresholds, first rejected candidate).
@@ -477,11 +483,7 @@ def search_transits(
     bounds = segment_bounds(lc.time, lc.part)
     flux = normalise(lc.flux, bounds)
     check_series(lc.time, flux)
-    signals, summary = run_search(
-        lc.time, flux, bounds, preset=preset, density=density, period_min=period_min,
-        period_max=period_max, n_periods=n_periods, max_signals=max_signals,
-        min_sde=min_sde, min_snr=min_snr,
-    )
+    signals, summary = run_search(lc.time, flux, bounds, options)
     if report is not None:
         report.update(summary)
     return signals

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .bls import bls
-from .detrend import search_trend
+from .detrend import SearchTrend, search_trend
 from .diagnostics import robust_sigma, tce_diagnostics
 from .errors import InsufficientData, InvalidInput
 from .grid import DurationLaw, chunk_durations, ofir_periods, period_chunks
@@ -310,25 +310,124 @@ def _at_rotation(period: float, rot: tuple[float, float, float, float], p: Searc
     return any(abs(period / (k * p_rot) - 1) < 0.03 for k in (0.5, 1.0, 2.0))
 
 
-def _candidate(time, flux, bounds, t, f, pg: Periodogram, i: int, step, window, found_mask, flares, edges, law) -> dict:
+@dataclass(frozen=True)
+class SearchOptions:
+    """What a caller chooses for one search.
+
+    Attributes
+    ----------
+    preset : str or SearchPreset
+    density : float, optional
+        Stellar density, solar units (``grid.stellar_density``); a broad range when None.
+    period_min, period_max : float
+        Days; ``period_max`` defaults to half the time span (two transits).
+    n_periods : int, optional
+        A log-spaced grid of this many periods instead of the Ofir grid.
+    max_signals : int
+        Stop after this many signals.
+    min_sde, min_snr : float, optional
+        Override the preset's thresholds.
+    """
+
+    preset: str | SearchPreset = "gaia"
+    density: float | None = None
+    period_min: float = 0.5
+    period_max: float | None = None
+    n_periods: int | None = None
+    max_signals: int = 3
+    min_sde: float | None = None
+    min_snr: float | None = None
+
+
+@dataclass(frozen=True)
+class _Thresholds:
+    """SDE and SNR a detection needs (``snr_two``: with only two transits with data)."""
+
+    sde: float
+    snr: float
+    snr_two: float
+
+    @classmethod
+    def of(cls, p: SearchPreset, options: SearchOptions) -> _Thresholds:
+        snr = p.min_snr if options.min_snr is None else options.min_snr
+        two = p.min_snr_two if options.min_snr is None else max(snr, p.min_snr_two - p.min_snr + snr)
+        return cls(p.min_sde if options.min_sde is None else options.min_sde, snr, two)
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """What the rounds share: period range and grid, duration law, rotation, window, step."""
+
+    period_max: float
+    periods: np.ndarray
+    law: DurationLaw
+    rot: tuple[float, float, float, float]
+    window: float
+    step: float
+
+    @classmethod
+    def of(cls, time: np.ndarray, flux: np.ndarray, p: SearchPreset, options: SearchOptions) -> _Plan:
+        span = float(time.max() - time.min())
+        pmax = span / 2 if options.period_max is None else float(options.period_max)
+        if not (0 < options.period_min < pmax):
+            raise InvalidInput(
+                f"period_max {pmax:.3g} d must exceed period_min {options.period_min:.3g} d "
+                f"(span {span:.3g} d)"
+            )
+        cadence = float(np.median(np.diff(time)))
+        law = DurationLaw.for_star(
+            options.density, q_min=p.q_min, q_max=p.q_max, min_duration=max(0.5 / 24, cadence)
+        )
+        rot = rotation(time, flux)
+        window = search_window(p, float(law.bounds(pmax)[1]), rot, cadence)
+        law = replace(law, max_duration=min(law.max_duration, window / p.window_factor))
+        if options.n_periods is None:
+            density = options.density if options.density else 1.0
+            periods = ofir_periods(options.period_min, pmax, span, density, p.period_oversample)
+        else:
+            periods = np.geomspace(options.period_min, pmax, max(int(options.n_periods), 2))
+        step = float(np.median(np.diff(np.log(periods)))) if periods.size > 1 else 1e-3
+        return cls(pmax, periods, law, rot, window, step)
+
+
+@dataclass(eq=False)
+class _State:
+    """The series searched and what the rounds so far found (and masked) in it."""
+
+    time: np.ndarray
+    flux: np.ndarray
+    bounds: np.ndarray
+    edges: np.ndarray
+    trend: SearchTrend
+    found_mask: np.ndarray
+    found: list[Signal]
+
+    def kept(self, trend: SearchTrend) -> tuple[np.ndarray, np.ndarray]:
+        """Time and flattened flux without found transits, flares and segment edges."""
+        ok = ~(self.found_mask | trend.flares | self.edges)
+        return self.time[ok], self.flux[ok] / trend.trend[ok]
+
+
+def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dict:
     """Refine peak ``i``, check P vs P/2, detrend again with its transits kept out of the trend
     (so the trend does not eat part of the depth) and measure it there."""
-    per, t0, dur, _ = refine(t, f, pg.periods[i], pg.duration[i], step=step)
+    per, t0, dur, _ = refine(t, f, pg.periods[i], pg.duration[i], step=plan.step)
     doubled = False
     for _ in range(2):  # an EB's BLS peak can sit at P/2 or, when it folds on P/4, at P/4
         per2, _, again = resolve_half_period(t, f, per, t0, dur)
         if not again:
             break
         doubled = True
-        per, t0, dur, _ = refine(t, f, per2, dur, step=step / 2)
-    mask = np.abs(fold(time, per, t0)) < MASK_HALF_WIDTH * dur
+        per, t0, dur, _ = refine(t, f, per2, dur, step=plan.step / 2)
+    mask = np.abs(fold(state.time, per, t0)) < MASK_HALF_WIDTH * dur
     # the flares clipped from the whole series stay clipped: no clipping passes here
+    flares = state.trend.flares
     re = search_trend(
-        time, flux, window_days=window, bounds=bounds, mask=found_mask | mask | flares, clip_iters=0
-    )
+        state.time, state.flux, window_days=plan.window, bounds=state.bounds,
+        mask=state.found_mask | mask | flares, clip_iters=0,
+    )  # fmt: skip
     re = replace(re, flares=flares)
-    ok = ~(found_mask | re.flares | edges)
-    tm, fm = time[ok], flux[ok] / re.trend[ok]
+    tm, fm = state.kept(re)
     depth, snr, sigma_d, n_tr = red_noise_snr(tm, fm, per, t0, dur)
     asym_sigma, asym_frac = asymmetry(tm, fm, per, t0, dur, sigma_d)
     rest, shortfall, odd_even = event_depths(tm, fm, per, t0, dur, sigma_d)
@@ -336,7 +435,8 @@ def _candidate(time, flux, bounds, t, f, pg: Periodogram, i: int, step, window, 
         "period": per, "epoch": t0, "duration": dur, "doubled": doubled, "sde": float(pg.sde[i]),
         "depth": depth, "snr": snr if np.isfinite(snr) else -np.inf, "n_transits": n_tr,
         "rest": rest, "shortfall": shortfall, "odd_even": odd_even, "asym_sigma": asym_sigma,
-        "asym_frac": asym_frac, "duration_ratio": law.plausible(per, dur), "trend": re, "mask": mask,
+        "asym_frac": asym_frac, "duration_ratio": plan.law.plausible(per, dur), "trend": re,
+        "mask": mask,
     }
 
 
@@ -344,15 +444,8 @@ def run_search(
     time: np.ndarray,
     flux: np.ndarray,
     bounds: np.ndarray,
+    options: SearchOptions = SearchOptions(),
     *,
-    preset: str | SearchPreset = "gaia",
-    density: float | None = None,
-    period_min: float = 0.5,
-    period_max: float | None = None,
-    n_periods: int | None = None,
-    max_signals: int = 3,
-    min_sde: float | None = None,
-    min_snr: float | None = None,
     on_round: Callable[[int], None] | None = None,
 ) -> tuple[list[Signal], dict]:
     """Iterative transit search of a cleaned, normalised series (not yet detrended).
@@ -363,16 +456,8 @@ def run_search(
         Sorted finite times (days) and fluxes normalised per segment (about 1).
     bounds : ndarray of int
         Segment bounds (``cleaning.segment_bounds``).
-    preset : str or SearchPreset
-    density : float, optional
-        Stellar density, solar units (``grid.stellar_density``); a broad range when None.
-    period_min, period_max : float
-        Days; ``period_max`` defaults to half the time span (two transits).
-    n_periods : int, optional
-        A log-spaced grid of this many periods instead of the Ofir grid.
-    max_signals : int
-    min_sde, min_snr : float, optional
-        Override the preset's thresholds.
+    options : SearchOptions
+        Preset, stellar density, period range and grid, number of signals, thresholds.
     on_round : callable, optional
         Called with the round number before each periodogram (progress, cancellation).
 
@@ -382,98 +467,113 @@ def run_search(
         Signals strongest first, and a summary of the run (window, grid size, density, the
         first rejected candidate's SDE and SNR).
     """
-    p = get_search_preset(preset)
-    sde_min = p.min_sde if min_sde is None else min_sde
-    snr_min = p.min_snr if min_snr is None else min_snr
-    snr_two = p.min_snr_two if min_snr is None else max(min_snr, p.min_snr_two - p.min_snr + min_snr)
-    span = float(time.max() - time.min())
-    pmax = span / 2 if period_max is None else float(period_max)
-    if not (0 < period_min < pmax):
-        raise InvalidInput(
-            f"period_max {pmax:.3g} d must exceed period_min {period_min:.3g} d (span {span:.3g} d)"
-        )
-    cadence = float(np.median(np.diff(time)))
-    law = DurationLaw.for_star(density, q_min=p.q_min, q_max=p.q_max, min_duration=max(0.5 / 24, cadence))
-    rot = rotation(time, flux)
-    window = search_window(p, float(law.bounds(pmax)[1]), rot, cadence)
-    law = replace(law, max_duration=min(law.max_duration, window / p.window_factor))
-    spacing_density = density if density else 1.0
-    if n_periods is None:
-        periods = ofir_periods(period_min, pmax, span, spacing_density, p.period_oversample)
-    else:
-        periods = np.geomspace(period_min, pmax, max(int(n_periods), 2))
-    summary: dict = {
-        "preset": p.name, "engine": p.engine, "window_days": window, "n_periods": int(periods.size),
-        "density": density, "rotation_period": rot[0], "rotation_amplitude": rot[1],
-        "min_sde": sde_min, "min_snr": snr_min, "min_snr_two": snr_two, "rejected": None,
-        "candidates": [],
-    }
-    found: list[Signal] = []
-    found_mask = np.zeros(time.size, dtype=bool)
-    edges = segment_edges(time, bounds, p.edge_days)
-    trend = search_trend(time, flux, window_days=window, bounds=bounds)
-    step = float(np.median(np.diff(np.log(periods)))) if periods.size > 1 else 1e-3
-    summary["vetoed"] = []
-    for rnd in range(max_signals + p.extra_rounds):
-        if len(found) >= max_signals:
+    p = get_search_preset(options.preset)
+    limits = _Thresholds.of(p, options)
+    plan = _Plan.of(time, flux, p, options)
+    summary = _summary(p, options, plan, limits)
+    state = _State(
+        time, flux, bounds, segment_edges(time, bounds, p.edge_days),
+        search_trend(time, flux, window_days=plan.window, bounds=bounds),
+        np.zeros(time.size, dtype=bool), [],
+    )  # fmt: skip
+    for rnd in range(options.max_signals + p.extra_rounds):
+        if len(state.found) >= options.max_signals:
             break
         if on_round:
             on_round(rnd)
-        keep = ~(found_mask | trend.flares | edges)
-        t, f = time[keep], flux[keep] / trend.trend[keep]
-        if t.size < 20:
-            break
-        if p.engine == "tls":
-            pg = tls_periodogram(t, f, period_min, pmax, density, law)
-        else:
-            pg = bls_periodogram(t, f, periods, law)
-        cands = [
-            _candidate(time, flux, bounds, t, f, pg, i, step, window, found_mask, trend.flares, edges, law)
-            for i in _peaks(pg, t, f, p.min_transits, p.peaks_examined)
-        ]
+        cands = _round_candidates(state, plan, p, limits, options)
         if not cands:
             break
-        for c in cands:
-            c["rotation"] = _at_rotation(c["period"], rot, p)
-            c["vetoes"] = vetoes(c, p)
-            c["passes"] = passes(c, p, sde_min, snr_min, snr_two)
         if rnd == 0:  # what the first round weighed, for calibrating the thresholds
             summary["candidates"] = [{k: _plain_num(c[k]) for k in CANDIDATE_KEYS} for c in cands]
         # the strongest (masked SNR) of the peaks that pass; else a strong one that a veto
         # stopped is masked and the search goes on; else the search ends
         best = max(cands, key=lambda c: (c["passes"], c["snr"]))
-        per, t0, dur, doubled, peak_sde = (best[k] for k in ("period", "epoch", "duration", "doubled", "sde"))
-        depth, snr, n_tr, re = best["depth"], best["snr"], best["n_transits"], best["trend"]
-        if not best["passes"]:
-            cleared = {"rotation": False, "rest": 1.0, "shortfall": 0.0, "odd_even": 0.0, "asym_sigma": 0.0,
-                       "duration_ratio": 1.0}
-            strong = [c for c in cands if c["vetoes"] and passes({**c, **cleared}, p, sde_min, snr_min, snr_two)]
-            if strong:
-                veto = max(strong, key=lambda c: c["snr"])
-                summary["vetoed"].append({"period": veto["period"], "snr": veto["snr"], "why": veto["vetoes"]})
-                found_mask |= veto["mask"]
-                continue
+        if best["passes"]:
+            state.found.append(_signal(state, best))
+            state.found_mask |= best["mask"]
+            state.trend = best["trend"]
+        elif not _mask_vetoed(state, cands, p, limits, summary):
             summary["rejected"] = {
-                "period": per, "sde": peak_sde, "snr": snr, "n_transits": n_tr, "vetoes": best["vetoes"],
-            }
+                "period": best["period"], "sde": best["sde"], "snr": best["snr"],
+                "n_transits": best["n_transits"], "vetoes": best["vetoes"],
+            }  # fmt: skip
             break
-        ok = ~(found_mask | re.flares | edges)
-        tm, fm = time[ok], flux[ok] / re.trend[ok]
-        diag = tce_diagnostics(tm, fm, per, t0, dur)
-        found.append(
-            Signal(
-                period=per, epoch=t0, duration=dur, depth=depth, snr=snr, sde=peak_sde,
-                n_transits=n_tr, odd_even_sigma=float(diag["odd_even_sigma"]), doubled=doubled,
-                secondary_sigma=float(diag["secondary_sigma"]),
-                duration_ratio=best["duration_ratio"],
-                odd_even_flag=bool(diag["odd_even_flag"]),
-                secondary_flag=bool(diag["secondary_flag"]),
-                duration_flag=best["duration_ratio"] != 1.0,
-            )
-        )
-        found_mask |= best["mask"]
-        trend = re
-    return found, summary
+    return state.found, summary
+
+
+def _summary(p: SearchPreset, options: SearchOptions, plan: _Plan, limits: _Thresholds) -> dict:
+    """The run summary before any round: what was searched and with which thresholds."""
+    return {
+        "preset": p.name, "engine": p.engine, "window_days": plan.window,
+        "n_periods": int(plan.periods.size), "density": options.density,
+        "rotation_period": plan.rot[0], "rotation_amplitude": plan.rot[1],
+        "min_sde": limits.sde, "min_snr": limits.snr, "min_snr_two": limits.snr_two,
+        "rejected": None, "candidates": [], "vetoed": [],
+    }  # fmt: skip
+
+
+def _round_candidates(
+    state: _State, plan: _Plan, p: SearchPreset, limits: _Thresholds, options: SearchOptions
+) -> list[dict]:
+    """One round's periodogram peaks, measured, vetted and checked against the thresholds
+    (none when too few cadences are left)."""
+    t, f = state.kept(state.trend)
+    if t.size < 20:
+        return []
+    if p.engine == "tls":
+        pg = tls_periodogram(t, f, options.period_min, plan.period_max, options.density, plan.law)
+    else:
+        pg = bls_periodogram(t, f, plan.periods, plan.law)
+    cands = [
+        _candidate(state, plan, t, f, pg, i)
+        for i in _peaks(pg, t, f, p.min_transits, p.peaks_examined)
+    ]
+    for c in cands:
+        c["rotation"] = _at_rotation(c["period"], plan.rot, p)
+        c["vetoes"] = vetoes(c, p)
+        c["passes"] = passes(c, p, limits.sde, limits.snr, limits.snr_two)
+    return cands
+
+
+_CLEARED = {
+    "rotation": False, "rest": 1.0, "shortfall": 0.0, "odd_even": 0.0, "asym_sigma": 0.0,
+    "duration_ratio": 1.0,
+}
+"""Candidate values that no veto objects to: a vetoed candidate with them would pass."""
+
+
+def _mask_vetoed(
+    state: _State, cands: list[dict], p: SearchPreset, limits: _Thresholds, summary: dict
+) -> bool:
+    """Mask the strongest candidate that only a veto stopped (recorded in the summary), so
+    the search goes on; False when there is none."""
+    strong = [
+        c for c in cands
+        if c["vetoes"] and passes({**c, **_CLEARED}, p, limits.sde, limits.snr, limits.snr_two)
+    ]  # fmt: skip
+    if not strong:
+        return False
+    veto = max(strong, key=lambda c: c["snr"])
+    summary["vetoed"].append({"period": veto["period"], "snr": veto["snr"], "why": veto["vetoes"]})
+    state.found_mask |= veto["mask"]
+    return True
+
+
+def _signal(state: _State, best: dict) -> Signal:
+    """A detected candidate as a Signal, with odd/even and secondary measured on its trend."""
+    per, t0, dur = best["period"], best["epoch"], best["duration"]
+    diag = tce_diagnostics(*state.kept(best["trend"]), per, t0, dur)
+    return Signal(
+        period=per, epoch=t0, duration=dur, depth=best["depth"], snr=best["snr"],
+        sde=best["sde"], n_transits=best["n_transits"], doubled=best["doubled"],
+        odd_even_sigma=float(diag["odd_even_sigma"]),
+        secondary_sigma=float(diag["secondary_sigma"]),
+        duration_ratio=best["duration_ratio"],
+        odd_even_flag=bool(diag["odd_even_flag"]),
+        secondary_flag=bool(diag["secondary_flag"]),
+        duration_flag=best["duration_ratio"] != 1.0,
+    )  # fmt: skip
 
 
 def segment_edges(time: np.ndarray, bounds: np.ndarray, days: float) -> np.ndarray:

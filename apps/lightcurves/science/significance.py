@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._select import median
 from .diagnostics import robust_sigma, transit_numbers
+from .spline.select import median
 from .views import fold
 
 

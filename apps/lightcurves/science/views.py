@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ._select import median_inplace
 from .errors import InsufficientData, InvalidInput
+from .spline.select import median_inplace
 
 #: Every view ``pipeline.tce_views`` can return (the others of its answer are diagnostics).
 VIEW_NAMES = (
@@ -84,6 +84,17 @@ class Preset:
     mask_transits_in_fit: bool
     remove_other_tces: bool
 
+
+VIEW_NAMES = (
+    "global_view",
+    "local_view",
+    "odd_view",
+    "even_view",
+    "secondary_view",
+    "centroid_local_view",
+    "centroid_global_view",
+)
+"""Every view ``pipeline.tce_views`` builds, in the order stores and datasets keep them."""
 
 _ASTRONET_GLOBAL = ViewSpec(2001, 1 / 2001)
 _ASTRONET_LOCAL = ViewSpec(201, 0.16, 4.0)

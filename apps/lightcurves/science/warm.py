@@ -16,6 +16,7 @@ import numpy as np
 from .detrend import biweight_trend
 from .io import LightCurve
 from .pipeline import Ephemeris, flatten_lightcurves, search_transits, tce_views
+from .search_run import SearchOptions
 from .views import PRESETS
 
 PERIOD, EPOCH, DURATION_H = 3.1, 1.3, 3.0
@@ -62,7 +63,7 @@ def warm() -> dict[str, float]:
     timed("biweight flatten", lambda: flatten_lightcurves(curves, preset="gaia", detrender="biweight"))
     flat = flatten_lightcurves(curves, preset="gaia")
     timed("biweight, threaded kernel", lambda: biweight_trend(flat.time, flat.flux, window_days=0.5, parallel=True))
-    timed("transit search (BLS)", lambda: search_transits(curves, n_periods=300, max_signals=2, min_sde=0.0, min_snr=0.0))
+    timed("transit search (BLS)", lambda: search_transits(curves, SearchOptions(n_periods=300, max_signals=2, min_sde=0.0, min_snr=0.0)))
     return steps
 
 

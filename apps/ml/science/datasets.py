@@ -6,7 +6,7 @@ star and TCE identifiers (used to split by star, never by TCE).
 
 View-directory layout (``--views DIR``), one ``.npz`` per TCE as written by the light-curve pipeline::
 
-    DIR/<anything>.npz     arrays, any subset of the VIEW_NAMES of apps.lightcurves.science.views, each 1-D float:
+    DIR/<anything>.npz     arrays, any subset of VIEW_NAMES (lightcurves' views), each 1-D float:
                            global_view, local_view, odd_view, even_view, secondary_view,
                            centroid_local_view, centroid_global_view
                            label      0-d int/float: 1 = planet candidate (DR24 PC), 0 = AFP/NTP

@@ -40,12 +40,19 @@ import numpy as np
 
 from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.io import LightCurve, read_fits
-from apps.lightcurves.science.pipeline import Ephemeris, flatten_lightcurves, tce_views
+from apps.lightcurves.science.pipeline import Ephemeris, TceViews, flatten_lightcurves, tce_views
 from apps.lightcurves.science.views import VIEW_NAMES
 
 from . import injection as inj
 from .datasets import KEPLER_LABELS
 from .errors import InjectionError
+from .noise import (
+    DR24_TCE_TABLE,
+    invert_light_curve,
+    kepler_noise_light_curves,
+    simulated_light_curve,
+    tess_noise_light_curves,
+)
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -54,9 +61,6 @@ DISPOSITIONS = {"planet": "INJ_PC", "eb": "INJ_EB", "null": "INJ_NULL", "inverte
 LABELS = {"planet": 1, "eb": 0, "null": 0, "inverted": 0}
 SIMULATED_STAR_BASE = 10**12  # above every KIC and TIC number
 MIN_CADENCES = 200  # a noise stretch shorter than this (about 4 days) is drawn again
-VIEW_KEYS = VIEW_NAMES  # every view tce_views writes, in load_view_dir's naming
-
-
 @dataclass(frozen=True, eq=False)
 class NoiseSource:
     """A planet-free light curve to inject into: normalised flux (about 1), days."""
@@ -146,8 +150,8 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
 
 def real_noise_sources(demo_data: str | Path, *, exclude: Sequence[int] = ()) -> list[NoiseSource]:
     """Real Kepler and TESS noise of the demo data (see `injection`), minus the ``exclude`` stars."""
-    curves = [("Kepler", c) for c in inj.kepler_noise_light_curves(demo_data)]
-    curves += [("TESS", c) for c in inj.tess_noise_light_curves(demo_data)]
+    curves = [("Kepler", c) for c in kepler_noise_light_curves(demo_data)]
+    curves += [("TESS", c) for c in tess_noise_light_curves(demo_data)]
     out = []
     for mission, (name, time, flux) in curves:
         star = int(name.split()[1])
@@ -159,7 +163,7 @@ def real_noise_sources(demo_data: str | Path, *, exclude: Sequence[int] = ()) ->
 def simulated_source(rng: np.random.Generator, index: int, config: InjectionConfig) -> NoiseSource:
     """A simulated Kepler-cadence light curve with random noise levels; its own star id."""
     white = _log_uniform(rng, 20.0, 2000.0)
-    time, flux = inj.simulated_light_curve(
+    time, flux = simulated_light_curve(
         days=float(rng.uniform(*config.window_days)),
         white_ppm=white,
         red_ppm=white * float(rng.uniform(0.0, 0.7)),
@@ -307,21 +311,21 @@ def _signal(kind: str, source: NoiseSource, rng, config: InjectionConfig):
         return None
     flux = noise * model
     if kind == "inverted":
-        flux = inj.invert_light_curve(flux)
+        flux = invert_light_curve(flux)
     return flux, {**params, "depth": float(1.0 - model.min()), "mes": mes, "target_mes": target}
 
 
-def _finite_views(result: dict) -> dict[str, np.ndarray] | None:
-    views = {k: np.asarray(result[k], dtype=np.float64) for k in VIEW_KEYS}
+def _finite_views(result: TceViews) -> dict[str, np.ndarray] | None:
+    views = {k: np.asarray(result.views[k], dtype=np.float64) for k in VIEW_NAMES}
     return views if all(np.isfinite(v).all() for v in views.values()) else None
 
 
-def _scalars(result: dict) -> dict[str, float]:
+def _scalars(result: TceViews) -> dict[str, float]:
     """The 0-d numeric diagnostics of ``tce_views`` (per-transit arrays and strings are dropped)."""
     return {
         k: float(v)
-        for k, v in result.items()
-        if k not in VIEW_KEYS and isinstance(v, int | float | np.integer | np.floating)
+        for k, v in result.diagnostics.items()
+        if isinstance(v, int | float | np.integer | np.floating)
     }
 
 
@@ -419,7 +423,7 @@ def local_kepler_files(demo_data: str | Path) -> dict[int, list[Path]]:
 def dr24_rows(demo_data: str | Path, kepids: Sequence[int]) -> list[dict]:
     """DR24 TCE rows (every label, UNK included) of ``kepids``: kepid, planet, ephemeris, label."""
     wanted, rows = set(kepids), []
-    path = Path(demo_data) / inj.DR24_TCE_TABLE
+    path = Path(demo_data) / DR24_TCE_TABLE
     if not path.is_file():
         raise InjectionError(f"DR24 TCE table {path} is missing")
     with path.open() as handle:

@@ -10,7 +10,13 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["apps.archive.science", "apps.archive.fetch", "apps.archive.mirror", "apps.archive.durable"],
+    [
+        "apps.archive.science",
+        "apps.archive.fetch",
+        "apps.archive.transfer",
+        "apps.archive.mirror",
+        "apps.archive.durable",
+    ],
 )
 def test_it_imports_without_django(module: str) -> None:
     code = (

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apps.archive.science.quality import KEPLER_DEFAULT_BITMASK, TESS_DEFAULT_BITMASK, good_quality
+from apps.archive.science.quality import (
+    DEFAULT_BITMASK,
+    KEPLER_DEFAULT_BITMASK,
+    TESS_DEFAULT_BITMASK,
+    good_quality,
+    pipeline_bitmask,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +48,16 @@ def test_it_uses_the_same_bitmask_values_as_lightkurve(lightkurve_utils) -> None
 def test_it_keeps_clean_cadences_and_drops_flagged_ones() -> None:
     flags = np.array([0, 1, 8192, 1 | 8192, 1048576], dtype=np.int32)
     assert good_quality(flags, KEPLER_DEFAULT_BITMASK).tolist() == [True, False, True, False, False]
+
+
+def test_it_gives_k2_keplers_default_as_lightkurves_k2_reader_does(lightkurve_utils) -> None:  # noqa: ANN001
+    # lightkurve reads K2 light curves with KeplerQualityFlags: no K2 default of its own
+    assert DEFAULT_BITMASK["k2"] == lightkurve_utils.KeplerQualityFlags.DEFAULT_BITMASK
+
+
+@pytest.mark.parametrize(
+    "mission, expected",
+    [("Kepler", 1130799), ("K2", 1130799 | 2**19), ("TESS", 17087), ("tess", 17087), ("?", 1130799)],
+)
+def test_it_cleans_k2_also_of_possible_thruster_firings(mission: str, expected: int) -> None:
+    assert pipeline_bitmask(mission) == expected

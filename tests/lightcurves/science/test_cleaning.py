@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from apps.archive.science.quality import PIPELINE_BITMASK
 from apps.lightcurves.science.cleaning import (
-    KEPLER_DEFAULT_BITMASK,
-    TESS_DEFAULT_BITMASK,
     clean,
+    default_bitmask,
     normalise,
     segment_bounds,
     split,
@@ -34,10 +34,9 @@ def curve(time, flux, quality=None, mission="Kepler", target=1):
     )
 
 
-def test_it_uses_lightkurves_default_bitmasks():
-    utils = pytest.importorskip("lightkurve.utils")
-    assert KEPLER_DEFAULT_BITMASK == utils.KeplerQualityFlags.DEFAULT_BITMASK
-    assert TESS_DEFAULT_BITMASK == utils.TessQualityFlags.DEFAULT_BITMASK
+@pytest.mark.parametrize("mission", ["Kepler", "K2", "TESS"])
+def test_it_cleans_with_the_archives_one_bitmask_table(mission):
+    assert default_bitmask(mission) == PIPELINE_BITMASK[mission.lower()]
 
 
 def test_it_drops_nans_and_flagged_cadences_but_keeps_harmless_flags():

@@ -9,7 +9,7 @@ from apps.lightcurves.science.cleaning import normalise, segment_bounds
 from apps.lightcurves.science.grid import stellar_density
 from apps.lightcurves.science.io import LightCurve
 from apps.lightcurves.science.pipeline import prepare, search_transits
-from apps.lightcurves.science.search_run import run_search
+from apps.lightcurves.science.search_run import SearchOptions, run_search
 from apps.lightcurves.science.significance import asymmetry, event_depths
 from apps.lightcurves.science.views import fold
 
@@ -47,7 +47,7 @@ def test_it_finds_a_planet_under_a_one_day_rotation_far_deeper_than_its_transits
     flux = (1 + spots) * (1 + rng.normal(0, 1e-3, t.size))
     flux = inject_transit(t, flux, period=3.1, epoch=1.3, rp=0.045, a=17.0, inc=90.0, exp_time=10 / 1440)
     report: dict = {}
-    signals = search_transits([curve(t, flux)], density=5.0, report=report)
+    signals = search_transits([curve(t, flux)], SearchOptions(density=5.0), report=report)
     assert report["window_days"] < 0.3  # the rotation shortened the window (0.41 d otherwise)
     assert signals and signals[0].period == pytest.approx(3.1, rel=2e-3)
     assert signals[0].depth == pytest.approx(0.045**2, rel=0.3)
@@ -60,7 +60,7 @@ def test_it_keeps_a_twelve_hour_transit_on_a_quiet_star():
     flux = (1 + 1e-3 * np.sin(2 * np.pi * t / 25.0)) * (1 + rng.normal(0, 2e-4, t.size))
     a = 4.208 * 40.0 ** (2 / 3) * 0.138 ** (1 / 3) * 1.0  # a/R* for rho = 0.138
     flux = inject_transit(t, flux, period=40.0, epoch=117.0, rp=0.022, a=a, inc=90.0, exp_time=0.0204)
-    signals = search_transits([curve(t, flux, mission="Kepler")], density=0.138, period_max=100.0)
+    signals = search_transits([curve(t, flux, mission="Kepler")], SearchOptions(density=0.138, period_max=100.0))
     (s,) = found_near(signals, 40.0, 2e-3)
     assert s.duration_hours == pytest.approx(12.0, rel=0.3)
     assert s.depth == pytest.approx(0.022**2, rel=0.2)  # measured with its transits masked
@@ -72,13 +72,13 @@ def test_it_recovers_a_transit_planted_in_au_mics_real_noise(read):
     lc = lc.take(~own & np.isfinite(lc.time))
     flux = inject_transit(lc.time, lc.flux, period=5.1, epoch=1327.2, rp=0.055, a=14.0, inc=90.0,
                           exp_time=2 / 1440)
-    signals = search_transits([lc.replace(flux=flux)], density=AU_MIC_RHO)
+    signals = search_transits([lc.replace(flux=flux)], SearchOptions(density=AU_MIC_RHO))
     assert found_near(signals, 5.1, 2e-3)
 
 
 def test_it_finds_au_mic_b_in_sector_1(read):
     # spots 5 % peak to peak in 4.86 d and frequent flares over two ~3-ppt transits
-    signals = search_transits([read(AU_MIC_S1)], density=AU_MIC_RHO)
+    signals = search_transits([read(AU_MIC_S1)], SearchOptions(density=AU_MIC_RHO))
     (b,) = found_near(signals, 8.463, 5e-3)
     assert b.n_transits == 2 and 0.002 < b.depth < 0.005
     assert abs(fold(np.array([1330.39]), b.period, b.epoch)[0]) < 0.05
@@ -86,7 +86,7 @@ def test_it_finds_au_mic_b_in_sector_1(read):
 
 def test_it_finds_hd_106315_c_across_sectors_3_4_years_apart(read):
     report: dict = {}
-    signals = search_transits([read(f) for f in HD106315], density=HD106315_RHO, max_signals=2, report=report)
+    signals = search_transits([read(f) for f in HD106315], SearchOptions(density=HD106315_RHO, max_signals=2), report=report)
     assert report["n_periods"] > 100_000  # the grid covers the whole 1,250-d span
     # c's two transits (one per sector, ~0.9 ppt) are found; one transit per sector leaves its
     # period one of the aliases 1221.27 d / n that put no other transit in the data
@@ -99,7 +99,7 @@ def test_it_finds_hd_106315_c_across_sectors_3_4_years_apart(read):
 @pytest.mark.xfail(reason="HD 106315 b has a red-noise SNR of ~6.5 in these two sectors, below the "
                    "threshold that keeps false alarms under 1 per 100 nulls (see README)", strict=True)
 def test_it_finds_hd_106315_b_across_the_two_sectors(read):
-    signals = search_transits([read(f) for f in HD106315], density=HD106315_RHO, max_signals=3)
+    signals = search_transits([read(f) for f in HD106315], SearchOptions(density=HD106315_RHO, max_signals=3))
     assert found_near(signals, 9.5523, 2e-3)
 
 
@@ -114,9 +114,9 @@ def test_it_puts_k2_and_tess_curves_of_one_star_on_tesss_clock(read):
 
 
 def test_it_finds_wasp_151_b_and_gj_9827_b_and_d_in_k2(read):
-    wasp = search_transits([read(WASP151)], max_signals=1)
+    wasp = search_transits([read(WASP151)], SearchOptions(max_signals=1))
     assert wasp[0].period == pytest.approx(4.53347, rel=1e-3) and wasp[0].depth > 0.008
-    gj = search_transits([read(GJ9827)], max_signals=4)
+    gj = search_transits([read(GJ9827)], SearchOptions(max_signals=4))
     assert found_near(gj, 1.20897, 1e-3) and found_near(gj, 6.20181, 1e-3)
 
 
@@ -153,14 +153,13 @@ def test_it_reports_nothing_on_null_light_curves(read, rel, variant):
             parts.append(t[blocks[k]] - t[blocks[k]][0] + cursor)
             cursor = parts[-1][-1] + 1.0
         t, f = np.concatenate(parts), np.concatenate([f[blocks[k]] for k in order])
-    found, summary = run_search(t, f, segment_bounds(t), density=AU_MIC_RHO if rel == AU_MIC_S1 else None)
+    found, summary = run_search(t, f, segment_bounds(t), SearchOptions(density=AU_MIC_RHO if rel == AU_MIC_S1 else None))
     assert found == [], summary["candidates"][:2]
 
 
 def test_it_runs_tls_as_the_engine_of_the_tls_preset(read):
     pytest.importorskip("transitleastsquares")
-    signals = search_transits([read("tess/tess2018206045859-s0001-0000000231663901-0120-s_lc.fits")],
-                              preset="tls", density=stellar_density(logg=4.489, radius=0.86), max_signals=1)
+    signals = search_transits([read("tess/tess2018206045859-s0001-0000000231663901-0120-s_lc.fits")], SearchOptions(preset="tls", density=stellar_density(logg=4.489, radius=0.86), max_signals=1))
     assert signals[0].period == pytest.approx(1.4304, rel=2e-3) and signals[0].snr > 50  # WASP-46 b
 
 

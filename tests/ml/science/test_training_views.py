@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apps.ml.science import injection as inj
+from apps.ml.science import noise
 from apps.ml.science import training_views as tv
 from apps.ml.science.datasets import load_view_dir, split_by_star
 from apps.ml.science.errors import InjectionError
 
 
 def _real_star(star_id: int = 4242, days: float = 120.0) -> tv.NoiseSource:
-    time, flux = inj.simulated_light_curve(days=days, rng=np.random.default_rng(star_id))
+    time, flux = noise.simulated_light_curve(days=days, rng=np.random.default_rng(star_id))
     return tv.NoiseSource(f"KIC {star_id}", star_id, "Kepler", time, flux)
 
 
@@ -38,7 +38,7 @@ def test_it_gives_real_star_injections_that_stars_id_and_each_simulation_its_own
 
 
 def test_it_injects_into_real_light_curves_with_long_gaps() -> None:
-    time, flux = inj.simulated_light_curve(days=150.0, rng=np.random.default_rng(9))
+    time, flux = noise.simulated_light_curve(days=150.0, rng=np.random.default_rng(9))
     keep = (time < 50) | (time > 100)  # a 50-day hole, like Boyajian's star between Q13 and Q15
     gapped = tv.NoiseSource("KIC 99", 99, "Kepler", time[keep], flux[keep])
     config = tv.InjectionConfig(real_fraction=1.0, window_days=(40.0, 60.0))
@@ -105,7 +105,7 @@ def test_it_averages_into_longer_cadences_like_a_plain_loop() -> None:
     rng = np.random.default_rng(0)
     time = np.sort(rng.uniform(0, 2, 500))
     flux = rng.normal(1, 0.01, 500)
-    binned_t, binned_f = inj.bin_light_curve(time, flux, 0.1)
+    binned_t, binned_f = noise.bin_light_curve(time, flux, 0.1)
     step = float(np.median(np.diff(time)))
     expected = []
     for k in range(int(np.ceil((time[-1] - time[0]) / 0.1)) + 1):
@@ -119,24 +119,24 @@ def test_it_finds_the_epoch_of_a_box_at_a_known_period() -> None:
     time = np.arange(0, 30, 0.02)
     flux = 1 + np.random.default_rng(1).normal(0, 1e-4, time.size)
     flux[np.abs((time - 1.3 + 1.5) % 3.0 - 1.5) < 0.05] -= 0.01
-    epoch = inj.deepest_epoch(time, flux, 3.0, 2.4)
+    epoch = noise.deepest_epoch(time, flux, 3.0, 2.4)
     assert abs((epoch - 1.3 + 1.5) % 3.0 - 1.5) < 0.02
 
 
 def test_it_masks_the_hot_jupiters_of_the_tess_noise(demo_data) -> None:
-    curves = inj.tess_noise_light_curves(demo_data)
+    curves = noise.tess_noise_light_curves(demo_data)
     assert [name for name, _, _ in curves] == ["TIC 25155310", "TIC 231663901"]
     for (_, time, flux), (path, period, hours) in zip(
-        curves, inj.TESS_NOISE_FILES.values(), strict=True
+        curves, noise.TESS_NOISE_FILES.values(), strict=True
     ):
-        raw_t, raw_f = inj._read_kepler_flux(demo_data / path)
-        raw_epoch = inj.deepest_epoch(raw_t, raw_f, period, hours / 2)
+        raw_t, raw_f = noise._read_kepler_flux(demo_data / path)
+        raw_epoch = noise.deepest_epoch(raw_t, raw_f, period, hours / 2)
         in_raw = np.abs((raw_t - raw_epoch + period / 2) % period - period / 2) < hours / 96
         planet_depth = 1 - raw_f[in_raw].mean()
-        epoch = inj.deepest_epoch(time, flux, period, hours / 2)
+        epoch = noise.deepest_epoch(time, flux, period, hours / 2)
         inside = np.abs((time - epoch + period / 2) % period - period / 2) < hours / 96
         assert planet_depth > 0.005 and 1 - flux[inside].mean() < 0.1 * planet_depth
-        assert np.median(np.diff(time)) == pytest.approx(inj.KEPLER_LONG_CADENCE_DAYS, rel=0.05)
+        assert np.median(np.diff(time)) == pytest.approx(noise.KEPLER_LONG_CADENCE_DAYS, rel=0.05)
 
 
 def test_it_builds_views_of_the_dr24_labelled_tces_it_has_light_curves_for(demo_data) -> None:

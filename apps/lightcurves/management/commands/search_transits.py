@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.lightcurves.science.errors import LightCurveError
 from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import search_transits
-from apps.lightcurves.science.search_run import SEARCH_PRESETS
+from apps.lightcurves.science.search_run import SEARCH_PRESETS, SearchOptions
 
 
 class Command(BaseCommand):
@@ -55,17 +56,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         try:
             curves = [read_fits(path) for path in opts["fits"]]
-            signals = search_transits(
-                curves,
-                period_min=opts["period_min"],
-                period_max=opts["period_max"],
-                n_periods=opts["n_periods"],
-                max_signals=opts["max_signals"],
-                preset=opts["preset"],
-                density=opts["density"],
-                min_snr=opts["min_snr"],
-                min_sde=opts["min_sde"],
-            )
+            options = SearchOptions(**{f.name: opts[f.name] for f in fields(SearchOptions)})
+            signals = search_transits(curves, options)
         except LightCurveError as exc:
             raise CommandError(str(exc)) from exc
         first = curves[0]

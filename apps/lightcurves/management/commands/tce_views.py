@@ -47,13 +47,16 @@ class Command(BaseCommand):
             )
         except LightCurveError as exc:
             raise CommandError(str(exc)) from exc
-        arrays = {key: np.asarray(value) for key, value in result.items()}
+        arrays = {
+            key: np.asarray(value) for key, value in {**result.views, **result.diagnostics}.items()
+        }
+        diagnostics = result.diagnostics
         out: Path = opts["out"]
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("wb") as handle:
             np.savez(handle, **arrays)
         self.stdout.write(
-            f"wrote {out}: {len(arrays)} arrays, n_transits={result['n_transits']}, "
-            f"snr={result['snr']:.1f}, odd_even_sigma={result['odd_even_sigma']:.1f}, "
-            f"secondary_sigma={result['secondary_sigma']:.1f}"
+            f"wrote {out}: {len(arrays)} arrays, n_transits={diagnostics['n_transits']}, "
+            f"snr={diagnostics['snr']:.1f}, odd_even_sigma={diagnostics['odd_even_sigma']:.1f}, "
+            f"secondary_sigma={diagnostics['secondary_sigma']:.1f}"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apps.lightcurves.science._select import (
+from apps.lightcurves.science.spline.select import (
     SAMPLE,
     WORK,
     count_below,

@@ -1,11 +1,11 @@
-"""The fast path of the AstroNet-style B-spline detrender (``_spline_kernels`` has the contract).
+"""The fast path of the AstroNet-style B-spline detrender (:mod:`.obvious` has the contract).
 
 ``choose_spline`` fits every segment for every candidate spacing with ``spline_segment``, which
 walks the points knot interval by knot interval, so the basis is computed without per-point
 interval lookups in loops the compiler vectorises; it refits after clipping by adding and
 subtracting only the points whose mask changed, and takes the clipping medians from short
-bracketed lists (``_select.median_sampled``). Each kernel here has an obvious twin in
-``_spline_kernels`` and a test against it.
+bracketed lists (``select.median_sampled``). Each kernel here has an obvious twin in
+:mod:`.obvious` and a test against it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._select import WORK, median_sampled
-from ._spline_kernels import _interval, basis4, solve_banded
+from .basis import add_point, interval, solve_banded
+from .select import WORK, median_sampled
 
 FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 """Reordered sums and fused multiply-adds (vectorised loops); NaN and inf semantics are kept."""
@@ -22,7 +22,7 @@ FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
 @njit(cache=True)
 def interval_starts(x, x0, inv_h, nb, ptr):
-    """ptr[j] = first point of knot interval j (0..nb-2, as ``_interval`` assigns them) and
+    """ptr[j] = first point of knot interval j (0..nb-2, as ``basis.interval`` assigns them) and
     ptr[nb - 1] = n, for ascending x; by bisection, since x is sorted."""
     n = x.shape[0]
     ptr[0] = 0
@@ -31,7 +31,7 @@ def interval_starts(x, x0, inv_h, nb, ptr):
         b = n
         while a < b:  # first k with interval(x[k]) >= j
             m = (a + b) // 2
-            if _interval(x[m], x0, inv_h, nb)[0] >= j:
+            if interval(x[m], x0, inv_h, nb)[0] >= j:
                 b = m
             else:
                 a = m + 1
@@ -137,14 +137,7 @@ def update_changed(x, y, keep, changed, nchanged, x0, inv_h, nb, band, rhs):
         k = changed[c]
         w = 1.0 if keep[k] else -1.0
         dn += 1 if keep[k] else -1
-        i, u = _interval(x[k], x0, inv_h, nb)
-        b = basis4(u)
-        yk = w * y[k]
-        for p in range(4):
-            rhs[i + p] += b[p] * yk
-            bp = w * b[p]
-            for q in range(p, 4):
-                band[i + p, q - p] += bp * b[q]
+        add_point(x[k], y[k], w, x0, inv_h, nb, band, rhs)
     return dn
 
 
@@ -200,7 +193,7 @@ def _new_mask(dev, lim, keep, changed):
 def robust_clip(resid, cut, keep, dev, buf, work, changed):
     """robust_keep, fast: writes the new mask and lists the changed indices; returns how many.
 
-    dev, buf: (n,) and work: (_select.WORK,) workspace; changed: (n,) int64.
+    dev, buf: (n,) and work: (select.WORK,) workspace; changed: (n,) int64.
     """
     n = resid.shape[0]
     med = median_sampled(resid, buf, work)
@@ -350,6 +343,38 @@ def _rescale(time, bounds, x):
 
 
 @njit(cache=True)
+def _fit_spacing(time, flux, x, bounds, bk, maxiter, cut, ws):
+    """Fit every segment at spacing ``bk`` into the workspace ``ws`` (spline, keep, resid,
+    dev, buf, changed, work; see ``spline_segment``); return (parameters, points, sum of
+    squared residuals) of the fitted segments, points -1 when the spacing is singular."""
+    spline, keep, resid, dev, buf, changed, work = ws
+    nparams = 0
+    npoints = 0
+    ssr = 0.0
+    for s in range(bounds.shape[0] - 1):
+        a, e = bounds[s], bounds[s + 1]
+        span = time[e - 1] - time[a]
+        status = 1
+        if e - a >= 4 and span > 0.0:
+            status = spline_segment(
+                x[a:e], flux[a:e], bk / span, maxiter, cut, spline[a:e], keep[a:e],
+                resid[a:e], dev[a:e], buf[a:e], changed[: e - a], work,
+            )  # fmt: skip
+        if status == 2:
+            return nparams, -1, ssr
+        if status == 1:
+            for k in range(a, e):
+                spline[k] = np.nan
+                keep[k] = False
+            continue
+        nparams += int((time[e - 1] - time[a]) / bk) + 1 + 3 - 1
+        n_s, ssr_s = _masked_ssr(resid[a:e], keep[a:e])
+        npoints += n_s
+        ssr += ssr_s
+    return nparams, npoints, ssr
+
+
+@njit(cache=True)
 def choose_spline(
     time, flux, bounds, bkspaces, maxiter, cut, penalty_coeff, spline_out, keep_out, bic_out
 ):
@@ -360,7 +385,6 @@ def choose_spline(
     spacing failed). Returns the index of the chosen spacing, or -1 if none worked.
     """
     n = time.shape[0]
-    nseg = bounds.shape[0] - 1
     best = -1
     for k in range(n):
         spline_out[k] = np.nan
@@ -372,58 +396,20 @@ def choose_spline(
         sigma = _sigma_floor(flux)
     x = np.empty(n)
     _rescale(time, bounds, x)
-    spline = np.empty(n)
-    keep = np.zeros(n, dtype=np.bool_)
-    resid = np.empty(n)
-    dev = np.empty(n)
-    buf = np.empty(n)
-    changed = np.empty(n, dtype=np.int64)
-    work = np.empty(WORK)
+    ws = (
+        np.empty(n), np.zeros(n, dtype=np.bool_), np.empty(n), np.empty(n), np.empty(n),
+        np.empty(n, dtype=np.int64), np.empty(WORK),
+    )  # fmt: skip
     for b in range(bkspaces.shape[0]):
         bic_out[b] = np.inf
-        bk = bkspaces[b]
-        nparams = 0
-        npoints = 0
-        ssr = 0.0
-        bad = False
-        for s in range(nseg):
-            a, e = bounds[s], bounds[s + 1]
-            span = time[e - 1] - time[a]
-            status = 1
-            if e - a >= 4 and span > 0.0:
-                status = spline_segment(
-                    x[a:e],
-                    flux[a:e],
-                    bk / span,
-                    maxiter,
-                    cut,
-                    spline[a:e],
-                    keep[a:e],
-                    resid[a:e],
-                    dev[a:e],
-                    buf[a:e],
-                    changed[: e - a],
-                    work,
-                )
-            if status == 2:
-                bad = True
-                break
-            if status == 1:
-                for k in range(a, e):
-                    spline[k] = np.nan
-                    keep[k] = False
-                continue
-            nparams += int((time[e - 1] - time[a]) / bk) + 1 + 3 - 1
-            n_s, ssr_s = _masked_ssr(resid[a:e], keep[a:e])
-            npoints += n_s
-            ssr += ssr_s
-        if bad or npoints == 0:
+        nparams, npoints, ssr = _fit_spacing(time, flux, x, bounds, bkspaces[b], maxiter, cut, ws)
+        if npoints <= 0:
             continue
         like = npoints * np.log(2.0 * np.pi * sigma * sigma) + ssr / (sigma * sigma)
         bic = like + penalty_coeff * nparams * np.log(npoints)
         bic_out[b] = bic
         if best < 0 or bic < bic_out[best]:
             best = b
-            spline_out[:] = spline
-            keep_out[:] = keep
+            spline_out[:] = ws[0]
+            keep_out[:] = ws[1]
     return best
