@@ -35,7 +35,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 from apps.ml.science.engines import engine_for  # noqa: E402
 from apps.ml.science.inference import score  # noqa: E402
-from apps.ml.science.models import build_model, count_parameters, preset_config  # noqa: E402
+from apps.ml.science.networks import build_model, count_parameters, preset_config  # noqa: E402
 
 THREADS = 2
 # engine label -> keyword arguments of inference.score (numpy is the peer, not a score engine)

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 from apps.core.errors import GaiaError, InvalidInput
 from apps.core.files import data_root
 from apps.galex.forms import EclipseUploadForm, upload_max_bytes
+from apps.galex.intake import eclipse_register_upload
 from apps.galex.models import Eclipse
-from apps.galex.services import eclipse_register_upload
 
 
 def _stage(upload: UploadedFile, folder: Path) -> Path:

@@ -19,7 +19,7 @@ from apps.jobs.drill import DrillSetup, Scenario, register_scenario
 from apps.jobs.models import Job
 from apps.lightcurves.services import target_process
 from apps.ml.models import ModelVersion, Prediction
-from apps.ml.science.models import build_model, preset_config
+from apps.ml.science.networks import build_model, preset_config
 from apps.ml.science.registry import save_model
 from apps.ml.services import modelversion_register
 

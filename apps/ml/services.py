@@ -379,7 +379,7 @@ def infer_select_tces(params: dict, version: ModelVersion):  # noqa: ANN201 - a 
 
 def train_params_validate(params: dict) -> dict:
     """Check a training request (``TrainParams``: task, preset, epochs, seed, ensemble) before it is queued."""
-    from apps.ml.science.models import PRESETS
+    from apps.ml.science.networks import PRESETS
 
     clean = params_validate(TrainParams, params, what="train_model")
     clean.preset = clean.preset or f"yu2019_{clean.task}"
@@ -400,7 +400,7 @@ def model_train(
     from django.conf import settings
 
     from apps.core.files import data_root
-    from apps.ml.science.models import preset_config
+    from apps.ml.science.networks import preset_config
     from apps.ml.science.training import TrainConfig
     from apps.ml.science.workflows import train_and_save, yu2019_training_data
 

@@ -93,7 +93,7 @@ FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05}
 
 
 def test_it_fetches_an_eclipse_through_faults_and_registers_it(galex_archive, monkeypatch):
-    from apps.galex import services
+    from apps.galex import intake as services
 
     real_fetch = services.eclipse_fetch
     monkeypatch.setattr(services, "eclipse_fetch", lambda **kw: real_fetch(**kw, policy_overrides=FAST))

@@ -11,7 +11,7 @@ from apps.jobs.reconcile import reconcile_once
 from apps.jobs.registry import actor_for
 from apps.jobs.runner import run_job
 from apps.jobs.services import job_cancel, job_enqueue
-from apps.ml.science.models import build_model, preset_config
+from apps.ml.science.networks import build_model, preset_config
 from apps.ml.science.registry import save_model
 from apps.ml.services import modelversion_register
 from tests.factories import TCEFactory

@@ -8,7 +8,7 @@ import torch
 from apps.core.errors import InvalidInput
 from apps.lightcurves.services import target_process
 from apps.ml.models import ModelVersion, Prediction
-from apps.ml.science.models import build_model, preset_config
+from apps.ml.science.networks import build_model, preset_config
 from apps.ml.science.registry import save_model
 from apps.ml.services import modelversion_register, modelversion_resolve, tces_score
 from tests.factories import TargetFactory, TCEFactory, lightcurve_from_fits

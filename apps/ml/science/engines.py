@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from .errors import EngineError
-from .models import CandidateClassifier, ModelConfig
+from .networks import CandidateClassifier, ModelConfig
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import torch
 from .engines import ENGINES, PRECISIONS, engine_for
 from .errors import InputValidationError
 from .evaluation import sigmoid
-from .models import CandidateClassifier, ModelConfig
+from .networks import CandidateClassifier, ModelConfig
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from .errors import ConfigError, RegistryError
-from .models import CandidateClassifier, ModelConfig, build_model
+from .networks import CandidateClassifier, ModelConfig, build_model
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "default_models"
 #: The default of each task when the mission is unknown or has no entry in ``MODEL_DEFAULTS``.

@@ -29,7 +29,7 @@ from torch import nn
 from .datasets import LabelledViews
 from .errors import ConfigError, DatasetError, TrainingCancelled
 from .evaluation import average_precision
-from .models import CandidateClassifier, ModelConfig, build_model, fit_scalar_transform
+from .networks import CandidateClassifier, ModelConfig, build_model, fit_scalar_transform
 
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]

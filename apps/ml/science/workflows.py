@@ -22,7 +22,7 @@ import torch
 from .datasets import LabelledViews, load_tfrecord_views, load_view_dir, split_by_star, yu2019_files
 from .evaluation import binary_metrics, calibration_report, sigmoid
 from .inference import score
-from .models import CandidateClassifier, ModelConfig
+from .networks import CandidateClassifier, ModelConfig
 from .registry import (
     LoadedModel,
     data_manifest,

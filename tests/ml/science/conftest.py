@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from apps.ml.science.datasets import LabelledViews
-from apps.ml.science.models import preset_config
+from apps.ml.science.networks import preset_config
 
 
 def tiny_config(preset: str = "yu2019_triage", **overrides):

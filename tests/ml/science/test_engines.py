@@ -17,7 +17,7 @@ from apps.ml.science.engines import (
 )
 from apps.ml.science.errors import InputValidationError
 from apps.ml.science.inference import score
-from apps.ml.science.models import build_model
+from apps.ml.science.networks import build_model
 from apps.ml.science.registry import load_model
 
 from .conftest import tiny_config

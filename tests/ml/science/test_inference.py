@@ -8,7 +8,7 @@ import torch
 
 from apps.ml.science.errors import InputValidationError
 from apps.ml.science.inference import score
-from apps.ml.science.models import build_model
+from apps.ml.science.networks import build_model
 
 from .conftest import tiny_config
 

@@ -11,7 +11,7 @@ import torch
 from apps.ml.science.errors import ConfigError, InputValidationError, RegistryError
 from apps.ml.science.evaluation import binary_metrics
 from apps.ml.science.inference import score
-from apps.ml.science.models import build_model, preset_config
+from apps.ml.science.networks import build_model, preset_config
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
     DEFAULT_MODELS_DIR,

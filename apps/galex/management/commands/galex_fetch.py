@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.errors import GaiaError
-from apps.galex.services import eclipse_fetch
+from apps.galex.intake import eclipse_fetch
 
 
 class Command(BaseCommand):

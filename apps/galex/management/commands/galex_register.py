@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.errors import GaiaError
-from apps.galex.services import eclipse_register
+from apps.galex.intake import eclipse_register
 
 
 class Command(BaseCommand):

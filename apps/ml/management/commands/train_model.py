@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.core.errors import GaiaError
 from apps.ml.science.datasets import split_by_star
 from apps.ml.science.errors import MLScienceError
-from apps.ml.science.models import PRESETS, preset_config
+from apps.ml.science.networks import PRESETS, preset_config
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
     ModelManifest,

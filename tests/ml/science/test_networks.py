@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from apps.ml.science.errors import ConfigError
-from apps.ml.science.models import (
+from apps.ml.science.networks import (
     PRESETS,
     SCALAR_CLIP,
     BranchConfig,
