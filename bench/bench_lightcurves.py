@@ -39,6 +39,7 @@ from apps.lightcurves.science.io import read_fits  # noqa: E402
 from apps.lightcurves.science.pipeline import flatten_lightcurves, prepare, tce_views  # noqa: E402
 from apps.lightcurves.science.search import search  # noqa: E402
 from apps.lightcurves.science.spline import BKSPACES, fit_spline  # noqa: E402
+from apps.lightcurves.science.spline.reference import robust_mean_mask  # noqa: E402
 from apps.lightcurves.science.views import PRESETS, binned_view, fold  # noqa: E402
 
 TCE = (10.3071, 138.731, 4.5)  # KIC 2306740 DR24 TCE 1 (BKJD, hours)
@@ -187,7 +188,7 @@ def pydl_segment_spline(t, f, bkspace, maxiter=5, cut=3.0):
     model = None
     for _ in range(maxiter):
         if model is not None:
-            new = ref.robust_mean_mask(f - model, cut)
+            new = robust_mean_mask(f - model, cut)
             if np.array_equal(new, mask):
                 break
             mask = new

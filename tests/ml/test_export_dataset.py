@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from apps.catalog.models import TCESource
 from apps.jobs.services import artifact_store
-from apps.lightcurves.services import views_key
+from apps.lightcurves.products import views_key
 from apps.ml.science.registry import sha256_file
 from apps.ml.science.tfrecord import read_examples
 from tests.factories import TargetFactory, TCEFactory
