@@ -35,7 +35,8 @@ def _outputs(job: Job, setup: DrillSetup) -> dict[str, str]:
     out = {}
     for curve in LightCurve.objects.filter(source_filename__in=_names()):
         out[f"series {curve.source_filename}"] = sha256_file(data_root() / curve.parquet_path)
-    for source in TCE.objects.values_list("source", flat=True).distinct():
+    # order_by("source"): with the model's default ordering, DISTINCT would run over (source, target, number).
+    for source in TCE.objects.order_by("source").values_list("source", flat=True).distinct():
         rows = TCE.objects.filter(source=source).order_by("target__identifier", "release", "tce_number")
         values = list(rows.values_list("target__identifier", "release", "tce_number", "period_days", "epoch"))
         out[f"tces {source}"] = f"{len(values)} rows " + hashlib.sha256(repr(values).encode()).hexdigest()
