@@ -1,4 +1,4 @@
-"""Durable publication of many files at once (no database, no settings): one filesystem sync per batch.
+"""Durable publication of many files at once (no Django): one filesystem sync per batch.
 
 Writing a file, fsyncing it and renaming it costs ~4-7 ms per file on this machine's disk, more
 than reading, verifying and converting a light curve. For a batch, :func:`publish` syncs the
@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from apps.core.files import fsync_path
+from apps.core.fsync import fsync_path
 
 
 def sync_filesystem(path: Path) -> bool:

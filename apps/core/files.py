@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.core.fsync import fsync_path
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
@@ -68,15 +70,6 @@ def atomic_path(final: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def fsync_path(path: Path) -> None:
-    """fsync a file (its content) or a directory (a rename or link inside it) by path."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _STAGING_SCOPE: contextvars.ContextVar[str | None] = contextvars.ContextVar("staging_scope", default=None)
