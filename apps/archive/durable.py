@@ -18,6 +18,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from apps.core.fsync import fsync_path
+
 
 def sync_filesystem(path: Path) -> bool:
     """``syncfs(2)`` on the filesystem holding ``path``; False where unavailable or failed."""
@@ -28,15 +30,6 @@ def sync_filesystem(path: Path) -> bool:
     fd = os.open(path, os.O_RDONLY)
     try:
         return syncfs(fd) == 0
-    finally:
-        os.close(fd)
-
-
-def fsync_path(path: Path) -> None:
-    """fsync a file or a directory by path."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -9,7 +9,15 @@ from apps.catalog.models import Disposition, Mission, TCESource
 BLANK = [("", "any")]
 
 
-class TargetFilterForm(forms.Form):
+class FilterForm(forms.Form):
+    """A list page's filters, handed to its selector as keyword arguments."""
+
+    def cleaned_filters(self) -> dict:
+        """The valid form's values, an empty field as None (the selectors' "no filter")."""
+        return {k: (v if v != "" else None) for k, v in self.cleaned_data.items()}
+
+
+class TargetFilterForm(FilterForm):
     q = forms.CharField(required=False, label="identifier or name")
     mission = forms.ChoiceField(required=False, choices=BLANK + list(Mission.choices))
     mag_min = forms.FloatField(required=False, label="mag ≥")
@@ -31,11 +39,8 @@ class TargetFilterForm(forms.Form):
                  ("teff", "Teff"), ("-teff", "Teff ↓"), ("-tces", "most TCEs")],
     )
 
-    def cleaned_filters(self) -> dict:
-        return {k: (v if v != "" else None) for k, v in self.cleaned_data.items()}
 
-
-class TCEFilterForm(forms.Form):
+class TCEFilterForm(FilterForm):
     q = forms.CharField(required=False, label="target")
     mission = forms.ChoiceField(required=False, choices=BLANK + list(Mission.choices))
     source = forms.ChoiceField(required=False, choices=BLANK + list(TCESource.choices))
@@ -49,6 +54,3 @@ class TCEFilterForm(forms.Form):
         choices=[("", "target"), ("-score", "score ↓"), ("score", "score"), ("period", "period"), ("-period", "period ↓"), ("-snr", "SNR ↓"),
                  ("snr", "SNR"), ("-depth", "depth ↓"), ("depth", "depth"), ("duration", "duration")],
     )
-
-    def cleaned_filters(self) -> dict:
-        return {k: (v if v != "" else None) for k, v in self.cleaned_data.items()}

@@ -6,16 +6,19 @@ the light curve and views come from apps.lightcurves, scores from apps.ml, and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bokeh.embed import components
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.catalog import selectors
-from apps.catalog.forms import TargetFilterForm, TCEFilterForm
-from apps.catalog.models import Disposition, Mission
+from apps.catalog.forms import FilterForm, TargetFilterForm, TCEFilterForm
+from apps.catalog.models import TCE, Disposition, Mission, Target
 from apps.catalog.services import catalog_summary
-from apps.core.errors import GaiaError, NotFound
-from apps.core.http import not_found
+from apps.core.errors import GaiaError
+from apps.core.http import page_object
 from apps.core.pagination import CappedPaginator, capped_count
 from apps.core.panels import collect_panels
 from apps.jobs.selectors import job_list
@@ -75,24 +78,27 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", context)
 
 
-def target_list(request: HttpRequest) -> HttpResponse:
-    form = TargetFilterForm(request.GET or None)
-    error = None
-    targets = selectors.target_list()
+def _filtered(form: FilterForm, select: Callable[..., QuerySet]) -> tuple[QuerySet, str | None]:
+    """The rows a list page shows, and why its filters were refused: every row when the form is
+    empty or invalid (the form shows its own errors), the selection when the selector accepts it,
+    else every row and the selector's message."""
     if form.is_valid():
         try:
-            targets = selectors.target_list(**form.cleaned_filters())
+            return select(**form.cleaned_filters()), None
         except GaiaError as exc:
-            error = exc.message
+            return select(), exc.message
+    return select(), None
+
+
+def target_list(request: HttpRequest) -> HttpResponse:
+    form = TargetFilterForm(request.GET or None)
+    targets, error = _filtered(form, selectors.target_list)
     context = {"form": form, "page": _page(request, targets), "error": error, "missions": Mission}
     return render(request, "catalog/target_list.html", context)
 
 
-def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
-    try:
-        target = selectors.target_get(target_id=target_id)
-    except NotFound as exc:
-        return not_found(request, exc)
+@page_object(selectors.target_get, "target_id")
+def target_detail(request: HttpRequest, target: Target) -> HttpResponse:
     panels = target_panels(request, target)
     context = {
         "target": target,
@@ -129,21 +135,12 @@ def target_panels(request: HttpRequest, target) -> list[dict]:
 
 def tce_list(request: HttpRequest) -> HttpResponse:
     form = TCEFilterForm(request.GET or None)
-    error = None
-    tces = selectors.tce_list()
-    if form.is_valid():
-        try:
-            tces = selectors.tce_list(**form.cleaned_filters())
-        except GaiaError as exc:
-            error = exc.message
+    tces, error = _filtered(form, selectors.tce_list)
     return render(request, "catalog/tce_list.html", {"form": form, "page": _page(request, tces), "error": error})
 
 
-def tce_detail(request: HttpRequest, tce_id: int) -> HttpResponse:
-    try:
-        tce = selectors.tce_get(tce_id=tce_id)
-    except NotFound as exc:
-        return not_found(request, exc)
+@page_object(selectors.tce_get, "tce_id")
+def tce_detail(request: HttpRequest, tce: TCE) -> HttpResponse:
     panels = collect_panels("tce", request=request, obj=tce)
     context = {
         "tce": tce,

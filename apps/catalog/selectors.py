@@ -10,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from apps.catalog.models import TCE, LightCurve, Mission, Target
 from apps.core.bounds import MAX_TEXT, text_check
 from apps.core.errors import InvalidInput, NotFound
+from apps.core.queries import filter_given
 
 _PREFIX_MISSION = {"kic": Mission.KEPLER, "kplr": Mission.KEPLER, "tic": Mission.TESS, "epic": Mission.K2, "ktwo": Mission.K2}
 #: Longest search string: identifiers and names are far shorter; longer input is refused (422).
@@ -92,6 +93,20 @@ def _order(queryset: QuerySet, sort: str | None, allowed: dict) -> QuerySet:
     return queryset.order_by(*order, "id")
 
 
+def _within(
+    queryset: QuerySet, field: str, low: float | None, high: float | None, *, label: str | None = None
+) -> QuerySet:
+    """Rows whose ``field`` lies in [low, high], either end optional; a range with low > high is
+    the caller's mistake, answered as InvalidInput rather than silently as no rows."""
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"{label or field} range is empty: minimum {low} > maximum {high}")
+    if low is not None:
+        queryset = queryset.filter(**{f"{field}__gte": low})
+    if high is not None:
+        queryset = queryset.filter(**{f"{field}__lte": high})
+    return queryset
+
+
 def target_list(
     *,
     q: str | None = None,
@@ -125,13 +140,8 @@ def target_list(
             matches = Target.objects.filter(Q(search_names__contains=[lowered]) | Q(name__icontains=parsed.text))
             ids = list(matches.order_by().values_list("pk", flat=True)[:MAX_SEARCH_MATCHES])
             targets = targets.filter(pk__in=ids)
-    for field, low, high in (("magnitude", mag_min, mag_max), ("teff", teff_min, teff_max)):
-        if low is not None and high is not None and low > high:
-            raise InvalidInput(f"{field} range is empty: minimum {low} > maximum {high}")
-        if low is not None:
-            targets = targets.filter(**{f"{field}__gte": low})
-        if high is not None:
-            targets = targets.filter(**{f"{field}__lte": high})
+    targets = _within(targets, "magnitude", mag_min, mag_max)
+    targets = _within(targets, "teff", teff_min, teff_max)
     if has_tces is not None:
         targets = targets.filter(n_tces__gt=0) if has_tces else targets.filter(n_tces=0)
     if has_lightcurves is not None:
@@ -192,20 +202,9 @@ def tce_list(
         tces = tces.filter(score__lte=score_max)
     if target_id is not None:
         tces = tces.filter(target_id=target_id)
-    if mission:
-        tces = tces.filter(mission=mission)
-    if source:
-        tces = tces.filter(source=source)
-    if disposition:
-        tces = tces.filter(disposition=disposition)
-    if period_min is not None and period_max is not None and period_min > period_max:
-        raise InvalidInput(f"period range is empty: minimum {period_min} > maximum {period_max}")
-    if period_min is not None:
-        tces = tces.filter(period_days__gte=period_min)
-    if period_max is not None:
-        tces = tces.filter(period_days__lte=period_max)
-    if snr_min is not None:
-        tces = tces.filter(snr__gte=snr_min)
+    tces = filter_given(tces, mission=mission, source=source, disposition=disposition)
+    tces = _within(tces, "period_days", period_min, period_max, label="period")
+    tces = _within(tces, "snr", snr_min, None)
     if q:
         tces = tces.filter(target__in=target_list(q=q).values("pk"))
     if sort:

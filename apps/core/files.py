@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.core.fsync import fsync_path
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
@@ -62,26 +64,12 @@ def atomic_path(final: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        fsync_path(tmp)
         os.replace(tmp, final)
-        dir_fd = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_path(final.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or link inside ``path`` durable."""
-    dir_fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 _STAGING_SCOPE: contextvars.ContextVar[str | None] = contextvars.ContextVar("staging_scope", default=None)
@@ -165,5 +153,5 @@ def publish_exclusive(staged: Path, final: Path) -> bool:
         os.link(staged, final)
     except FileExistsError:
         return False
-    fsync_dir(final.parent)
+    fsync_path(final.parent)
     return True

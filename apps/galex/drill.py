@@ -7,13 +7,7 @@ tables; the drill compares the sha256 of every product artifact the job stored.
 from __future__ import annotations
 
 from apps.galex.services import eclipse_simulate
-from apps.jobs.drill import (
-    DrillSetup,
-    Scenario,
-    job_artifact_digests,
-    job_duplicate_versions,
-    register_scenario,
-)
+from apps.jobs.drill import DrillSetup, artifact_scenario, register_scenario
 
 
 def _reduce_prepare() -> DrillSetup:
@@ -22,10 +16,8 @@ def _reduce_prepare() -> DrillSetup:
 
 
 register_scenario(
-    Scenario(
-        name="reduce", job_kind="reduce_eclipse", queue="cpu", prepare=_reduce_prepare,
-        outputs=lambda job, setup: job_artifact_digests(job),
-        problems=lambda job, setup: job_duplicate_versions(job),
+    artifact_scenario(
+        name="reduce", job_kind="reduce_eclipse", prepare=_reduce_prepare,
         compared="sha256 of every product artifact (photon list, image, movie, tables)",
     )
 )  # fmt: skip

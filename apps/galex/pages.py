@@ -14,9 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.core.errors import GaiaError, NotFound
-from apps.core.http import not_found
+from apps.core.errors import GaiaError
+from apps.core.http import page_object
 from apps.galex import selectors
+from apps.galex.models import Eclipse
 from apps.galex.params import COMPRESSIONS
 from apps.jobs.selectors import job_list
 from apps.jobs.services import job_enqueue
@@ -57,12 +58,8 @@ def _reduced_figures(eclipse, artifacts) -> tuple[dict, dict]:  # noqa: ANN001
     if image is not None:
         xs = sources["xcenter"] if sources is not None and "xcenter" in sources else ()
         ys = sources["ycenter"] if sources is not None and "ycenter" in sources else ()
-        figures["image"] = sky_image_figure(
-            image.planes,
-            crval=image.crval,
-            crpix=image.crpix,
-            cdelt=image.cdelt,
-            factor=image.factor,
+        figures["image"] = _sky_image(
+            image,
             sources_x=xs,
             sources_y=ys,
             title=f"{eclipse} full-depth image (counts)",
@@ -83,6 +80,13 @@ def _reduced_figures(eclipse, artifacts) -> tuple[dict, dict]:  # noqa: ANN001
     return figures, extra
 
 
+def _sky_image(image: selectors.SkyImage, **options: object):  # noqa: ANN202 - as sky_image_figure
+    """The sky image figure of one image product: its planes and WCS keywords, and ``options``."""
+    return sky_image_figure(
+        image.planes, crval=image.crval, crpix=image.crpix, cdelt=image.cdelt, factor=image.factor, **options
+    )
+
+
 def _gphoton_figures(artifacts) -> dict:  # noqa: ANN001
     products = selectors.gphoton_products(artifacts=artifacts)
     figures = {}
@@ -94,22 +98,12 @@ def _gphoton_figures(artifacts) -> dict:  # noqa: ANN001
             title=f"{name} (gPhoton gAperture)",
         )
     for index, (name, image) in enumerate(products.coadds):
-        figures[f"gphoton_coadd_{index}"] = sky_image_figure(
-            image.planes,
-            crval=image.crval,
-            crpix=image.crpix,
-            cdelt=image.cdelt,
-            factor=image.factor,
-            title=f"{name} (gPhoton gMap)",
-        )
+        figures[f"gphoton_coadd_{index}"] = _sky_image(image, title=f"{name} (gPhoton gMap)")
     return figures
 
 
-def eclipse_detail(request: HttpRequest, eclipse_id: int) -> HttpResponse:
-    try:
-        eclipse = selectors.eclipse_get(eclipse_id=eclipse_id)
-    except NotFound as exc:
-        return not_found(request, exc)
+@page_object(selectors.eclipse_get, "eclipse_id")
+def eclipse_detail(request: HttpRequest, eclipse: Eclipse) -> HttpResponse:
     artifacts = selectors.eclipse_artifacts(eclipse=eclipse)
     # The plots depend only on the products (artifacts never change; a reduction adds versions),
     # so they are built once per set of artifacts: Bokeh's model building is most of the time.

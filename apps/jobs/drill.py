@@ -116,6 +116,27 @@ def job_duplicate_versions(job: Job) -> list[str]:
     return [f"{key}: {n} versions from one job" for key, n in sorted(counts.items()) if n > 1]
 
 
+def artifact_scenario(
+    *, name: str, job_kind: str, prepare: Callable[[], DrillSetup], compared: str, queue: str = "cpu"
+) -> Scenario:
+    """A drill kind judged by the artifacts its job stores: the newest version of each must come out
+    the same, and no key may be stored twice by one job."""
+    return Scenario(
+        name=name, job_kind=job_kind, queue=queue, prepare=prepare,
+        outputs=lambda job, setup: job_artifact_digests(job),
+        problems=lambda job, setup: job_duplicate_versions(job),
+        compared=compared,
+    )  # fmt: skip
+
+
+def count_mismatch(rows: int, reported: object, message: str) -> list[str]:
+    """A problem when a job recorded ``rows`` rows but its result reports another number of them.
+
+    ``message`` is a ``str.format`` template given ``rows`` and ``reported``.
+    """
+    return [] if rows == reported else [message.format(rows=rows, reported=reported)]
+
+
 # -- results ---------------------------------------------------------------------------------------
 @dataclass
 class Kill:

@@ -10,13 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import MANAGE_JOBS, job_permission, user_can
-from apps.core.errors import GaiaError, NotFound
-from apps.core.http import not_found
+from apps.core.errors import GaiaError
+from apps.core.http import page_object
 from apps.core.pagination import CappedPaginator
 from apps.jobs import selectors, services
 from apps.jobs.disclosure import may_see_details, redact_paths, requester_name
 from apps.jobs.fanout import CHILDREN_SHOWN, children_summary
-from apps.jobs.models import JobStatus
+from apps.jobs.models import Job, JobStatus
 from apps.jobs.registry import JOB_ACTORS, autodiscover_tasks
 from apps.jobs.report import report_summary
 
@@ -32,13 +32,10 @@ def job_list(request: HttpRequest) -> HttpResponse:
                                                   "status": status, "kind": kind})
 
 
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+@page_object(selectors.job_get, "job_id")
+def job_detail(request: HttpRequest, job: Job) -> HttpResponse:
     """The live job page; ``?fragment=1`` renders only its details (job.js swaps them in when the
     job's status changes, so a finished job shows its final state without a reload)."""
-    try:
-        job = selectors.job_get(job_id=job_id)
-    except NotFound as exc:
-        return not_found(request, exc)
     full = may_see_details(user=request.user, job=job)
     result = job.result if full else redact_paths(job.result)
     context = {

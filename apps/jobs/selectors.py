@@ -9,18 +9,13 @@ from django.conf import settings
 from django.db.models import Model, QuerySet
 
 from apps.core.errors import InvalidInput, NotFound
+from apps.core.queries import filter_given
 from apps.jobs.models import Artifact, Job
 
 
 def job_list(*, status: str | None = None, kind: str | None = None, target_id: int | None = None) -> QuerySet[Job]:
     jobs = Job.objects.select_related("requested_by").order_by("-created_at", "-id")
-    if status:
-        jobs = jobs.filter(status=status)
-    if kind:
-        jobs = jobs.filter(kind=kind)
-    if target_id:
-        jobs = jobs.filter(targets__id=target_id)
-    return jobs
+    return filter_given(jobs, status=status, kind=kind, targets__id=target_id)
 
 
 def _subject_model() -> type[Model]:

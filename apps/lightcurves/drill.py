@@ -15,8 +15,8 @@ from apps.catalog.models import TCE
 from apps.jobs.drill import (
     DrillSetup,
     Scenario,
-    job_artifact_digests,
-    job_duplicate_versions,
+    artifact_scenario,
+    count_mismatch,
     register_scenario,
 )
 from apps.jobs.models import Job
@@ -29,10 +29,8 @@ def _process_prepare() -> DrillSetup:
 
 
 register_scenario(
-    Scenario(
-        name="process", job_kind="process_target", queue="cpu", prepare=_process_prepare,
-        outputs=lambda job, setup: job_artifact_digests(job),
-        problems=lambda job, setup: job_duplicate_versions(job),
+    artifact_scenario(
+        name="process", job_kind="process_target", prepare=_process_prepare,
         compared="sha256 of every artifact stored (flattened series and views per TCE and preset)",
     )
 )  # fmt: skip
@@ -54,8 +52,7 @@ def _search_outputs(job: Job, setup: DrillSetup) -> dict[str, str]:
 
 def _search_problems(job: Job, setup: DrillSetup) -> list[str]:
     rows = TCE.objects.filter(source=SEARCH_SOURCE, release=f"job{job.pk}").count()
-    found = len(job.result.get("found", []))
-    return [] if rows == found else [f"{rows} TCE rows for {found} signals found"]
+    return count_mismatch(rows, len(job.result.get("found", [])), "{rows} TCE rows for {reported} signals found")
 
 
 register_scenario(

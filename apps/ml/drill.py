@@ -15,7 +15,7 @@ import torch
 
 from apps.archive.drill import eclipsing_binary_world
 from apps.core.files import data_root, sha256_file
-from apps.jobs.drill import DrillSetup, Scenario, register_scenario
+from apps.jobs.drill import DrillSetup, Scenario, count_mismatch, register_scenario
 from apps.jobs.models import Job
 from apps.lightcurves.services import target_process
 from apps.ml.models import ModelVersion, Prediction
@@ -46,8 +46,7 @@ def _infer_outputs(job: Job, setup: DrillSetup) -> dict[str, str]:
 
 def _infer_problems(job: Job, setup: DrillSetup) -> list[str]:
     rows = Prediction.objects.filter(job=job).count()
-    scored = job.result.get("scored")
-    return [] if rows == scored else [f"{rows} predictions for {scored} TCEs scored"]
+    return count_mismatch(rows, job.result.get("scored"), "{rows} predictions for {reported} TCEs scored")
 
 
 register_scenario(

@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.catalog.models import Target
-from apps.core.errors import GaiaError, NotFound
-from apps.core.http import not_found
+from apps.core.errors import GaiaError
+from apps.core.http import page_object
 from apps.jobs.services import job_enqueue
 from apps.ml import selectors
+from apps.ml.models import ModelVersion
 from apps.ml.science.registry import DEFAULT_CHOICE
 from apps.plots.figures import curve_figure, reliability_figure
 
@@ -46,11 +47,8 @@ def _curves(version) -> dict:  # noqa: ANN001
     return figures
 
 
-def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
-    try:
-        version = selectors.modelversion_get(version_id=version_id)
-    except NotFound as exc:
-        return not_found(request, exc)
+@page_object(selectors.modelversion_get, "version_id")
+def model_detail(request: HttpRequest, version: ModelVersion) -> HttpResponse:
     figures = _curves(version)
     script, divs = components(figures) if figures else ("", {})
     context = {

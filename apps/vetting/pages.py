@@ -14,9 +14,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import EXPORT_LABELS, LABEL, user_can
+from apps.catalog.models import TCE
 from apps.catalog.selectors import tce_get
 from apps.core.errors import GaiaError, NotFound, PermissionDeniedError
-from apps.core.http import not_found
+from apps.core.http import not_found, page_object
 from apps.jobs.services import job_enqueue
 from apps.vetting.models import DECISIVE_LABELS, FLAG_CHOICES, CatalogLabelSource, VettingLabel
 from apps.vetting.screen import vet_figures, vet_screen
@@ -43,12 +44,9 @@ def label(request: HttpRequest, tce_id: int) -> HttpResponse:
     return redirect("tce-detail", tce_id=tce_id)
 
 
-def vet_tce(request: HttpRequest, tce_id: int) -> HttpResponse:
+@page_object(tce_get, "tce_id")
+def vet_tce(request: HttpRequest, tce: TCE) -> HttpResponse:
     """One screen to vet a TCE: header, linked panels, re-fold, and the label form for labellers."""
-    try:
-        tce = tce_get(tce_id=tce_id)
-    except NotFound as exc:
-        return not_found(request, exc)
     screen = vet_screen(tce=tce, user=request.user, preset=request.GET.get("preset"))
     plots = vet_figures(tce=tce, preset=screen.preset) if screen.preset else None
     script, divs = components(plots.figures) if plots and plots.figures else ("", {})

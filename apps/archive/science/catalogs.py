@@ -149,6 +149,42 @@ _SOURCE_COLUMNS = {
 """Columns mapped onto model fields (everything else goes to ``extra``)."""
 
 
+#: The stellar columns of each table: target field -> its names there (the first present is read).
+DR25_TCE_STELLAR = {
+    "teff": ("tce_steff",),
+    "logg": ("tce_slogg",),
+    "metallicity": ("tce_smet",),
+    "radius": ("tce_sradius",),
+    "mass": ("tce_smass",),
+    "magnitude": ("mag", "kepmag"),
+    "ra": ("ra",),
+    "dec": ("dec",),
+}
+KEPLER_STELLAR = {
+    "teff": ("teff",),
+    "logg": ("logg",),
+    "metallicity": ("feh",),
+    "radius": ("radius",),
+    "mass": ("mass",),
+    "magnitude": ("kepmag",),
+    "ra": ("ra",),
+    "dec": ("dec",),
+}
+TOI_STELLAR = {
+    "teff": ("st_teff",),
+    "logg": ("st_logg",),
+    "radius": ("st_rad",),
+    "magnitude": ("st_tmag",),
+    "ra": ("ra",),
+    "dec": ("dec",),
+}
+
+
+def _stellar(frame: pd.DataFrame, names: dict[str, tuple[str, ...]]) -> dict[str, pd.Series]:
+    """Each target field of a table from the first of its column names there (NaN when none is)."""
+    return {field: _first(frame, *columns) for field, columns in names.items()}
+
+
 def _targets(identifiers: pd.Series, **columns: pd.Series) -> pd.DataFrame:
     targets = pd.DataFrame({"identifier": pd.to_numeric(identifiers, errors="coerce"), **columns})
     targets = targets[targets["identifier"] > 0].copy()
@@ -223,17 +259,7 @@ def normalize_dr25_tce(frame: pd.DataFrame, robovetter: pd.DataFrame | None = No
             pd.Series(robovetter["disposition"].to_numpy(), index=robo_key.to_numpy())
         )
     tces, rejected = _tce_frame(frame, columns, disposition, "DR25")
-    targets = _targets(
-        columns["identifier"],
-        teff=_first(frame, "tce_steff"),
-        logg=_first(frame, "tce_slogg"),
-        metallicity=_first(frame, "tce_smet"),
-        radius=_first(frame, "tce_sradius"),
-        mass=_first(frame, "tce_smass"),
-        magnitude=_first(frame, "mag", "kepmag"),
-        ra=_first(frame, "ra"),
-        dec=_first(frame, "dec"),
-    )
+    targets = _targets(columns["identifier"], **_stellar(frame, DR25_TCE_STELLAR))
     return CatalogRows(targets=targets, tces=tces, rejected=rejected)
 
 
@@ -310,17 +336,7 @@ def _merge_lists(values: pd.Series) -> list[str]:
 def normalize_stellar(frame: pd.DataFrame) -> CatalogRows:
     """Kepler stellar properties (``q1_q17_dr25_stellar`` or ``keplerstellar``)."""
     _require(frame, "stellar", ("kepid",))
-    targets = _targets(
-        frame["kepid"],
-        teff=_first(frame, "teff"),
-        logg=_first(frame, "logg"),
-        metallicity=_first(frame, "feh"),
-        radius=_first(frame, "radius"),
-        mass=_first(frame, "mass"),
-        magnitude=_first(frame, "kepmag"),
-        ra=_first(frame, "ra"),
-        dec=_first(frame, "dec"),
-    )
+    targets = _targets(frame["kepid"], **_stellar(frame, KEPLER_STELLAR))
     return CatalogRows(targets=targets)
 
 
@@ -346,11 +362,6 @@ def normalize_toi(frame: pd.DataFrame) -> CatalogRows:
         frame["tid"],
         name=names,
         aliases=names.map(lambda n: [n] if n else []),
-        teff=_first(frame, "st_teff"),
-        logg=_first(frame, "st_logg"),
-        radius=_first(frame, "st_rad"),
-        magnitude=_first(frame, "st_tmag"),
-        ra=_first(frame, "ra"),
-        dec=_first(frame, "dec"),
+        **_stellar(frame, TOI_STELLAR),
     )
     return CatalogRows(targets=targets, tces=tces, rejected=rejected)

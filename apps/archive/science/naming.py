@@ -139,25 +139,31 @@ def kepler_names(
     """Every candidate file of a Kepler star: one name per quarter (or month) time stamp."""
     table = KEPLER_SHORT_CADENCE if cadence == "short" else KEPLER_LONG_CADENCE
     suffix = "slc" if cadence == "short" else "llc"
-    wanted = table.keys() if quarters is None else quarters
-    names: list[ArchiveName] = []
-    for quarter in wanted:
-        if quarter not in table:
-            raise BadIdentifier(f"Kepler has no quarter {quarter} (0..17)")
-        for stamp in table[quarter]:
-            names.append(parse_name(f"kplr{kic:09d}-{stamp}_{suffix}.fits", quarter=quarter))
-    return names
+    return _names_per_period(
+        table, quarters, f"kplr{kic:09d}-{{}}_{suffix}.fits", "Kepler has no quarter {} (0..17)"
+    )
 
 
 def k2_names(epic: int, *, campaigns: list[int] | None = None) -> list[ArchiveName]:
     """Every candidate long-cadence file of a K2 star (one per campaign part)."""
-    wanted = K2_CAMPAIGN_PARTS.keys() if campaigns is None else campaigns
+    return _names_per_period(
+        K2_CAMPAIGN_PARTS, campaigns, f"ktwo{epic:09d}-c{{}}_llc.fits", "K2 has no campaign {} (0..19)"
+    )
+
+
+def _names_per_period(
+    table: dict[int, tuple[str, ...]], wanted: list[int] | None, pattern: str, unknown: str
+) -> list[ArchiveName]:
+    """One name per file stamp of each wanted quarter/campaign (every one when None).
+
+    ``pattern`` and ``unknown`` are ``str.format`` templates of the file name (given the stamp)
+    and of the error for a quarter/campaign the table lacks (given its number).
+    """
     names: list[ArchiveName] = []
-    for campaign in wanted:
-        if campaign not in K2_CAMPAIGN_PARTS:
-            raise BadIdentifier(f"K2 has no campaign {campaign} (0..19)")
-        for part in K2_CAMPAIGN_PARTS[campaign]:
-            names.append(parse_name(f"ktwo{epic:09d}-c{part}_llc.fits", quarter=campaign))
+    for period in table.keys() if wanted is None else wanted:
+        if period not in table:
+            raise BadIdentifier(unknown.format(period))
+        names.extend(parse_name(pattern.format(stamp), quarter=period) for stamp in table[period])
     return names
 
 

@@ -17,17 +17,6 @@ from numba import njit
 from .errors import InsufficientData, InvalidInput
 from .spline.select import median_inplace
 
-#: Every view ``pipeline.tce_views`` can return (the others of its answer are diagnostics).
-VIEW_NAMES = (
-    "global_view",
-    "local_view",
-    "odd_view",
-    "even_view",
-    "secondary_view",
-    "centroid_local_view",
-    "centroid_global_view",
-)
-
 
 @dataclass(frozen=True)
 class ViewSpec:
@@ -94,7 +83,8 @@ VIEW_NAMES = (
     "centroid_local_view",
     "centroid_global_view",
 )
-"""Every view ``pipeline.tce_views`` builds, in the order stores and datasets keep them."""
+"""Every view ``pipeline.tce_views`` builds (the others of its answer are diagnostics), in the
+order stores and datasets keep them."""
 
 _ASTRONET_GLOBAL = ViewSpec(2001, 1 / 2001)
 _ASTRONET_LOCAL = ViewSpec(201, 0.16, 4.0)

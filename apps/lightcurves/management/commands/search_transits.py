@@ -6,9 +6,9 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from apps.lightcurves.science.errors import LightCurveError
+from apps.lightcurves.management.fits import add_fits_arguments, science_errors
 from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import search_transits
 from apps.lightcurves.science.search_run import SEARCH_PRESETS, SearchOptions
@@ -19,14 +19,7 @@ class Command(BaseCommand):
     requires_system_checks: list = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--fits",
-            nargs="+",
-            required=True,
-            type=Path,
-            help="light-curve FITS files of one target",
-        )
-        parser.add_argument("--out", required=True, type=Path, help="output .json path")
+        add_fits_arguments(parser, out=".json")
         parser.add_argument(
             "--period-min", type=float, default=0.5, help="shortest trial period, days"
         )
@@ -54,12 +47,10 @@ class Command(BaseCommand):
         parser.add_argument("--min-sde", type=float, default=None, help="SDE threshold (preset's)")
 
     def handle(self, *args, **opts) -> None:
-        try:
+        with science_errors():
             curves = [read_fits(path) for path in opts["fits"]]
             options = SearchOptions(**{f.name: opts[f.name] for f in fields(SearchOptions)})
             signals = search_transits(curves, options)
-        except LightCurveError as exc:
-            raise CommandError(str(exc)) from exc
         first = curves[0]
         payload = {
             "target": {"mission": first.mission, "target_id": first.target_id},

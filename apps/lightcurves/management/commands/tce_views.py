@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from apps.lightcurves.science.errors import LightCurveError
+from apps.lightcurves.management.fits import add_fits_arguments, science_errors
 from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import tce_views
 from apps.lightcurves.science.views import PRESETS
@@ -22,13 +22,7 @@ class Command(BaseCommand):
     requires_system_checks: list = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--fits",
-            nargs="+",
-            required=True,
-            type=Path,
-            help="light-curve FITS files of one target",
-        )
+        add_fits_arguments(parser, out=".npz")
         parser.add_argument("--period", required=True, type=float, help="period, days")
         parser.add_argument(
             "--epoch", required=True, type=float, help="mid-transit time, BKJD/BTJD"
@@ -37,16 +31,13 @@ class Command(BaseCommand):
             "--duration-hours", required=True, type=float, help="transit duration, hours"
         )
         parser.add_argument("--preset", default="gaia", choices=sorted(PRESETS), help="view preset")
-        parser.add_argument("--out", required=True, type=Path, help="output .npz path")
 
     def handle(self, *args, **opts) -> None:
-        try:
+        with science_errors():
             curves = [read_fits(path) for path in opts["fits"]]
             result = tce_views(
                 curves, opts["period"], opts["epoch"], opts["duration_hours"], preset=opts["preset"]
             )
-        except LightCurveError as exc:
-            raise CommandError(str(exc)) from exc
         arrays = {
             key: np.asarray(value) for key, value in {**result.views, **result.diagnostics}.items()
         }
