@@ -359,7 +359,7 @@ def _leg_movie(run: _Reduction, work: _LegWork, sparse: bool) -> Movie:
                            eclipse=run.pl.eclipse, band=opts.band, leg=leg, depth=opts.depth,
                            compression=opts.compression, burst=opts.burst, on_frame=on_frame,
                            batch_rows=opts.chunk_size, should_cancel=opts.should_cancel,
-                           name_origin=run.start_time)  # fmt: skip
+                           name_origin=run.start_time, prefetch=opts.threads > 1)  # fmt: skip
     except BaseException:
         preview.close()
         raise

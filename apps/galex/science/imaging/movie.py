@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +91,16 @@ def make_movie(
     batch_rows: int = 500_000,
     should_cancel: Callable[[], bool] | None = None,
     name_origin: float | None = None,
+    prefetch: bool = False,
 ) -> Movie:
     """Bin, hand to ``on_frame`` (photometry) and write every frame of a depth-``depth`` movie.
 
     ``burst=False`` writes one FITS file (COUNT and FLAG cubes [frame, y, x], COVERAGE);
     ``burst=True`` writes one file per frame named ``...-t{start offset}-...`` (gPhoton 2), the
     offset from ``name_origin`` (the photon list's first time, as gPhoton 2; default: the first
-    frame's start).
+    frame's start). ``prefetch=True`` (with threads) bins the next frames on a second thread while
+    this one photometers, compresses and writes the current one; frames still arrive in order, so
+    the products are identical.
     """
     files = _MovieFiles(Path(out_dir), eclipse, band, leg, depth, compression, image)
     edges = frame_exposure.edges
@@ -104,9 +109,7 @@ def make_movie(
     origin = edges[0] if name_origin is None else name_origin
     writer = None if burst else files.writer(movie)
     try:
-        for k, count, flag in iter_frames(
-            Path(photonlist), image.geometry, edges, batch_rows, should_cancel
-        ):
+        for k, count, flag in _frames(photonlist, image.geometry, edges, batch_rows, should_cancel, prefetch):
             if on_frame is not None:
                 on_frame(k, count, flag)
             if writer is not None:
@@ -120,6 +123,65 @@ def make_movie(
             writer.abort()
         raise
     return movie
+
+
+def _frames(photonlist: str | os.PathLike, geom: ImageGeometry, edges: np.ndarray, batch_rows: int,
+            should_cancel: Callable[[], bool] | None, prefetch: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:  # fmt: skip
+    """The movie's frames, binned here or ahead on a second thread; the cancel check (which may
+    read the database) always runs on this thread."""
+    if not prefetch:
+        yield from iter_frames(Path(photonlist), geom, edges, batch_rows, should_cancel)
+        return
+    for frame in prefetched(iter_frames(Path(photonlist), geom, edges, batch_rows), depth=2):
+        if should_cancel is not None and should_cancel():
+            raise ReductionCancelled("reduction cancelled while making the movie")
+        yield frame
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator, depth: int) -> Iterator:
+    """``items`` produced on a background thread, at most ``depth`` ahead of the consumer.
+
+    Why: binning a frame (Parquet read, projection, numba kernels) and using it (photometry,
+    compression, writing) both release the GIL for most of their time, so on two cores they overlap.
+    The producer's exception is raised here; a consumer that stops early stops the producer.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((_DONE, exc))
+
+    worker = threading.Thread(target=produce, name="galex-frames", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 @dataclass(frozen=True)
