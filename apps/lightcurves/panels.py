@@ -61,8 +61,9 @@ DIAGNOSTIC_LABELS = [
 PLOT_POINTS = 6000
 PLOT_POINTS_PER_SEGMENT = 4000
 #: The whole light-curve plot's points, shared by its segments: what keeps a 17-quarter target's page
-#: under the 1.5 MB budget (each point travels base64-encoded in the page, flux and centroids alike);
-#: zooming fetches the window at full resolution from the series API.
+#: under the 1.5 MB budget (each point travels base64-encoded in the page, flux and centroids alike).
+#: The full series of each quarter/sector is one click away (``/api/lightcurves/<id>/series?full=true``);
+#: fetching the zoomed window at full resolution in the plot itself is not built yet.
 PLOT_POINTS_TOTAL = 16_000
 CENTROID_POINTS_TOTAL = 8_000
 MIN_POINTS_PER_SEGMENT = 500
