@@ -39,6 +39,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchinfo import machine  # bench/benchinfo.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -73,17 +75,6 @@ class Stats:
     @property
     def requests(self) -> int:
         return sum(len(v) for v in self.latencies.values())
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"`{' '.join(platform.uname())}`; {model}, {os.cpu_count()} cores (shared; load average at start {load})"
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -26,26 +26,16 @@ import datetime as dt
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchinfo import machine  # bench/benchinfo.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 AGREED_TOP = 5000
 MINE = 2000
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"`{' '.join(platform.uname())}`; {model}, {os.cpu_count()} cores (shared; load average at start {load})"
 
 
 def populate(n_tces: int, version_id: int, user_ids: list[int], me: int) -> dict:

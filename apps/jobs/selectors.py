@@ -8,8 +8,8 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.db.models import Model, QuerySet
 
-from apps.core.errors import InvalidInput, NotFound
-from apps.core.queries import filter_given
+from apps.core.errors import NotFound
+from apps.core.queries import filter_given, rows_by_ids
 from apps.jobs.models import Artifact, Job
 
 
@@ -27,15 +27,8 @@ def _subject_model() -> type[Model]:
 
 
 def job_subjects(*, ids: Sequence[int]) -> list[Model]:
-    """The subjects (targets) with these ids, in no particular order.
-
-    Raises InvalidInput naming the ids that match none, so a request never silently drops one.
-    """
-    subjects = list(_subject_model().objects.filter(pk__in=list(ids)))
-    missing = set(ids) - {s.pk for s in subjects}
-    if missing:
-        raise InvalidInput(f"target ids {sorted(missing)} do not exist")
-    return subjects
+    """The subjects (targets) with these ids; InvalidInput names any id that matches none."""
+    return rows_by_ids(_subject_model().objects.all(), ids, noun="target")
 
 
 def job_subject_ids() -> QuerySet:
