@@ -51,17 +51,30 @@ def get_views(request: HttpRequest, tce_id: int, preset: str = "gaia"):
 
 
 # The operation id predates the move from the catalogue router: kept so generated clients keep working.
-@router.get("/{lightcurve_id}/series", response=SeriesOut, operation_id="catalog.get_lightcurve_series")
+@router.get(
+    "/{lightcurve_id}/series", response=SeriesOut, operation_id="catalog.get_lightcurve_series", url_name="lightcurve-series"
+)
 def get_lightcurve_series(
-    request: HttpRequest, lightcurve_id: int, full: bool = False, max_points: int | None = None
+    request: HttpRequest,
+    lightcurve_id: int,
+    full: bool = False,
+    max_points: int | None = None,
+    t_min: float | None = None,
+    t_max: float | None = None,
 ):
-    """The PDCSAP series normalised by its median; downsampled unless ``full=true``."""
+    """The PDCSAP series normalised by its median; downsampled unless ``full=true``.
+
+    ``t_min``/``t_max`` (mission time) keep one window before downsampling: what a zoomed plot asks
+    for, so that a narrow window comes back at full resolution. ``n_points_total`` counts the window.
+    """
     curve = lightcurve_get(lightcurve_id=lightcurve_id)
     limit = None if full else (max_points or settings.API_SERIES_MAX_POINTS)
-    series = lightcurve_series(lightcurve=curve, max_points=limit)
+    series = lightcurve_series(lightcurve=curve, max_points=limit, t_min=t_min, t_max=t_max)
     return {
         "lightcurve_id": curve.pk,
         "time_system": curve.time_system,
+        "t_min": t_min,
+        "t_max": t_max,
         "n_points_total": series.n_total,
         "downsampled": series.downsampled,
         "time": series.time.tolist(),

@@ -7,6 +7,7 @@ import numpy as np
 from bokeh.embed import components
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from apps.catalog.models import TCE, Target
 from apps.catalog.selectors import lightcurve_list, tce_list
@@ -62,8 +63,8 @@ PLOT_POINTS = 6000
 PLOT_POINTS_PER_SEGMENT = 4000
 #: The whole light-curve plot's points, shared by its segments: what keeps a 17-quarter target's page
 #: under the 1.5 MB budget (each point travels base64-encoded in the page, flux and centroids alike).
-#: The full series of each quarter/sector is one click away (``/api/lightcurves/<id>/series?full=true``);
-#: fetching the zoomed window at full resolution in the plot itself is not built yet.
+#: Zooming or panning refetches the visible window of each quarter/sector at full resolution
+#: (``/api/lightcurves/<id>/series?t_min=&t_max=``), this many points shared by the visible ones.
 PLOT_POINTS_TOTAL = 16_000
 CENTROID_POINTS_TOTAL = 8_000
 MIN_POINTS_PER_SEGMENT = 500
@@ -91,7 +92,11 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
             continue
         t_min, t_max = min(t_min, series.time.min()), max(t_max, series.time.max())
         label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
-        segments.append(Segment(label, series.time, series.flux, series.flagged))
+        segments.append(Segment(
+            label, series.time, series.flux, series.flagged,
+            series_url=reverse("api-1:lightcurve-series", kwargs={"lightcurve_id": curve.pk}),
+            downsampled=series.downsampled,
+        ))
         centroids.append(CentroidSegment(label, centroid.time, centroid.column, centroid.row))
     if not segments:
         return None
@@ -104,7 +109,7 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
     words = f"{len(segments)} {curves[0].season_label}{'s' if len(segments) > 1 else ''}"
     fig = lightcurve_figure(
         segments, time_label=time_label, transit_times=markers,
-        title=f"{target} — normalised PDCSAP flux",
+        title=f"{target} — normalised PDCSAP flux", zoom_points=PLOT_POINTS_TOTAL,
         segments_label=f"{segments[0].label}–{segments[-1].label} ({words})" if len(segments) > 1 else segments[0].label,
     )
     figures = {"lightcurve": fig}

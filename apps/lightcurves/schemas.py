@@ -29,6 +29,8 @@ class ViewsOut(Schema):
 class SeriesOut(Schema):
     lightcurve_id: int
     time_system: str
+    t_min: float | None = None
+    t_max: float | None = None
     n_points_total: int
     downsampled: bool
     time: list[float]

@@ -54,10 +54,32 @@ def _read_columns(lightcurve: LightCurve) -> dict[str, np.ndarray]:
     return {name: table.column(name).to_numpy(zero_copy_only=False) for name in SERIES_COLUMNS}
 
 
-def lightcurve_series(*, lightcurve: LightCurve, max_points: int | None = 5000, normalise: bool = True) -> Series:
-    """PDCSAP series of one quarter/sector; downsampled (min/max per bucket) when ``max_points`` is set."""
+def _window_check(t_min: float | None, t_max: float | None) -> None:
+    for name, value in (("t_min", t_min), ("t_max", t_max)):
+        if value is not None and not np.isfinite(value):
+            raise InvalidInput(f"{name} must be a finite time")
+    if t_min is not None and t_max is not None and t_min >= t_max:
+        raise InvalidInput(f"t_min ({t_min}) must be before t_max ({t_max})")
+
+
+def lightcurve_series(
+    *,
+    lightcurve: LightCurve,
+    max_points: int | None = 5000,
+    normalise: bool = True,
+    t_min: float | None = None,
+    t_max: float | None = None,
+) -> Series:
+    """PDCSAP series of one quarter/sector; downsampled (min/max per bucket) when ``max_points`` is set.
+
+    ``t_min``/``t_max`` keep one time window (what a zoomed plot shows) before downsampling, so a
+    narrow window comes back at full resolution; the flux is still normalised by the median of the
+    whole series, so the window's points sit exactly where the overview drew them. ``n_total`` counts
+    the points in the window.
+    """
     if max_points is not None and max_points < 2:
         raise InvalidInput("max_points must be at least 2")
+    _window_check(t_min, t_max)
     cols = _read_columns(lightcurve)
     time = cols["TIME"].astype(float)
     flux = cols["PDCSAP_FLUX"].astype(float)
@@ -71,6 +93,9 @@ def lightcurve_series(*, lightcurve: LightCurve, max_points: int | None = 5000, 
         if reference and np.isfinite(reference):
             flux = flux / reference
             flux_err = flux_err / reference
+    if t_min is not None or t_max is not None:
+        inside = (time >= (-np.inf if t_min is None else t_min)) & (time <= (np.inf if t_max is None else t_max))
+        time, flux, flux_err, quality, flagged = (a[inside] for a in (time, flux, flux_err, quality, flagged))
     n_total = int(time.size)
     downsampled = False
     if max_points is not None and n_total > max_points:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
+from bokeh.models import ColumnDataSource, CustomJS, HoverTool, Legend, LegendItem
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -22,6 +22,10 @@ class Segment:
     time: np.ndarray
     flux: np.ndarray
     flagged: np.ndarray  # bool, cadences that fail the default quality mask
+    #: Where the full-resolution series of a time window is fetched from when the plot is zoomed
+    #: (``?t_min=&t_max=&max_points=`` are appended); empty when the drawn points are all there is.
+    series_url: str = ""
+    downsampled: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,13 @@ def lightcurve_figure(
     title: str = "",
     height: int = 320,
     segments_label: str | None = None,
+    zoom_points: int = 16_000,
 ):
     """Normalised flux per segment; flagged cadences as grey crosses; TCE transit times as lines.
+
+    Segments drawn downsampled that carry a ``series_url`` are refetched for the visible window when
+    the plot is zoomed or panned (``zoom_points`` shared by the visible segments), and drawn from the
+    overview again when zoomed back out: full resolution where the user looks, a light page.
 
     The legend has one entry for all segments (however many quarters or sectors: it must fit beside
     the plot; hover names a point's segment), one for the flagged cadences and one per TCE.
@@ -90,25 +99,85 @@ def lightcurve_figure(
         name="lightcurve",
         **STACKED_BORDERS,
     )
-    drawn, flagged = [], []
+    drawn, flagged, zoomable = [], [], []
     for index, segment in enumerate(segments):
         good = ~segment.flagged
         color = Category10_10[index % 10]
-        source = ColumnDataSource({"t": segment.time[good], "f": segment.flux[good], "s": [segment.label] * int(good.sum())})
+        source = ColumnDataSource(
+            {"t": segment.time[good], "f": segment.flux[good], "s": [segment.label] * int(good.sum())},
+            name=f"flux:{segment.label}",
+        )
         drawn.append(fig.scatter("t", "f", source=source, size=2, color=color))
-        if segment.flagged.any():
-            bad = ColumnDataSource({"t": segment.time[segment.flagged], "f": segment.flux[segment.flagged]})
+        bad = ColumnDataSource(
+            {"t": segment.time[segment.flagged], "f": segment.flux[segment.flagged]}, name=f"flagged:{segment.label}"
+        )
+        if segment.flagged.any() or (segment.series_url and segment.downsampled):
             flagged.append(fig.scatter("t", "f", source=bad, size=4, marker="x", color="#999999"))
+        if segment.series_url and segment.downsampled and segment.time.size:
+            zoomable.append((segment, source, bad))
+    if zoomable:
+        _fetch_zoomed_window(fig, zoomable, points=zoom_points)
     items = []
     if drawn:
         label = segments_label or (segments[0].label if len(segments) == 1 else f"{segments[0].label}–{segments[-1].label}")
         items.append(LegendItem(label=label, renderers=drawn))
-    if flagged:
+    if any(len(r.data_source.data["t"]) for r in flagged):
         items.append(LegendItem(label="flagged", renderers=flagged))
     items += _transit_marks(fig, transit_times)
     fig.add_tools(HoverTool(renderers=drawn, tooltips=[("", "@s"), ("time", "@t{0.0000}"), ("flux", "@f{0.000000}")]))
     _side_legend(fig, items)
     return fig
+
+
+#: Refetch the visible window of each downsampled segment 300 ms after the last zoom or pan; restore
+#: the overview's points for segments wholly in view. A newer window wins over a late answer.
+_ZOOM_JS = """
+const state = (window.__gaiaZoom = window.__gaiaZoom || {generation: 0, timer: null, overview: {}});
+clearTimeout(state.timer);
+state.timer = setTimeout(() => {
+  const lo = xr.start, hi = xr.end;
+  if (!(hi > lo)) return;
+  const generation = ++state.generation;
+  const visible = spans.map((s, i) => i).filter((i) => spans[i][1] >= lo && spans[i][0] <= hi);
+  const each = Math.max(500, Math.floor(points / Math.max(visible.length, 1)));
+  visible.forEach((i) => {
+    const [good, bad] = [goods[i], bads[i]];
+    if (!(good.id in state.overview)) state.overview[good.id] = [good.data, bad.data];
+    if (lo <= spans[i][0] && hi >= spans[i][1]) {
+      [good.data, bad.data] = state.overview[good.id];
+      return;
+    }
+    fetch(`${urls[i]}?t_min=${lo}&t_max=${hi}&max_points=${each}`, {credentials: "same-origin"})
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((a) => {
+        if (generation !== state.generation) return;
+        const keep = (want) => a.time.map((t, j) => j).filter((j) => a.flagged[j] === want);
+        const ok = keep(false), no = keep(true);
+        good.data = {t: ok.map((j) => a.time[j]), f: ok.map((j) => a.flux[j]), s: ok.map(() => labels[i])};
+        bad.data = {t: no.map((j) => a.time[j]), f: no.map((j) => a.flux[j])};
+      })
+      .catch((status) => console.warn("light-curve window not fetched", urls[i], status));
+  });
+}, 300);
+"""
+
+
+def _fetch_zoomed_window(fig, zoomable: list[tuple[Segment, ColumnDataSource, ColumnDataSource]], *, points: int) -> None:  # noqa: ANN001
+    """Wire the x range to refetch each zoomable segment's visible window at full resolution."""
+    callback = CustomJS(
+        args={
+            "xr": fig.x_range,
+            "points": int(points),
+            "urls": [segment.series_url for segment, _, _ in zoomable],
+            "labels": [segment.label for segment, _, _ in zoomable],
+            "spans": [[float(segment.time.min()), float(segment.time.max())] for segment, _, _ in zoomable],
+            "goods": [good for _, good, _ in zoomable],
+            "bads": [bad for _, _, bad in zoomable],
+        },
+        code=_ZOOM_JS,
+    )
+    fig.x_range.js_on_change("start", callback)
+    fig.x_range.js_on_change("end", callback)
 
 
 def centroid_figure(

@@ -157,3 +157,49 @@ def test_it_draws_the_centroid_series_under_the_light_curve_on_a_shared_time_axi
     assert after["lc"] == after["centroid"], after
     assert after["centroid"][1] - after["centroid"][0] < 0.9 * (before["centroid"][1] - before["centroid"][0]), (before, after)
     assert "column" in legend_text and "row" in legend_text and "transits" in legend_text, legend_text
+
+
+# Points of one segment's flux source inside [lo, hi], and the whole source's length.
+WINDOW_POINTS_JS = """
+([name, lo, hi]) => {
+  const data = Bokeh.documents[0].get_model_by_name(name).data;
+  return {inside: Array.from(data.t).filter((t) => t >= lo && t <= hi).length, total: data.t.length};
+}
+"""
+SET_RANGE_JS = "([lo, hi]) => { const r = Bokeh.documents[0].get_model_by_name('lightcurve').x_range; r.start = lo; r.end = hi; }"
+
+
+def wait_for_points(page, args, until) -> dict:  # noqa: ANN001
+    deadline, points = time.monotonic() + 15, page.evaluate(WINDOW_POINTS_JS, args)
+    while time.monotonic() < deadline and not until(points):
+        time.sleep(0.2)
+        points = page.evaluate(WINDOW_POINTS_JS, args)
+    return points
+
+
+def test_zooming_in_fetches_the_visible_window_at_full_resolution(browser, live_server, demo_data, tmp_path):
+    from apps.lightcurves.selectors import lightcurve_series
+
+    target = kepler_eb(demo_data)
+    curve = target.lightcurves.get(quarter_or_sector=3)
+    lo, hi = curve.time_start + 5.0, curve.time_start + 8.0
+    window = lightcurve_series(lightcurve=curve, max_points=None, t_min=lo, t_max=hi)
+    expected = int((~window.flagged).sum())
+    context, page, errors = open_target(browser, live_server, target, str(tmp_path / "target.png"))
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "t_min=" in request.url else None)
+    try:
+        args = ["flux:Q3", lo, hi]
+        overview = page.evaluate(WINDOW_POINTS_JS, args)
+        page.evaluate(SET_RANGE_JS, [lo, hi])
+        zoomed = wait_for_points(page, args, lambda p: p["inside"] >= expected)
+        page.screenshot(path=str(tmp_path / "zoomed.png"))
+        page.evaluate(SET_RANGE_JS, [curve.time_start - 400, curve.time_end + 1200])  # out past every quarter
+        restored = wait_for_points(page, args, lambda p: p["total"] == overview["total"])
+    finally:
+        context.close()
+    assert not errors, errors
+    assert overview["inside"] < expected / 2, (overview, expected)  # the page came downsampled
+    assert zoomed["inside"] == zoomed["total"] == expected, (zoomed, expected)  # every good cadence, nothing else
+    assert any(f"/api/lightcurves/{curve.pk}/series?" in url for url in asked), asked
+    assert restored == overview, (restored, overview)  # zoomed out: the overview again, no refetch of all

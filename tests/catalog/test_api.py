@@ -63,3 +63,23 @@ def test_it_serves_a_downsampled_series_unless_full_is_asked(client, demo_data):
     assert full["downsampled"] is False and len(full["time"]) == full["n_points_total"] > 4000
     assert abs(sorted(v for v in full["flux"] if v is not None)[len(full["flux"]) // 2] - 1.0) < 0.01
     assert client.get(f"/api/lightcurves/{curve.pk}/series", {"max_points": 1}).status_code == 422
+
+
+def test_it_serves_a_time_window_at_full_resolution_on_the_overview_scale(client, demo_data):
+    """What a zoomed plot asks for: the window's every point, normalised like the whole series."""
+    target = TargetFactory(identifier="2306740")
+    curve = lightcurve_from_fits(target, demo_data / "kepler" / "kplr002306740-2009259160929_llc.fits", quarter=2)
+    url = f"/api/lightcurves/{curve.pk}/series"
+    full = client.get(url, {"full": True}).json()
+    t_min, t_max = full["time"][1000], full["time"][1300]
+    window = client.get(url, {"t_min": t_min, "t_max": t_max, "max_points": 500}).json()
+    assert window["downsampled"] is False and window["n_points_total"] == 301
+    assert window["time"] == full["time"][1000:1301]
+    assert window["flux"] == full["flux"][1000:1301]  # same median reference as the whole quarter
+    assert window["t_min"] == t_min and window["t_max"] == t_max
+    wide = client.get(url, {"t_min": t_min, "max_points": 500}).json()
+    assert wide["downsampled"] is True and len(wide["time"]) <= 500 and wide["n_points_total"] == len(full["time"]) - 1000
+    assert min(wide["time"]) >= t_min
+    for bad in ({"t_min": t_max, "t_max": t_min}, {"t_min": "nan"}, {"t_max": "inf"}):
+        response = client.get(url, bad)
+        assert response.status_code == 422, (bad, response.content)

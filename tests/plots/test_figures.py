@@ -39,3 +39,22 @@ def test_the_centroid_figure_shares_the_light_curves_time_axis():
     assert legend_labels(cen) == ["column", "row", "TCE 1 transits"]
     column = cen.renderers[0].data_source.data["c"]
     assert abs(float(np.median(column))) < 1e-12  # shifts about the segment's median
+
+
+def test_it_refetches_the_zoomed_window_only_for_downsampled_segments_with_a_series_url():
+    time = np.linspace(0.0, 10.0, 50)
+    clean = np.zeros(50, dtype=bool)
+    drawn = [
+        Segment("Q1", time, np.ones(50), clean, series_url="/api/lightcurves/1/series", downsampled=True),
+        Segment("Q2", time + 30, np.ones(50), clean, series_url="/api/lightcurves/2/series", downsampled=False),
+        Segment("Q3", time + 60, np.ones(50), clean),
+    ]
+    fig = lightcurve_figure(drawn, time_label="time (BJD)", zoom_points=900)
+    callbacks = fig.x_range.js_property_callbacks
+    assert set(callbacks) == {"change:start", "change:end"}
+    args = callbacks["change:start"][0].args
+    assert args["urls"] == ["/api/lightcurves/1/series"] and args["labels"] == ["Q1"] and args["points"] == 900
+    assert args["spans"] == [[0.0, 10.0]]
+    assert args["goods"][0].name == "flux:Q1" and args["bads"][0].name == "flagged:Q1"
+    assert "flagged" not in legend_labels(fig)  # nothing flagged yet: no legend entry for the empty crosses
+    assert not lightcurve_figure(drawn[1:], time_label="t").x_range.js_property_callbacks
