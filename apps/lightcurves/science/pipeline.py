@@ -23,7 +23,6 @@ from .spline.select import median
 from .views import (
     VIEW_NAMES,
     Preset,
-    bin_spec,
     binned_view,
     fold,
     get_preset,
@@ -406,8 +405,9 @@ def _odd_even_views(fo: Folded, p: Preset, tce: Ephemeris, fill) -> dict[str, np
         if sel.sum() < 2 and _parity_count(fo, tce, name == "odd_view") < 2:
             views[name] = np.full(p.local_view.num_bins, fill)
             continue
-        views[name], _ = bin_spec(
-            fo.phase[span][sel], fo.flux[span][sel], p.local_view, tce.period, tce.duration, fill
+        views[name], _ = binned_view(
+            fo.phase[span][sel], fo.flux[span][sel], p.local_view, tce.period, tce.duration, fill,
+            min_points=0,
         )
     return views
 
@@ -430,7 +430,7 @@ def _secondary_view(fo: Folded, away, p: Preset, tce: Ephemeris, secondary_phase
     near = np.flatnonzero(away & (np.abs(offset) <= (hi - lo) / 2 + width + 1e-9 * P))
     sph = fold(fo.time[near], P, tce.epoch + secondary_phase)
     order = np.argsort(sph)
-    view, _ = bin_spec(sph[order], fo.flux[near][order], spec, P, D, fill)
+    view, _ = binned_view(sph[order], fo.flux[near][order], spec, P, D, fill, min_points=0)
     return view
 
 

@@ -176,28 +176,20 @@ def binned_view(
     period: float,
     duration: float,
     fill: float,
+    *,
+    min_points: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Median-binned view of sorted (phase, values); empty bins take ``fill``.
+
+    ``min_points=0`` bins a slice of a larger folded series, however few points it holds.
 
     Returns
     -------
     view, counts : ndarray, shape (spec.num_bins,)
         Un-normalised view (values' units) and the number of points in each bin.
     """
-    if phase.size < 2:
-        raise InsufficientData("a view needs at least 2 folded points")
-    return bin_spec(phase, values, spec, period, duration, fill)
-
-
-def bin_spec(
-    phase: np.ndarray,
-    values: np.ndarray,
-    spec: ViewSpec,
-    period: float,
-    duration: float,
-    fill: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """binned_view without its minimum size: for a slice of a larger folded series."""
+    if phase.size < min_points:
+        raise InsufficientData(f"a view needs at least {min_points} folded points")
     width, lo, hi = spec.geometry(period, duration)
     if not (width > 0 and width < hi - lo):
         raise InvalidInput(f"bin width {width:.4g} d does not fit in the view span {hi - lo:.4g} d")

@@ -39,6 +39,23 @@ from apps.ml.services import modelversion_register
 
 DEFAULT_PRESETS = {"triage": "yu2019_triage", "vetting": "yu2019_vetting"}
 
+#: Numeric options that set a TrainConfig field of the same type: flag -> (field, help); the
+#: default is the field's.
+TRAIN_OPTIONS: dict[str, tuple[str, str | None]] = {
+    "--epochs": ("epochs", None),
+    "--batch-size": ("batch_size", None),
+    "--lr": ("learning_rate", None),
+    "--patience": ("patience", None),
+    "--weight-decay": ("weight_decay", None),
+    "--seed": ("seed", None),
+    "--label-smoothing": ("label_smoothing", "train on targets y (1 - s) + s / 2"),
+    "--ema-decay": (
+        "ema_decay", "select on and keep a moving average of the weights (e.g. 0.995 per batch)"
+    ),
+    "--ensemble": ("ensemble_size", None),
+    "--threads": ("num_threads", None),
+}
+
 
 class Command(BaseCommand):
     help = "Train a CNN on the Yu 2019 TESS TFRecords (or a --views folder), select on validation, save."
@@ -65,38 +82,24 @@ class Command(BaseCommand):
         parser.add_argument("--make-default", action="store_true", help="with --labels: make it its task's default")
         parser.add_argument("--out", default=None, help="output folder (default: DATA_ROOT/models)")
         parser.add_argument("--name", default=None, help="model name (default: the preset name)")
-        parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-        parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-        parser.add_argument("--lr", type=float, default=TrainConfig.learning_rate)
-        parser.add_argument("--patience", type=int, default=TrainConfig.patience)
-        parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+        for flag, (field, help_text) in TRAIN_OPTIONS.items():
+            default = getattr(TrainConfig, field)
+            metavar = flag[2:].upper().replace("-", "_")  # argparse's own, whatever the dest
+            parser.add_argument(
+                flag, dest=field, metavar=metavar, type=type(default), default=default, help=help_text
+            )
         parser.add_argument(
             "--schedule", choices=["cosine", "plateau"], default=TrainConfig.schedule
-        )
-        parser.add_argument("--seed", type=int, default=TrainConfig.seed)
-        parser.add_argument(
-            "--label-smoothing",
-            type=float,
-            default=TrainConfig.label_smoothing,
-            help="train on targets y (1 - s) + s / 2",
-        )
-        parser.add_argument(
-            "--ema-decay",
-            type=float,
-            default=TrainConfig.ema_decay,
-            help="select on and keep a moving average of the weights (e.g. 0.995 per batch)",
         )
         parser.add_argument(
             "--fused-optimizer", action="store_true", help="AdamW's fused kernel (faster on CPU)"
         )
-        parser.add_argument("--ensemble", type=int, default=TrainConfig.ensemble_size)
         parser.add_argument(
             "--dropout",
             type=float,
             default=None,
             help="dense-layer dropout (default: the preset's)",
         )
-        parser.add_argument("--threads", type=int, default=TrainConfig.num_threads)
         parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
         parser.add_argument(
             "--class-weights", action="store_true", help="balance the classes in the loss"
@@ -113,19 +116,10 @@ class Command(BaseCommand):
         overrides = {} if opts["dropout"] is None else {"dropout": opts["dropout"]}
         config = preset_config(opts["preset"] or DEFAULT_PRESETS[task], **overrides)
         train_config = TrainConfig(
-            epochs=opts["epochs"],
-            batch_size=opts["batch_size"],
-            learning_rate=opts["lr"],
-            patience=opts["patience"],
-            weight_decay=opts["weight_decay"],
+            **{field: opts[field] for field, _ in TRAIN_OPTIONS.values()},
             schedule=opts["schedule"],
-            seed=opts["seed"],
-            ensemble_size=opts["ensemble"],
-            num_threads=opts["threads"],
             device=opts["device"],
             class_weighting=opts["class_weights"],
-            label_smoothing=opts["label_smoothing"],
-            ema_decay=opts["ema_decay"],
             fused_optimizer=opts["fused_optimizer"],
         )
         name = opts["name"] or (
