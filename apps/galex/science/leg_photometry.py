@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +89,78 @@ class LegPhotometry:
                 movies.append(write_table(builder.movie_table(movie.tranges, movie.exptimes),
                                            out / f"{prefix}-{depth_tag(depth)}-b{leg:02d}-movie-photom-{tag}.{ext}", ext))  # fmt: skip
         return images, movies
+
+
+class _SparseFrames:
+    """Movie frames kept as their non-zero pixels until the sources are known (gPhoton 2 holds
+    its frames as sparse matrices too): a 30-s frame of a MIS field is a few per cent non-zero."""
+
+    def __init__(self) -> None:
+        self._frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
+        where, fwhere = np.flatnonzero(count), np.flatnonzero(flag)
+        self._frames.append((k, where, count.reshape(-1)[where], fwhere, flag.reshape(-1)[fwhere]))
+
+    def frames(self, shape: tuple[int, int]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """``(k, count, flag)`` dense again, one at a time (each is dropped once given)."""
+        while self._frames:
+            k, where, values, fwhere, fvalues = self._frames.popleft()
+            count = np.zeros(shape, np.float32)
+            flag = np.zeros(shape, np.uint8)
+            count.reshape(-1)[where], flag.reshape(-1)[fwhere] = values, fvalues
+            yield k, count, flag
+
+
+class FrameFeed:
+    """Hands each movie frame to the leg's photometry.
+
+    Without a pool the photometry is ready and each frame is measured here. With one, the sources
+    are still being detected on the pool when the first frames come: those wait sparse; once the
+    detection is done, they and every later frame are measured on the pool while this thread goes
+    on with the movie (one frame pending at most, so memory stays bounded). Frames are keyed by
+    their index, so the tables are the same whatever the order.
+    """
+
+    def __init__(self, photometry: Future, pool: Executor | None, shape: tuple[int, int]) -> None:
+        self.photometry, self.pool, self.shape = photometry, pool, shape
+        self.held = _SparseFrames()
+        self.pending: deque[Future] = deque()
+
+    def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
+        if self.pool is None:
+            self.photometry.result().add_frame(k, count, flag)
+        elif not self.photometry.done():
+            self.held.add(k, count, flag)
+        else:
+            for frame in self.held.frames(self.shape):
+                self._measure(*frame)
+            self._measure(k, count, flag)
+
+    def _measure(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
+        """On the pool if the last frame sent there is done, else here: neither thread waits."""
+        while self.pending and self.pending[0].done():
+            self.pending.popleft().result()
+        if self.pending:
+            self.photometry.result().add_frame(k, count, flag)
+        else:
+            self.pending.append(self.pool.submit(self.photometry.result().add_frame, k, count, flag))
+
+    def finish(self) -> None:
+        """Measure what is still held (here and on the pool) and wait for the pool."""
+        if self.pool is None:
+            return
+        for frame in self.held.frames(self.shape):
+            self._measure(*frame)
+        while self.pending:
+            self.pending.popleft().result()
+
+    def abandon(self) -> None:
+        """The movie failed: drop what is held and pending."""
+        for future in self.pending:
+            future.cancel()
+        self.pending.clear()
+        self.held = _SparseFrames()

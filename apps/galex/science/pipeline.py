@@ -40,6 +40,7 @@ from .imaging import (
     write_image,
 )
 from .leg_photometry import (
+    FrameFeed,
     LegPhotometry,
     check_photometry_options,
     check_positions,
@@ -93,27 +94,6 @@ def _exposure_table(movie: Movie) -> pd.DataFrame:
     """Per-frame exposure of a movie (gPhoton 2's ``-exptime.csv``)."""
     return pd.DataFrame({"t0": movie.edges[:-1], "t1": movie.edges[1:], "expt": movie.exptimes,
                          "rawexpt": movie.rawexpts, "shutter": movie.shutters})  # fmt: skip
-
-
-class _SparseFrames:
-    """Movie frames kept as their non-zero pixels until the sources are known (gPhoton 2 holds
-    its frames as sparse matrices too): a 30-s frame of a MIS field is a few per cent non-zero."""
-
-    def __init__(self) -> None:
-        self._frames: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
-        where, fwhere = np.flatnonzero(count), np.flatnonzero(flag)
-        self._frames.append((k, where, count.reshape(-1)[where], fwhere, flag.reshape(-1)[fwhere]))
-
-    def frames(self, shape: tuple[int, int]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """``(k, count, flag)`` dense again, one at a time (each is dropped once given)."""
-        while self._frames:
-            k, where, values, fwhere, fvalues = self._frames.pop(0)
-            count = np.zeros(shape, np.float32)
-            flag = np.zeros(shape, np.uint8)
-            count.reshape(-1)[where], flag.reshape(-1)[fwhere] = values, fvalues
-            yield k, count, flag
 
 
 def frame_starts_from(folder: str | os.PathLike, eclipse: int, band: str, depth: float) -> dict[int, float]:
@@ -286,7 +266,7 @@ def _reduce_leg(run: _Reduction, stats: LegStats) -> LegProducts:
         clock = time.perf_counter()
         work = _LegWork(stats, image, frame_exposure, edges, measured,
                         LegProducts(stats.leg, stats.path, Path()))  # fmt: skip
-        movie = _leg_movie(run, work, sparse=pool is not None) if opts.depth else None
+        movie = _leg_movie(run, work, pool) if opts.depth else None
         photometry = measured.result()
         work.products.image, work.products.image_preview = written.result()
     run.timings[f"movie and photometry leg {stats.leg}"] = time.perf_counter() - clock
@@ -318,7 +298,7 @@ def _leg_image(run: _Reduction, stats: LegStats) -> tuple[FullDepthImage, Exposu
     edges = movie_edges(first, scan.t_max, opts.depth) if opts.depth else None
     image, frame_exposure = make_image(stats.path, band=opts.band, scan=scan, pointing=pointing,
                                        frame_edges=edges, batch_rows=opts.chunk_size,
-                                       should_cancel=opts.should_cancel)  # fmt: skip
+                                       should_cancel=opts.should_cancel, prefetch=opts.threads > 1)  # fmt: skip
     if image.n_zero_response:
         run.warnings.append(
             f"leg {stats.leg}: {image.n_zero_response} events on zero-flat pixels got weight 0"
@@ -338,19 +318,16 @@ def _leg_pool(threads: int) -> Iterator[ThreadPoolExecutor | None]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _leg_movie(run: _Reduction, work: _LegWork, sparse: bool) -> Movie:
-    """Make the leg's movie, feeding each frame to the photometry (held sparse until the
-    sources are known when ``sparse``), the preview and the progress report."""
+def _leg_movie(run: _Reduction, work: _LegWork, pool: ThreadPoolExecutor | None) -> Movie:
+    """Make the leg's movie, feeding each frame to the photometry (see :class:`FrameFeed`: on
+    the pool once the sources are known), the preview and the progress report."""
     opts, leg = run.opts, work.stats.leg
     n_frames = len(work.edges) - 1
     preview = MoviePreview(work.image.count.shape, run.out)
-    held = _SparseFrames() if sparse else None
+    feed = FrameFeed(work.photometry, pool, work.image.count.shape)
 
     def on_frame(k, count, flag):
-        if held is not None:
-            held.add(k, count, flag)
-        else:
-            work.photometry.result().add_frame(k, count, flag)
+        feed.add(k, count, flag)
         preview.add(count)
         run.report(k + 1, n_frames, "movie")
 
@@ -360,18 +337,16 @@ def _leg_movie(run: _Reduction, work: _LegWork, sparse: bool) -> Movie:
                            compression=opts.compression, burst=opts.burst, on_frame=on_frame,
                            batch_rows=opts.chunk_size, should_cancel=opts.should_cancel,
                            name_origin=run.start_time, prefetch=opts.threads > 1)  # fmt: skip
+        feed.finish()
     except BaseException:
         preview.close()
+        feed.abandon()
         raise
     run.warnings += movie.warnings
     stem = f"{run.prefix}-{depth_tag(opts.depth)}-b{leg:02d}"
     work.products.movie, work.products.n_frames = movie.paths, n_frames
     work.products.movie_preview = preview.write(run.out / f"{stem}-movie-preview.npy")
     work.products.exposure_table = write_table(_exposure_table(movie), run.out / f"{stem}-exptime.csv", "csv")
-    if held is not None:
-        photometry = work.photometry.result()
-        for k, count, flag in held.frames(work.image.count.shape):
-            photometry.add_frame(k, count, flag)
     return movie
 
 

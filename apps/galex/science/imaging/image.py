@@ -21,6 +21,7 @@ from .photons import (
     photon_weights,
     scan_photonlist,
 )
+from .prefetch import prefetched
 from .products import ProductMeta, product_header, write_fits_product
 
 
@@ -52,6 +53,7 @@ def make_image(
     frame_edges: np.ndarray | None = None,
     batch_rows: int = 500_000,
     should_cancel: Callable[[], bool] | None = None,
+    prefetch: bool = False,
 ) -> tuple[FullDepthImage, ExposureAccumulator | None]:
     """Bin a photon list into a full-depth image; accumulate movie-frame exposures on the way.
 
@@ -64,6 +66,8 @@ def make_image(
         without it COVERAGE is all 8|4|2 (fully covered), as gPhoton's coverage_map=False
         would leave it 0.
     frame_edges : movie frame edges (s), optional; their exposures are accumulated too.
+    prefetch : read and project the next batches on a second thread while this one bins
+        (``--threads`` > 1); the sums are made in the same order, so the image is identical.
     """
     path = Path(photonlist)
     scan = scan or scan_photonlist(path, batch_rows)
@@ -71,12 +75,13 @@ def make_image(
     planes = _ImagePlanes(geom)
     image_exp = ExposureAccumulator(np.array([scan.t_min, scan.t_max]))
     frame_exp = ExposureAccumulator(frame_edges) if frame_edges is not None else None
-    for b in iter_photons(path, IMAGE_COLUMNS, batch_rows):
+    batches = (_project(b, geom) for b in iter_photons(path, IMAGE_COLUMNS, batch_rows))
+    for b in prefetched(batches, depth=2) if prefetch else batches:
         if should_cancel is not None and should_cancel():
             raise ReductionCancelled("reduction cancelled while making the image")
-        image_exp.add(b["t"], b["flags"])
+        image_exp.add(b.t, b.flags)
         if frame_exp is not None:
-            frame_exp.add(b["t"], b["flags"])
+            frame_exp.add(b.t, b.flags)
         planes.add(b)
     expt, raw, shutter = image_exp.result(band)
     coverage, part, full = _coverage(geom, pointing)
@@ -98,20 +103,40 @@ class _ImagePlanes:
         self.dose = np.zeros((3200, 3200), np.float32)  # exact counts up to 2**24 per cell
         self.n_selected = self.n_zero = 0
 
-    def add(self, b: dict[str, np.ndarray]) -> None:
-        """Bin one batch of photon-list columns (its on-image events)."""
-        sel = on_image(b)
-        if not sel.any():
+    def add(self, b: _Projected) -> None:
+        """Bin one batch's on-image events."""
+        self.n_zero += b.n_zero
+        if not b.w.size:
             return
-        x, y = self.geom.world_to_pixel(b["ra"][sel], b["dec"][sel])
-        w = photon_weights(b["response"][sel])
-        self.n_zero += int((w == 0).sum())
-        bin_kernel(x, y, w, self.count)
-        bin_flags_kernel(
-            x, y, artifact_bits(b["mask"][sel], b["flags"][sel], b["detrad"][sel]), self.flag
-        )
-        dose_kernel(b["col"][sel], b["row"][sel], self.dose)
-        self.n_selected += int(sel.sum())
+        bin_kernel(b.x, b.y, b.w, self.count)
+        bin_flags_kernel(b.x, b.y, b.bits, self.flag)
+        dose_kernel(b.col, b.row, self.dose)
+        self.n_selected += int(b.w.size)
+
+
+@dataclass(frozen=True)
+class _Projected:
+    """One batch ready to bin: times and flags of all its events (exposure), pixel positions,
+    weights, artifact bits and detector positions of its on-image ones."""
+
+    t: np.ndarray
+    flags: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    bits: np.ndarray
+    col: np.ndarray
+    row: np.ndarray
+    n_zero: int
+
+
+def _project(b: dict[str, np.ndarray], geom: ImageGeometry) -> _Projected:
+    """What binning a batch needs, computed apart from the sums (so it can run ahead on a thread)."""
+    sel = on_image(b)
+    x, y = geom.world_to_pixel(b["ra"][sel], b["dec"][sel])
+    w = photon_weights(b["response"][sel])
+    bits = artifact_bits(b["mask"][sel], b["flags"][sel], b["detrad"][sel])
+    return _Projected(b["t"], b["flags"], x, y, w, bits, b["col"][sel], b["row"][sel], int((w == 0).sum()))
 
 
 def _coverage(geom: ImageGeometry, pointing: tuple[np.ndarray, np.ndarray] | None):

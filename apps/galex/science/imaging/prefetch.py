@@ -1,0 +1,52 @@
+"""Items made on a background thread ahead of their consumer (image and movie passes)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+_DONE = object()
+
+
+def prefetched(items: Iterator, depth: int) -> Iterator:
+    """``items`` produced on a background thread, at most ``depth`` ahead of the consumer.
+
+    Why: binning a frame (Parquet read, projection, numba kernels) and using it (photometry,
+    compression, writing) both release the GIL for most of their time, so on two cores they overlap.
+    The producer's exception is raised here; a consumer that stops early stops the producer.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((_DONE, exc))
+
+    worker = threading.Thread(target=produce, name="galex-frames", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
