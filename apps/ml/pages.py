@@ -57,6 +57,7 @@ def model_detail(request: HttpRequest, version: ModelVersion) -> HttpResponse:
         "training": version.manifest.get("training", {}),
         "metrics": version.metrics.get("validation") or {k: v for k, v in version.metrics.items() if not isinstance(v, (dict, list))},
         "calibration": {k: v for k, v in (version.manifest.get("calibration") or {}).items() if not isinstance(v, (dict, list))},
+        "cross_validation": version.metrics.get("cross_validation"),
         "n_predictions": version.predictions.count(),
         "default_missions": selectors.default_missions(version),
         "domain": selectors.training_domain(version),

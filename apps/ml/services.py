@@ -65,6 +65,7 @@ def modelversion_register(*, manifest_path: Path, job: Job | None = None, make_d
                 version.metrics = {**version.metrics, "curves": curves}
                 version.save(update_fields=["metrics"])
         _refresh_domain(version, manifest)
+        _refresh_cross_validation(version, manifest)
         if make_default:
             ModelVersion.objects.filter(task=version.task, is_default=True).exclude(pk=version.pk).update(is_default=False)
             if not version.is_default:
@@ -81,6 +82,16 @@ def _refresh_domain(version: ModelVersion, manifest) -> None:  # noqa: ANN001 - 
         training = {**(version.manifest.get("training") or {}), "domain": domain}
         version.manifest = {**version.manifest, "training": training}
         version.save(update_fields=["manifest"])
+
+
+def _refresh_cross_validation(version: ModelVersion, manifest) -> None:  # noqa: ANN001 - a ModelManifest
+    """Cross-validation figures recorded in the manifest after the weights were registered
+    (``train_model --cv K --cv-into``) reach the card: the weights are the same, the figures new."""
+    figures = manifest.metrics.get("cross_validation")
+    if figures and version.metrics.get("cross_validation") != figures:
+        version.metrics = {**version.metrics, "cross_validation": figures}
+        version.manifest = {**version.manifest, "metrics": {**(version.manifest.get("metrics") or {}), "cross_validation": figures}}
+        version.save(update_fields=["metrics", "manifest"])
 
 
 #: The task whose default model's probability is the catalogue's ``TCE.score`` (lists sort by it).

@@ -163,3 +163,19 @@ def test_it_skips_tces_lacking_a_scalar_the_model_needs(tiny_scalar_model, proce
     report = tces_score(tces=[processed_tce], version=version)
     assert report["scored"] == 0 and "no snr" in report["skipped"][processed_tce.label]
     assert not Prediction.objects.exists()
+
+
+def test_cross_validation_recorded_after_registration_reaches_the_model_card(client, tiny_model):
+    from apps.ml.science.crossval import summarise
+    from apps.ml.science.registry import ModelManifest, update_manifest
+
+    version = modelversion_register(manifest_path=tiny_model)
+    rows = [{"fold": f, "n_test": 40, "positives_test": 6, "average_precision": ap, "accuracy": 0.9, "roc_auc": 0.8,
+             "precision": 0.5, "recall": 0.5} for f, ap in enumerate((0.61, 0.73, 0.67))]
+    figures = {"k": 3, "seed": 0, "n": 120, "positives": 18, "folds": rows, "summary": summarise(rows)}
+    manifest = ModelManifest.from_file(tiny_model)
+    update_manifest(tiny_model, metrics={**manifest.metrics, "cross_validation": figures})  # what --cv-into does
+    again = modelversion_register(manifest_path=tiny_model)
+    assert again.pk == version.pk and again.metrics["cross_validation"]["summary"]["average_precision"]["mean"] == pytest.approx(0.67)
+    page = client.get(f"/models/{version.pk}/").content.decode()
+    assert "Cross-validation (3 folds by star)" in page and "0.6700" in page and "0.7300" in page

@@ -78,6 +78,24 @@ class LabelledViews:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    def concat(self, other: LabelledViews) -> LabelledViews:
+        """These examples followed by ``other``'s (same views and scalar columns)."""
+        if set(self.views) != set(other.views) or self.scalar_names != other.scalar_names:
+            raise DatasetError("cannot join example sets with different views or scalar features")
+        dispositions = (
+            np.concatenate([self.dispositions, other.dispositions])
+            if len(self.dispositions) and len(other.dispositions) else np.zeros(0, dtype=str)
+        )
+        return LabelledViews(
+            views={k: np.concatenate([v, other.views[k]]) for k, v in self.views.items()},
+            scalars=np.concatenate([self.scalars, other.scalars]),
+            scalar_names=self.scalar_names,
+            labels=np.concatenate([self.labels, other.labels]),
+            star_ids=np.concatenate([self.star_ids, other.star_ids]),
+            tce_ids=np.concatenate([self.tce_ids, other.tce_ids]),
+            dispositions=dispositions,
+        )
+
     def subset(self, index: np.ndarray) -> LabelledViews:
         """The examples at ``index`` (integer or boolean array), as a new object."""
         return LabelledViews(
@@ -273,6 +291,26 @@ def load_view_dir(
         tce_ids=np.array(tces),
         dispositions=np.array(dispositions),
     )
+
+
+def kfold_by_star(star_ids: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
+    """Fold (0 .. k-1) of each example, so that all of a star's TCEs share a fold.
+
+    Stars are shuffled with ``seed``; each, largest first (a stable sort of the shuffled order),
+    goes to the fold with the fewest examples so far, so the folds differ by at most one star's TCEs.
+    """
+    star_ids = np.asarray(star_ids)
+    stars, inverse, counts = np.unique(star_ids, return_inverse=True, return_counts=True)
+    if not 2 <= k <= len(stars):
+        raise DatasetError(f"k-fold needs 2 <= k <= number of stars ({len(stars)}), got {k}")
+    order = np.random.default_rng(seed).permutation(len(stars))
+    order = order[np.argsort(-counts[order], kind="stable")]
+    sizes, star_fold = np.zeros(k, np.int64), np.empty(len(stars), np.int64)
+    for star in order:
+        fold = int(np.argmin(sizes))
+        star_fold[star] = fold
+        sizes[fold] += counts[star]
+    return star_fold[inverse.reshape(-1)]
 
 
 def split_by_star(

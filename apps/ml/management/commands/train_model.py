@@ -5,6 +5,11 @@ Reproduce the shipped default models (see apps/ml/default_models/README.md)::
     python manage.py train_model --task triage --out apps/ml/default_models
     python manage.py train_model --task vetting --out apps/ml/default_models
 
+Cross-validate a setting (k folds by star over train + validation pooled) and record the figures in a
+shipped model's manifest (its card shows them)::
+
+    python manage.py train_model --task vetting --cv 5 --cv-into apps/ml/default_models/yu2019_vetting.json
+
 Train on the team's labels (a snapshot written by ``manage.py export_labels``) and register the model::
 
     python manage.py train_model --labels var/labels --epochs 20 --make-default
@@ -12,19 +17,23 @@ Train on the team's labels (a snapshot written by ``manage.py export_labels``) a
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.errors import GaiaError
+from apps.ml.science.crossval import cross_validate
 from apps.ml.science.datasets import split_by_star
 from apps.ml.science.errors import MLScienceError
 from apps.ml.science.networks import PRESETS, preset_config
 from apps.ml.science.registry import (
     DEFAULT_MODEL_NAMES,
     ModelManifest,
+    data_manifest,
     update_manifest,
 )
 from apps.ml.science.training import TrainConfig
@@ -110,6 +119,11 @@ class Command(BaseCommand):
             help="do not consider averaging over time-reversed views (chosen on validation AP otherwise)",
         )
         parser.add_argument("--dtype", choices=["float16", "float32"], default="float16")
+        parser.add_argument(
+            "--cv", type=int, metavar="K", default=0,
+            help="instead of training one model: K-fold cross-validation by star over train + validation pooled",
+        )
+        parser.add_argument("--cv-into", metavar="MANIFEST", help="with --cv: record the figures in this model manifest")
 
     def handle(self, *args, **opts) -> None:
         task = opts["task"]
@@ -137,6 +151,9 @@ class Command(BaseCommand):
                 data = yu2019_training_data(
                     config, task, settings.GAIA_DEMO_DATA, train_files=opts["train"], val_files=opts["val"]
                 )
+            if opts["cv"]:
+                self._cross_validate(config, data, train_config, opts)
+                return
             train, val = data.train, data.val
             self.stdout.write(
                 f"training {name} ({config.preset}) on {len(train)} TCEs ({int(train.labels.sum())} positive), "
@@ -164,6 +181,30 @@ class Command(BaseCommand):
             f"{metrics['average_precision']:.4f}, accuracy {metrics['accuracy']:.4f}, "
             f"temperature {manifest.temperature:.3f}"
         )
+
+    def _cross_validate(self, config, data: TrainingData, train_config: TrainConfig, opts: dict) -> None:
+        """Run the K folds, print a line per fold and the JSON summary; record it where asked."""
+        pooled = data.train.concat(data.val)
+        self.stdout.write(
+            f"{opts['cv']}-fold cross-validation by star of {config.preset} on {len(pooled)} TCEs "
+            f"({int(pooled.labels.sum())} positive)"
+        )
+
+        def on_fold(row: dict) -> None:
+            self.stdout.write(json.dumps(row))
+            self.stdout.flush()
+
+        result = cross_validate(
+            config, pooled, train_config, k=opts["cv"], auto_reversal=not opts["no_reversal_choice"], on_fold=on_fold
+        )
+        result["train_config"] = train_config.to_dict()
+        result["data"] = {split: data_manifest(files) for split, files in data.files.items()} or data.entries
+        self.stdout.write(json.dumps({"cross_validation": result["summary"], "k": result["k"]}))
+        if opts["cv_into"]:
+            path = Path(opts["cv_into"])
+            manifest = ModelManifest.from_file(path)
+            update_manifest(path, metrics={**manifest.metrics, "cross_validation": result})
+            self.stdout.write(f"recorded in {opts['cv_into']}")
 
     def _snapshot_data(self, config, task: str, opts: dict) -> tuple[TrainingData, str]:
         """(training data split 80/20 by star, snapshot id) from a labels snapshot."""
