@@ -99,7 +99,7 @@ def test_scores_name_their_model_and_warn_outside_the_training_domain(client, sh
     assert "not on KEPLER data" in predictions[0]["domain_warning"]
 
     card = client.get(f"/models/{shipped['scalars'].pk}/").content.decode()
-    assert "TESS triage" in card and "periods 0.1–105.3307 d" in card and "no cross-validation figures" in card
+    assert "TESS triage" in card and "periods 0.1–105.3307 d" in card and "Cross-validation (5 folds by star)" in card
 
 
 def test_scoring_without_a_model_named_runs_each_missions_default_on_its_tces(shipped):

@@ -100,7 +100,8 @@ def test_it_registers_the_shipped_models_with_validation_curves_on_their_card(se
     registered = modelversion_register_shipped()
     versions = {v.task: v for v in registered if v.is_default}
     triage = versions["triage"]
-    assert {v.name for v in registered} >= {"yu2019_triage", "yu2019_vetting", "yu2019_triage_scalars"}
+    assert {v.name for v in registered} >= {"yu2019_triage", "yu2019_vetting", "yu2019_triage_scalars", "yu2019_vetting_transit"}
+    assert next(v for v in registered if v.name == "yu2019_vetting_transit").is_default  # its inputs our pipeline computes
     assert not next(v for v in registered if v.name == "yu2019_triage_scalars").is_default
     assert triage.is_default and triage.metrics["validation"]["average_precision"] > 0.9
     roc = triage.metrics["curves"]["roc"]
@@ -113,10 +114,12 @@ def test_it_refuses_to_score_with_a_model_needing_features_the_pipeline_lacks(se
     from apps.ml.services import modelversion_register_shipped
 
     settings.GAIA_DEMO_DATA = demo_data
-    vetting = next(v for v in modelversion_register_shipped() if v.task == "vetting" and v.is_default)
+    registered = {v.name: v for v in modelversion_register_shipped()}
     with pytest.raises(InvalidInput, match="depth_change"):
-        tces_score(tces=[processed_tce], version=vetting)
+        tces_score(tces=[processed_tce], version=registered["yu2019_vetting"])
     assert not Prediction.objects.exists()
+    default = registered["yu2019_vetting_transit"]  # the vetting default: every input computed here
+    assert default.is_default and tces_score(tces=[processed_tce], version=default)["scored"] == 1
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ time-reversed views too). Presets:
 * ``yu2019_vetting`` Yu et al. 2019 vetting: adds a secondary view (61) and ``depth_change``.
 * ``yu2019_triage_scalars``  ``yu2019_triage`` plus the TCE's period, duration, SNR and depth
                      (``TRANSIT_SCALARS``, TFRecord units) appended to the dense input, dropout 0.2.
+* ``yu2019_vetting_transit``  ``yu2019_vetting``'s views (global, local, secondary) with the
+                     ``TRANSIT_SCALARS`` instead of ``depth_change``, dropout 0.2: a vetting model
+                     whose every input our pipeline computes for real TCEs (``depth_change`` needs
+                     photometry in several apertures, which light-curve files do not carry).
 * ``exominer_lite``  ExoMiner-style (Valizadegan et al. 2022) small branches: global/local flux,
                      odd/even, secondary, centroid views plus stellar and diagnostic scalars, PReLU.
 """
@@ -212,6 +216,15 @@ PRESETS = {
     "yu2019_triage_scalars": lambda: ModelConfig(
         "yu2019_triage_scalars",
         _astronet_columns(201, 61),
+        scalar_names=list(TRANSIT_SCALARS),
+        dropout=0.2,
+    ),
+    "yu2019_vetting_transit": lambda: ModelConfig(
+        "yu2019_vetting_transit",
+        [
+            *_astronet_columns(201, 61),
+            BranchConfig("secondary_view", 61, num_blocks=2, pool_size=7),
+        ],
         scalar_names=list(TRANSIT_SCALARS),
         dropout=0.2,
     ),

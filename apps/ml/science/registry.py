@@ -27,11 +27,13 @@ from .networks import CandidateClassifier, ModelConfig, build_model
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "default_models"
 #: The default of each task when the mission is unknown or has no entry in ``MODEL_DEFAULTS``.
-DEFAULT_MODEL_NAMES = {"triage": "yu2019_triage", "vetting": "yu2019_vetting"}
+DEFAULT_MODEL_NAMES = {"triage": "yu2019_triage", "vetting": "yu2019_vetting_transit"}
 #: The shipped default per (mission, task): the model the site scores a TCE with when none is named.
 #: TESS triage: the shipped triage model with the best validation AP on the Yu et al. 2019 validation
-#: shard (yu2019_triage_scalars 0.9715 against yu2019_triage 0.9450; no cross-validation figures exist
-#: yet, so the choice rests on that one shard). Kepler and K2: no Kepler-cadence model is shipped (the
+#: shard (yu2019_triage_scalars 0.9715 against yu2019_triage 0.9450); its 5-fold cross-validation by
+#: star is on its card. Vetting (every mission): yu2019_vetting_transit, whose inputs our pipeline
+#: computes (yu2019_vetting needs depth_change, which it cannot), and which has the higher validation
+#: AP too (0.727 against 0.702). Kepler and K2: no Kepler-cadence model is shipped (the
 #: injection-trained one is not, see the README), so the views-only model, which carries no TESS survey
 #: priors in scalar inputs; its cards say it was trained on TESS and the site warns on those scores.
 MODEL_DEFAULTS: dict[tuple[str, str], str] = {
@@ -44,9 +46,11 @@ MISSIONS = ("kepler", "k2", "tess")
 #: How the defaults above were chosen, for the model cards.
 DEFAULT_CHOICE = (
     "Defaults are chosen by validation average precision on the Yu et al. 2019 TESS validation shard "
-    "(1,657 TCEs): no cross-validation figures exist yet. TESS triage: yu2019_triage_scalars "
-    "(AP 0.9715) over yu2019_triage (0.9450). Kepler and K2: no Kepler-cadence model is shipped "
-    "(the injection-trained one is not), so they get the views-only yu2019_triage, trained on TESS."
+    "(1,657 TCEs); each card also shows its 5-fold cross-validation by star where it was run. TESS "
+    "triage: yu2019_triage_scalars (AP 0.9715) over yu2019_triage (0.9450). Kepler and K2: no "
+    "Kepler-cadence model is shipped (the injection-trained one is not), so they get the views-only "
+    "yu2019_triage, trained on TESS. Vetting: yu2019_vetting_transit (AP 0.727, inputs our pipeline "
+    "computes) over yu2019_vetting (0.702, needs depth_change, which light-curve files cannot give)."
 )
 WEIGHT_DTYPES = {"float16": torch.float16, "float32": torch.float32}
 

@@ -156,7 +156,7 @@ def test_each_mission_and_task_has_a_shipped_default() -> None:
 
     assert default_model_name("triage", "tess") == "yu2019_triage_scalars"  # best validation AP
     assert default_model_name("triage", "kepler") == "yu2019_triage" == default_model_name("triage")
-    assert default_model_name("vetting", "tess") == "yu2019_vetting"
+    assert default_model_name("vetting", "tess") == "yu2019_vetting_transit" == default_model_name("vetting", "kepler")
     assert all((DEFAULT_MODELS_DIR / f"{name}.json").is_file() for name in MODEL_DEFAULTS.values())
     assert {mission for mission, _ in MODEL_DEFAULTS} == set(MISSIONS)
     assert resolve_model_path(None, task="triage", mission="tess").stem == "yu2019_triage_scalars"

@@ -8,7 +8,7 @@ Reproduce the shipped default models (see apps/ml/default_models/README.md)::
 Cross-validate a setting (k folds by star over train + validation pooled) and record the figures in a
 shipped model's manifest (its card shows them)::
 
-    python manage.py train_model --task vetting --cv 5 --cv-into apps/ml/default_models/yu2019_vetting.json
+    python manage.py train_model --task triage --cv 5 --cv-into apps/ml/default_models/yu2019_triage.json
 
 Train on the team's labels (a snapshot written by ``manage.py export_labels``) and register the model::
 
@@ -46,7 +46,7 @@ from apps.ml.science.workflows import (
 from apps.ml.selectors import labels_snapshot_views
 from apps.ml.services import modelversion_register
 
-DEFAULT_PRESETS = {"triage": "yu2019_triage", "vetting": "yu2019_vetting"}
+DEFAULT_PRESETS = {"triage": "yu2019_triage", "vetting": "yu2019_vetting_transit"}
 
 #: Numeric options that set a TrainConfig field of the same type: flag -> (field, help); the
 #: default is the field's.
