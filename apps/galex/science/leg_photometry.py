@@ -98,9 +98,6 @@ class _SparseFrames:
     def __init__(self) -> None:
         self._frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = deque()
 
-    def __len__(self) -> int:
-        return len(self._frames)
-
     def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
         where, fwhere = np.flatnonzero(count), np.flatnonzero(flag)
         self._frames.append((k, where, count.reshape(-1)[where], fwhere, flag.reshape(-1)[fwhere]))
@@ -120,9 +117,9 @@ class FrameFeed:
 
     Without a pool the photometry is ready and each frame is measured here. With one, the sources
     are still being detected on the pool when the first frames come: those wait sparse; once the
-    detection is done, they and every later frame are measured on the pool while this thread goes
-    on with the movie (one frame pending at most, so memory stays bounded). Frames are keyed by
-    their index, so the tables are the same whatever the order.
+    detection is done, they and every later frame are measured on the pool when its last frame is
+    done, else on this thread (one frame pending at most, so memory stays bounded and neither
+    thread waits). Frames are keyed by their index, so the tables are the same whatever the order.
     """
 
     def __init__(self, photometry: Future, pool: Executor | None, shape: tuple[int, int]) -> None:
