@@ -246,10 +246,12 @@ def write_markdown(md_path: Path, info: dict) -> str:
         "",
         "What `--threads N` runs side by side: in the photon-list stage, the decode and stim search of a chunk while "
         "the next chunk is inflated, and the cache-sized slices of a chunk through the calibration and aspect "
-        "kernels (numba, `nogil=True`); per leg, the source detection and the compressed image write on workers "
-        "while this thread bins, compresses and writes the movie (frames kept sparse until the sources are known, "
-        "then photometered). Products are identical whatever N (a test checks). The machine's two cores are "
-        "shared: when the load average is above 1, the second thread mostly waits for a core.",
+        "kernels (numba, `nogil=True`); in the image pass, the next batches read and projected on a second thread "
+        "while this one sums them; per leg, the source detection and the compressed image write on a worker while "
+        "this thread bins (next frames ahead on one more thread), compresses and writes the movie (frames kept "
+        "sparse until the sources are known, then each photometered on the worker when it is free, else on this "
+        "thread). Products are identical whatever N (a test checks). The machine's two cores are shared: when the "
+        "load average is above 1, the second thread mostly waits for a core.",
         "",
     ]
     text = "\n".join(lines)
