@@ -47,6 +47,13 @@ def _curves(version) -> dict:  # noqa: ANN001
     return figures
 
 
+def _cross_validation_rows(figures: dict | None) -> list[tuple[str, dict, list[float]]]:
+    """(metric, {"mean", "sd"}, value per fold) for the card's cross-validation table."""
+    if not figures:
+        return []
+    return [(name, summary, [row[name] for row in figures["folds"]]) for name, summary in figures["summary"].items()]
+
+
 @page_object(selectors.modelversion_get, "version_id")
 def model_detail(request: HttpRequest, version: ModelVersion) -> HttpResponse:
     figures = _curves(version)
@@ -58,6 +65,7 @@ def model_detail(request: HttpRequest, version: ModelVersion) -> HttpResponse:
         "metrics": version.metrics.get("validation") or {k: v for k, v in version.metrics.items() if not isinstance(v, (dict, list))},
         "calibration": {k: v for k, v in (version.manifest.get("calibration") or {}).items() if not isinstance(v, (dict, list))},
         "cross_validation": version.metrics.get("cross_validation"),
+        "cross_validation_rows": _cross_validation_rows(version.metrics.get("cross_validation")),
         "n_predictions": version.predictions.count(),
         "default_missions": selectors.default_missions(version),
         "domain": selectors.training_domain(version),

@@ -18,10 +18,9 @@ import numpy as np
 
 from .datasets import LabelledViews, kfold_by_star, split_by_star
 from .evaluation import binary_metrics
-from .inference import score
 from .networks import ModelConfig
 from .training import TrainConfig, train_model
-from .workflows import choose_test_time_reversal
+from .workflows import choose_test_time_reversal, model_scores
 
 SUMMARY_METRICS = ("average_precision", "accuracy", "roc_auc", "precision", "recall")
 INNER_VALIDATION = 0.1
@@ -36,11 +35,6 @@ def fold_parts(data: LabelledViews, folds: np.ndarray, fold: int, *, seed: int) 
     return data.subset(rest[train]), data.subset(rest[val]), data.subset(held)
 
 
-def _fold_scores(model, test: LabelledViews) -> np.ndarray:  # noqa: ANN001 - a CandidateClassifier
-    columns = [test.scalar_names.index(n) for n in model.config.scalar_names]
-    return score(model, test.views, test.scalars[:, columns]).raw
-
-
 def run_fold(
     model_config: ModelConfig, data: LabelledViews, folds: np.ndarray, fold: int, train_config: TrainConfig,
     *, auto_reversal: bool = True,
@@ -51,7 +45,7 @@ def run_fold(
     result = train_model(copy.deepcopy(model_config), train, val, train_config)
     if auto_reversal:
         choose_test_time_reversal(result.model, val)
-    metrics = binary_metrics(test.labels, _fold_scores(result.model, test))
+    metrics = binary_metrics(test.labels, model_scores(result.model, test).raw)
     return {
         "fold": fold, "n_train": len(train), "n_validation": len(val), "n_test": len(test),
         "positives_test": int(test.labels.sum()), "best_epochs": result.best_epochs,

@@ -123,16 +123,15 @@ def split_view_dir(
     return tuple(data.subset(idx) for idx in split_by_star(data.star_ids, seed=seed))  # type: ignore[return-value]
 
 
+def model_scores(model: CandidateClassifier, data: LabelledViews, *, temperature: float = 1.0, batch_size: int = 512):
+    """`Scores` of every example of ``data`` with ``model``, its scalar columns picked by name."""
+    columns = [data.scalar_names.index(n) for n in model.config.scalar_names]
+    return score(model, data.views, data.scalars[:, columns], temperature=temperature, batch_size=batch_size)
+
+
 def scores_for(loaded: LoadedModel, data: LabelledViews, *, batch_size: int = 512):
     """`Scores` of every example of ``data`` with a loaded model."""
-    columns = [data.scalar_names.index(n) for n in loaded.model.config.scalar_names]
-    return score(
-        loaded.model,
-        data.views,
-        data.scalars[:, columns],
-        temperature=loaded.temperature,
-        batch_size=batch_size,
-    )
+    return model_scores(loaded.model, data, temperature=loaded.temperature, batch_size=batch_size)
 
 
 def evaluate_model(loaded: LoadedModel, data: LabelledViews, *, threshold: float = 0.5) -> dict:
@@ -151,9 +150,7 @@ def choose_test_time_reversal(model: CandidateClassifier, val: LabelledViews) ->
     scores = {}
     for setting in (False, True):
         model.config.test_time_reversal = setting
-        columns = [val.scalar_names.index(n) for n in model.config.scalar_names]
-        raw = score(model, val.views, val.scalars[:, columns]).raw
-        scores[str(setting)] = binary_metrics(val.labels, raw)["average_precision"]
+        scores[str(setting)] = binary_metrics(val.labels, model_scores(model, val).raw)["average_precision"]
     model.config.test_time_reversal = scores["True"] > scores["False"]
     return scores
 
