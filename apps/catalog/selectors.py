@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from apps.catalog.models import TCE, LightCurve, Mission, Target
@@ -225,3 +226,32 @@ def lightcurve_get(*, lightcurve_id: int) -> LightCurve:
         return LightCurve.objects.select_related("target").get(pk=lightcurve_id)
     except LightCurve.DoesNotExist as exc:
         raise NotFound(f"light curve {lightcurve_id} does not exist") from exc
+
+
+#: Two targets of different missions within this separation are taken for the same star (the
+#: KIC, EPIC and TIC positions are all J2000 at epoch 2000; a few arcsec allow for catalogue
+#: astrometry while staying far below the spacing of resolved stars in these catalogues).
+SAME_STAR_ARCSEC = 3.0
+
+
+def same_star_targets(*, target: Target, radius_arcsec: float = SAME_STAR_ARCSEC) -> list[Target]:
+    """Targets of the other missions whose position lies within ``radius_arcsec`` of this one's
+    (the same star observed by Kepler/K2 and TESS), nearest first; none without a position."""
+    if target.ra is None or target.dec is None:
+        return []
+    radius = radius_arcsec / 3600.0
+    cos_dec = max(np.cos(np.radians(target.dec)), 1e-6)
+    box = Target.objects.filter(
+        dec__gte=target.dec - radius, dec__lte=target.dec + radius,
+        ra__gte=target.ra - radius / cos_dec, ra__lte=target.ra + radius / cos_dec,
+    ).exclude(mission=target.mission).exclude(mission=Mission.GALEX)  # fmt: skip
+    near = [(angular_separation_arcsec(target.ra, target.dec, t.ra, t.dec), t) for t in box]
+    return [t for sep, t in sorted(near, key=lambda pair: pair[0]) if sep <= radius_arcsec]
+
+
+def angular_separation_arcsec(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
+    """Great-circle separation of two positions (degrees in, arcsec out; haversine, exact at
+    small angles)."""
+    r1, d1, r2, d2 = np.radians([ra1, dec1, ra2, dec2])
+    h = np.sin((d2 - d1) / 2) ** 2 + np.cos(d1) * np.cos(d2) * np.sin((r2 - r1) / 2) ** 2
+    return float(np.degrees(2 * np.arcsin(np.sqrt(min(h, 1.0)))) * 3600.0)

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from apps.catalog.models import TCE, Target
-from apps.catalog.selectors import lightcurve_list, tce_list
+from apps.catalog.models import TCE, TIME_OFFSET_BJD, Target
+from apps.catalog.selectors import lightcurve_list, same_star_targets, tce_list
 from apps.core.errors import NotFound
 from apps.lightcurves.selectors import (
     VIEW_PRESETS,
@@ -74,15 +74,22 @@ def _points_per_segment(total: int, n_segments: int) -> int:
     return min(PLOT_POINTS_PER_SEGMENT, max(MIN_POINTS_PER_SEGMENT, total // max(n_segments, 1)))
 
 
+def _segment_label(curve, shift: float) -> str:  # noqa: ANN001
+    """"Q3", "S46"; another mission's curve of the same star names its mission ("K2 C102")."""
+    label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
+    return f"{curve.get_mission_display()} {label}" if shift else label
+
+
 def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]] | None:
-    """Script and divs (``lightcurve``, ``centroid`` when there are centroids) of the target's light curve."""
+    """Script and divs (``lightcurve``, ``centroid`` when there are centroids) of the target's light
+    curve; ``curves`` are (light curve, days to add to reach this target's clock) pairs."""
     if not curves:
         return None
     segments, centroids = [], []
     t_min, t_max = np.inf, -np.inf
     flux_points = _points_per_segment(PLOT_POINTS_TOTAL, len(curves))
     centroid_points = _points_per_segment(CENTROID_POINTS_TOTAL, len(curves))
-    for curve in curves:
+    for curve, shift in curves:
         try:
             series = lightcurve_series(lightcurve=curve, max_points=flux_points)
             centroid = centroid_series(lightcurve=curve, max_points=centroid_points)
@@ -90,14 +97,15 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
             continue
         if series.time.size == 0:
             continue
-        t_min, t_max = min(t_min, series.time.min()), max(t_max, series.time.max())
-        label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
+        time = series.time + shift
+        t_min, t_max = min(t_min, time.min()), max(t_max, time.max())
+        label = _segment_label(curve, shift)
         segments.append(Segment(
-            label, series.time, series.flux, series.flagged,
+            label, time, series.flux, series.flagged,
             series_url=reverse("api-1:lightcurve-series", kwargs={"lightcurve_id": curve.pk}),
-            downsampled=series.downsampled,
+            downsampled=series.downsampled, time_offset=shift,
         ))
-        centroids.append(CentroidSegment(label, centroid.time, centroid.column, centroid.row))
+        centroids.append(CentroidSegment(label, centroid.time + shift, centroid.column, centroid.row))
     if not segments:
         return None
     markers = [
@@ -106,7 +114,7 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
         if tce.epoch_system == target.time_system
     ][:MAX_TRANSIT_SETS]
     time_label = f"time ({target.time_system})"
-    words = f"{len(segments)} {curves[0].season_label}{'s' if len(segments) > 1 else ''}"
+    words = f"{len(segments)} {curves[0][0].season_label}{'s' if len(segments) > 1 else ''}"
     fig = lightcurve_figure(
         segments, time_label=time_label, transit_times=markers,
         title=f"{target} — normalised PDCSAP flux", zoom_points=PLOT_POINTS_TOTAL,
@@ -118,14 +126,29 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
     return components(figures)
 
 
+def _same_star_curves(target: Target) -> list[tuple[Target, list, float]]:
+    """The same star's targets in other missions (matched by position), each with its light
+    curves and the days that put its clock on this target's (BKJD to BTJD: -2167)."""
+    out = []
+    for other in same_star_targets(target=target):
+        if other.time_system not in TIME_OFFSET_BJD or target.time_system not in TIME_OFFSET_BJD:
+            continue
+        shift = TIME_OFFSET_BJD[other.time_system] - TIME_OFFSET_BJD[target.time_system]
+        out.append((other, list(lightcurve_list(target_id=other.pk)), shift))
+    return out
+
+
 def target_lightcurve_panel(request: HttpRequest, target: Target) -> dict:
-    """The target page's light curve: every quarter/sector with TCE transit marks, centroids below."""
+    """The target page's light curve: every quarter/sector with TCE transit marks, centroids below,
+    and the same star's light curves from the other missions on this target's clock."""
     curves = list(lightcurve_list(target_id=target.pk))
-    plot = _lightcurve_plot(target, curves)
+    others = _same_star_curves(target)
+    drawn = [(c, 0.0) for c in curves] + [(c, shift) for _, theirs, shift in others for c in theirs]
+    plot = _lightcurve_plot(target, drawn)
     script, divs = plot if plot else ("", {})
     html = render_to_string(
         "lightcurves/target_lightcurve.html",
-        {"target": target, "lightcurves": curves, "plot_script": script,
+        {"target": target, "lightcurves": curves, "same_star": others, "plot_script": script,
          "plot_div": divs.get("lightcurve", ""), "centroid_div": divs.get("centroid", ""), "user": request.user},
         request=request,
     )

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from apps.core.bounds import DbId, FiniteFloat, JobParams, Text
+from apps.lightcurves.science.detection import SEARCH_PRESETS
 from apps.lightcurves.science.search import DEFAULT_DURATIONS_HOURS
-from apps.lightcurves.science.search_run import SEARCH_PRESETS
 from apps.lightcurves.science.views import PRESETS
 
 #: Presets computed by process_target unless asked otherwise: ours, and the one the TESS CNN reads.

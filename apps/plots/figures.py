@@ -26,6 +26,9 @@ class Segment:
     #: (``?t_min=&t_max=&max_points=`` are appended); empty when the drawn points are all there is.
     series_url: str = ""
     downsampled: bool = False
+    #: Days added to the fetched series' times to put them on the plot's clock (another mission's
+    #: light curve of the same star drawn on this target's: K2's BKJD on TESS's BTJD is -2167).
+    time_offset: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -147,14 +150,15 @@ state.timer = setTimeout(() => {
       [good.data, bad.data] = state.overview[good.id];
       return;
     }
-    fetch(`${urls[i]}?t_min=${lo}&t_max=${hi}&max_points=${each}`, {credentials: "same-origin"})
+    const shift = offsets[i];
+    fetch(`${urls[i]}?t_min=${lo - shift}&t_max=${hi - shift}&max_points=${each}`, {credentials: "same-origin"})
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((a) => {
         if (generation !== state.generation) return;
         const keep = (want) => a.time.map((t, j) => j).filter((j) => a.flagged[j] === want);
         const ok = keep(false), no = keep(true);
-        good.data = {t: ok.map((j) => a.time[j]), f: ok.map((j) => a.flux[j]), s: ok.map(() => labels[i])};
-        bad.data = {t: no.map((j) => a.time[j]), f: no.map((j) => a.flux[j])};
+        good.data = {t: ok.map((j) => a.time[j] + shift), f: ok.map((j) => a.flux[j]), s: ok.map(() => labels[i])};
+        bad.data = {t: no.map((j) => a.time[j] + shift), f: no.map((j) => a.flux[j])};
       })
       .catch((status) => console.warn("light-curve window not fetched", urls[i], status));
   });
@@ -170,6 +174,7 @@ def _fetch_zoomed_window(fig, zoomable: list[tuple[Segment, ColumnDataSource, Co
             "points": int(points),
             "urls": [segment.series_url for segment, _, _ in zoomable],
             "labels": [segment.label for segment, _, _ in zoomable],
+            "offsets": [float(segment.time_offset) for segment, _, _ in zoomable],
             "spans": [[float(segment.time.min()), float(segment.time.max())] for segment, _, _ in zoomable],
             "goods": [good for _, good, _ in zoomable],
             "bads": [bad for _, _, bad in zoomable],

@@ -68,3 +68,20 @@ def test_targets_by_ids_returns_every_target_asked_for_and_names_the_unknown_ids
     missing = second.pk + 1000
     with pytest.raises(InvalidInput, match=rf"target ids \[{missing}\] do not exist"):
         selectors.targets_by_ids(ids=[first.pk, missing])
+
+
+def test_it_matches_the_same_star_across_missions_by_position():
+    # HD 106315: TIC 56815340 and EPIC 201437844, 0.3" apart in their catalogues
+    tess = TargetFactory(mission=Mission.TESS, identifier="56815340", ra=183.47224, dec=-0.39392)
+    k2 = TargetFactory(mission=Mission.K2, identifier="201437844", ra=183.47232, dec=-0.39390)
+    TargetFactory(mission=Mission.KEPLER, identifier="1", ra=183.47224 + 5 / 3600, dec=-0.39392)  # 5" away
+    TargetFactory(mission=Mission.TESS, identifier="2", ra=183.47224, dec=-0.39392 + 1 / 3600)  # same mission
+    TargetFactory(mission=Mission.K2, identifier="3", ra=None, dec=None)
+    assert selectors.same_star_targets(target=tess) == [k2]
+    assert selectors.same_star_targets(target=k2)[0] == tess
+    assert selectors.same_star_targets(target=TargetFactory(ra=None, dec=None)) == []
+
+
+def test_it_measures_separations_across_ra_zero_and_near_the_pole():
+    assert selectors.angular_separation_arcsec(359.9999, 0.0, 0.0001, 0.0) == pytest.approx(0.72, rel=1e-3)
+    assert selectors.angular_separation_arcsec(0.0, 89.9999, 180.0, 89.9999) == pytest.approx(0.72, rel=1e-3)

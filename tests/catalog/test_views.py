@@ -60,3 +60,16 @@ def test_it_lets_only_operators_open_the_enqueue_form(client, viewer, staff):
     assert response.status_code == 200 and "worker_check" in response.content.decode()
     created = client.post("/jobs/new/", {"kind": "worker_check", "params": '{"steps": 2}', "target_ids": ""})
     assert created.status_code == 302
+
+
+def test_it_draws_the_same_stars_k2_light_curve_on_the_tess_target_page(client, demo_data):
+    # HD 106315 (K2-109): its K2 campaign on the TESS target's page, moved from BKJD to BTJD
+    tess = TargetFactory(mission="tess", identifier="56815340", ra=183.47224, dec=-0.39392)
+    k2 = TargetFactory(mission="k2", identifier="201437844", ra=183.47232, dec=-0.39390)
+    lightcurve_from_fits(tess, demo_data / "tess" / "tess2021336043614-s0046-0000000056815340-0217-s_lc.fits", quarter=46)
+    lightcurve_from_fits(k2, demo_data / "k2" / "ktwo201437844-c102_llc.fits", quarter=102)
+    html = client.get(f"/targets/{tess.pk}/").content.decode()
+    assert 'id="same-star"' in html and f'href="/targets/{k2.pk}/"' in html and "BKJD −2167 d" in html.replace("-", "−")
+    assert "K2 C102" in html and "S46" in html  # both segments in the one plot
+    assert '"offsets"' in html or "offsets" in html
+    assert 'id="same-star"' in client.get(f"/targets/{k2.pk}/").content.decode()

@@ -3,11 +3,12 @@
 One round: detrend with the found transits masked (:func:`detrend.search_trend`, window about
 three times the longest duration searched), run the periodogram (our BLS, or TLS) over an Ofir
 grid whose trial durations scale with period for the star (:mod:`grid`), take the strongest
-peak with at least ``min_transits`` transits that have data, refine it, check P vs P/2, detrend
-again with its transits masked (so the trend does not eat a third of the depth) and measure it:
-depth, a red-noise-aware SNR, odd/even, secondary and duration plausibility. A candidate below
-the preset's SDE or SNR threshold ends the search; one above it is recorded, masked, and the
-next round begins.
+peak with at least ``min_transits`` transits that have data, refine it, check P vs P/2 (and
+P/k: a peak can fold only the transits noise deepened), measure its depth and a red-noise-aware
+SNR with each transit fitted against its own quadratic baseline (:func:`significance.local_box_fit`),
+and run the per-event, odd/even, secondary and duration checks on a series detrended again with
+its transits masked. A candidate below the preset's SDE or SNR threshold ends the search; one
+above it is recorded, masked, and the next round begins.
 """
 
 from __future__ import annotations
@@ -18,100 +19,24 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .bls import bls
+from .detection import CLEARED, SearchPreset, get_search_preset, passes, vetoes
 from .detrend import SearchTrend, search_trend
 from .diagnostics import robust_sigma, tce_diagnostics
 from .errors import InsufficientData, InvalidInput
 from .grid import DurationLaw, chunk_durations, ofir_periods, period_chunks
 from .search import Signal, refine, resolve_half_period
-from .significance import asymmetry, event_depths, red_noise_snr
+from .significance import asymmetry, event_depths, local_box_fit, red_noise_snr
 from .views import fold
 
 CANDIDATE_KEYS = (
     "period", "epoch", "duration", "sde", "snr", "n_transits", "rotation", "rest", "shortfall",
     "odd_even", "asym_sigma", "asym_frac", "duration_ratio", "depth",
 )
-"""What the run summary keeps of each first-round candidate (the benchmark re-applies thresholds)."""
+"""What the run summary keeps of each round's candidates (the benchmark replays them at other
+thresholds, :func:`replay`)."""
 
 MASK_HALF_WIDTH = 1.5
 """Half-width, in durations, of the window masked around each found transit."""
-
-
-@dataclass(frozen=True)
-class SearchPreset:
-    """A named recipe for the transit search.
-
-    Attributes
-    ----------
-    name : str
-    engine : {"bls", "tls"}
-        Periodogram: our numba BLS, or ``transitleastsquares`` (optional dependency).
-    window_factor : float
-        Detrending window over the longest trial duration (wotan's 3).
-    min_window, max_window : float
-        Bounds on the window, days.
-    rotation_fraction : float
-        A star whose rotation is strong (semi-amplitude above ``rotation_snr`` point sigmas)
-        gets a window of at most this fraction of its rotation period (and so shorter trial
-        durations): the twiced biweight then leaves ~1 % of the rotation.
-    q_min, q_max : float
-        Trial durations as fractions of the central transit duration at each period.
-    period_oversample : float
-        Ofir grid oversampling.
-    min_transits : int
-        Transits with data a candidate needs.
-    min_sde, min_snr : float
-        Detection thresholds (chosen on injections and null light curves, see the README).
-    min_snr_two : float
-        The SNR threshold for a candidate with only two transits with data: two dips line up
-        at some period in any light curve with systematics, so they must be stronger.
-    min_rest : float
-        Single-event test: without its strongest transit, a candidate's SNR must keep this
-        fraction of what equal transits would leave (``SNR sqrt((N - 1) / N)``), so one deep
-        dip (a dimming event, a systematic) cannot carry a periodic signal.
-    extra_rounds : int
-        Rounds beyond ``max_signals`` spent on strong candidates that a veto stopped (each is
-        masked, not reported).
-    edge_days : float
-        Cadences this close to a segment's start or end are left out of the search (TESS
-        orbits begin with thermal ramps; a trend is least certain at an edge).
-    """
-
-    name: str
-    engine: str = "bls"
-    window_factor: float = 3.0
-    min_window: float = 0.2
-    max_window: float = 3.0
-    rotation_fraction: float = 0.08
-    rotation_snr: float = 20.0
-    q_min: float = 0.3
-    q_max: float = 1.3
-    period_oversample: float = 3.0
-    min_transits: int = 2
-    min_sde: float = 3.0
-    min_snr: float = 7.5
-    min_snr_two: float = 12.0
-    min_rest: float = 0.5
-    edge_days: float = 0.3
-    peaks_examined: int = 5
-    extra_rounds: int = 3
-
-
-SEARCH_PRESETS: dict[str, SearchPreset] = {
-    "gaia": SearchPreset("gaia"),
-    "tls": SearchPreset("tls", engine="tls"),
-}
-"""``gaia`` (default): twiced sliding biweight + our BLS; ``tls``: the same with TLS as engine."""
-
-
-def get_search_preset(name: str | SearchPreset) -> SearchPreset:
-    if isinstance(name, SearchPreset):
-        return name
-    try:
-        return SEARCH_PRESETS[name]
-    except KeyError:
-        raise InvalidInput(
-            f"unknown search preset {name!r}; choose one of {', '.join(SEARCH_PRESETS)}"
-        ) from None
 
 
 def rotation(time: np.ndarray, flux: np.ndarray) -> tuple[float, float, float, float]:
@@ -266,37 +191,6 @@ def _peaks(pg: Periodogram, t, f, min_transits: int, count: int) -> list[int]:
     return out
 
 
-def vetoes(c: dict, p: SearchPreset) -> list[str]:
-    """Why a candidate is not a transit, whatever its strength: the star's rotation, one event
-    carrying it (``min_rest``), a few deep events among empty epochs, odd and even transits of
-    different depths at the final period (after the P/2 check), a lopsided dip (a flare upside down, a ramp: the two halves of
-    the box differ by > 4 sigma and by half the depth), a duration the star cannot give."""
-    out = []
-    if c["rotation"]:
-        out.append("rotation")
-    if c["rest"] < p.min_rest:
-        out.append("single event")
-    if c["shortfall"] > 2.5:
-        out.append("few deep events")
-    if c["odd_even"] > 4:
-        out.append("odd/even")
-    if c["asym_sigma"] > 4 and c["asym_frac"] > 0.5:
-        out.append("asymmetric")
-    if c["duration_ratio"] != 1.0:
-        out.append("duration")
-    return out
-
-
-def passes(c: dict, p: SearchPreset, sde_min: float, snr_min: float, snr_two: float) -> bool:
-    """Whether a measured candidate is a detection: SDE, SNR (higher with two transits),
-    transits with data, a positive depth, and no veto (:func:`vetoes`)."""
-    n = c["n_transits"]
-    return bool(
-        c["sde"] >= sde_min and c["snr"] >= (snr_two if n == 2 else snr_min)
-        and n >= p.min_transits and c["depth"] > 0 and not vetoes(c, p)
-    )
-
-
 def _plain_num(v):
     return bool(v) if isinstance(v, (bool, np.bool_)) else (int(v) if isinstance(v, (int, np.integer)) else float(v))
 
@@ -402,6 +296,11 @@ class _State:
     found_mask: np.ndarray
     found: list[Signal]
 
+    def raw(self) -> tuple[np.ndarray, np.ndarray]:
+        """Time and normalised (not detrended) flux without found transits, flares and edges."""
+        ok = ~(self.found_mask | self.trend.flares | self.edges)
+        return self.time[ok], self.flux[ok]
+
     def kept(self, trend: SearchTrend) -> tuple[np.ndarray, np.ndarray]:
         """Time and flattened flux without found transits, flares and segment edges."""
         ok = ~(self.found_mask | trend.flares | self.edges)
@@ -409,8 +308,9 @@ class _State:
 
 
 def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dict:
-    """Refine peak ``i``, check P vs P/2, detrend again with its transits kept out of the trend
-    (so the trend does not eat part of the depth) and measure it there."""
+    """Refine peak ``i``, check P vs P/2 and P/k, measure depth and SNR against per-transit
+    quadratic baselines, and run the checks on the series detrended again with its transits kept
+    out of the trend (so the trend does not eat part of their depth)."""
     per, t0, dur, _ = refine(t, f, pg.periods[i], pg.duration[i], step=plan.step)
     doubled = False
     for _ in range(2):  # an EB's BLS peak can sit at P/2 or, when it folds on P/4, at P/4
@@ -419,6 +319,9 @@ def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dic
             break
         doubled = True
         per, t0, dur, _ = refine(t, f, per2, dur, step=plan.step / 2)
+    reach = max(plan.window / 2, 2 * dur)
+    if not doubled:
+        per = _fundamental(state, plan, per, t0, dur, reach)
     mask = np.abs(fold(state.time, per, t0)) < MASK_HALF_WIDTH * dur
     # the flares clipped from the whole series stay clipped: no clipping passes here
     flares = state.trend.flares
@@ -428,7 +331,8 @@ def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dic
     )  # fmt: skip
     re = replace(re, flares=flares)
     tm, fm = state.kept(re)
-    depth, snr, sigma_d, n_tr = red_noise_snr(tm, fm, per, t0, dur)
+    _, _, sigma_d, n_tr = red_noise_snr(tm, fm, per, t0, dur)
+    depth, snr, _ = local_box_fit(*state.raw(), per, t0, dur, reach=reach)
     asym_sigma, asym_frac = asymmetry(tm, fm, per, t0, dur, sigma_d)
     rest, shortfall, odd_even = event_depths(tm, fm, per, t0, dur, sigma_d)
     return {
@@ -440,6 +344,25 @@ def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dic
     }
 
 
+def _fundamental(state: _State, plan: _Plan, per: float, t0: float, dur: float, reach: float) -> float:
+    """The shortest period P / k (k = 2..5, within the grid) whose extra epochs hold the same
+    transit: a peak can fold every k-th transit when noise makes those few look deeper. A
+    true period P / k has an SNR about sqrt(k) times P's, an alias of P about 1 / sqrt(k)
+    times, so the one with the higher SNR is taken."""
+    t, f = state.raw()
+    best, best_snr = per, local_box_fit(t, f, per, t0, dur, reach)[1]
+    if not np.isfinite(best_snr):
+        return per
+    for k in range(2, 6):
+        p = per / k
+        if p < plan.periods[0] or dur >= p / 2:
+            break
+        snr = local_box_fit(t, f, p, t0, dur, reach)[1]
+        if np.isfinite(snr) and snr > best_snr:
+            best, best_snr = p, snr
+    return best
+
+
 def run_search(
     time: np.ndarray,
     flux: np.ndarray,
@@ -447,6 +370,7 @@ def run_search(
     options: SearchOptions = SearchOptions(),
     *,
     on_round: Callable[[int], None] | None = None,
+    until: Callable[[list[Signal]], bool] | None = None,
 ) -> tuple[list[Signal], dict]:
     """Iterative transit search of a cleaned, normalised series (not yet detrended).
 
@@ -460,12 +384,17 @@ def run_search(
         Preset, stellar density, period range and grid, number of signals, thresholds.
     on_round : callable, optional
         Called with the round number before each periodogram (progress, cancellation).
+    until : callable, optional
+        Stop as soon as this is true of the signals found so far (an injection-recovery run
+        stops once the planted signal is found: later rounds cannot change that outcome).
 
     Returns
     -------
     (list of Signal, dict)
         Signals strongest first, and a summary of the run (window, grid size, density, the
-        first rejected candidate's SDE and SNR).
+        first rejected candidate's SDE and SNR, and every round's measured candidates in
+        ``rounds``: with the thresholds lifted, a benchmark replays the rounds at any
+        thresholds, see ``replay``).
     """
     p = get_search_preset(options.preset)
     limits = _Thresholds.of(p, options)
@@ -484,8 +413,7 @@ def run_search(
         cands = _round_candidates(state, plan, p, limits, options)
         if not cands:
             break
-        if rnd == 0:  # what the first round weighed, for calibrating the thresholds
-            summary["candidates"] = [{k: _plain_num(c[k]) for k in CANDIDATE_KEYS} for c in cands]
+        summary["rounds"].append([{k: _plain_num(c[k]) for k in CANDIDATE_KEYS} for c in cands])
         # the strongest (masked SNR) of the peaks that pass; else a strong one that a veto
         # stopped is masked and the search goes on; else the search ends
         best = max(cands, key=lambda c: (c["passes"], c["snr"]))
@@ -493,12 +421,15 @@ def run_search(
             state.found.append(_signal(state, best))
             state.found_mask |= best["mask"]
             state.trend = best["trend"]
+            if until is not None and until(state.found):
+                break
         elif not _mask_vetoed(state, cands, p, limits, summary):
             summary["rejected"] = {
                 "period": best["period"], "sde": best["sde"], "snr": best["snr"],
                 "n_transits": best["n_transits"], "vetoes": best["vetoes"],
             }  # fmt: skip
             break
+    summary["candidates"] = summary["rounds"][0] if summary["rounds"] else []
     return state.found, summary
 
 
@@ -509,7 +440,7 @@ def _summary(p: SearchPreset, options: SearchOptions, plan: _Plan, limits: _Thre
         "n_periods": int(plan.periods.size), "density": options.density,
         "rotation_period": plan.rot[0], "rotation_amplitude": plan.rot[1],
         "min_sde": limits.sde, "min_snr": limits.snr, "min_snr_two": limits.snr_two,
-        "rejected": None, "candidates": [], "vetoed": [],
+        "rejected": None, "candidates": [], "rounds": [], "vetoed": [],
     }  # fmt: skip
 
 
@@ -536,13 +467,6 @@ def _round_candidates(
     return cands
 
 
-_CLEARED = {
-    "rotation": False, "rest": 1.0, "shortfall": 0.0, "odd_even": 0.0, "asym_sigma": 0.0,
-    "duration_ratio": 1.0,
-}
-"""Candidate values that no veto objects to: a vetoed candidate with them would pass."""
-
-
 def _mask_vetoed(
     state: _State, cands: list[dict], p: SearchPreset, limits: _Thresholds, summary: dict
 ) -> bool:
@@ -550,7 +474,7 @@ def _mask_vetoed(
     the search goes on; False when there is none."""
     strong = [
         c for c in cands
-        if c["vetoes"] and passes({**c, **_CLEARED}, p, limits.sde, limits.snr, limits.snr_two)
+        if c["vetoes"] and passes({**c, **CLEARED}, p, limits.sde, limits.snr, limits.snr_two)
     ]  # fmt: skip
     if not strong:
         return False

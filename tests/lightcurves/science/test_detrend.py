@@ -19,7 +19,9 @@ from apps.lightcurves.science.biweight import (
 from apps.lightcurves.science.cleaning import interpolate_masked
 from apps.lightcurves.science.detrend import biweight_line_trend, biweight_trend, search_trend
 from apps.lightcurves.science.errors import InsufficientData, InvalidInput
+from apps.lightcurves.science.significance import red_noise_snr
 from apps.lightcurves.science.spline import fit_spline
+from apps.lightcurves.science.views import fold
 
 RNG = np.random.default_rng(42)
 
@@ -216,3 +218,27 @@ def test_it_clips_flares_but_never_dips_from_the_search_trend():
     out = search_trend(t, f, window_days=0.5)
     assert out.flares[1000:1010].all() and not out.flares[dip].any()
     assert np.median((1 - f / out.trend)[dip]) == pytest.approx(0.004, rel=0.3)
+
+
+def test_it_leaves_masked_transits_out_of_the_trend_so_their_snr_is_what_was_planted():
+    # 2-min cadence, 1e-3 point scatter, a 1-ppt, 2.4-h transit every 1.42 d: bridging each
+    # masked run in the flux from the two cadences beside it put their 1e-3 scatter into the
+    # trend and halved the measured SNR; left out of the fit, the SNR is the planted one
+    rng = np.random.default_rng(5)
+    t = np.arange(0, 27, 2 / 1440)
+    period, epoch, duration = 1.42, 0.5, 0.1
+    phase = fold(t, period, epoch)
+    f = 1 + rng.normal(0, 1e-3, t.size) - 1e-3 * (np.abs(phase) < duration / 2)
+    out = search_trend(t, f, window_days=0.9, mask=np.abs(phase) < 1.5 * duration, clip_sigma=0)
+    depth, snr, _, _ = red_noise_snr(t, f / out.trend, period, epoch, duration)
+    planted = 1e-3 * np.sqrt((np.abs(phase) < duration / 2).sum()) / 1e-3
+    assert depth == pytest.approx(1e-3, rel=0.1)
+    assert snr == pytest.approx(planted, rel=0.15)
+
+
+def test_it_keeps_a_masked_segment_at_its_own_level():
+    t = np.arange(0, 4, 0.01)
+    f = np.where(t < 2, 1.0, 1.01)
+    bounds = np.array([0, 200, t.size])
+    out = search_trend(t, f, window_days=0.5, bounds=bounds, mask=t >= 2, clip_sigma=0)
+    assert np.allclose(out.trend[t >= 2], 1.01) and np.allclose(out.trend[t < 2], 1.0)

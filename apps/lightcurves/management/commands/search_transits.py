@@ -9,9 +9,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from apps.lightcurves.management.fits import add_fits_arguments, science_errors
+from apps.lightcurves.science.detection import SEARCH_PRESETS
 from apps.lightcurves.science.io import read_fits
 from apps.lightcurves.science.pipeline import search_transits
-from apps.lightcurves.science.search_run import SEARCH_PRESETS, SearchOptions
+from apps.lightcurves.science.search_run import SearchOptions
 
 
 class Command(BaseCommand):
