@@ -66,6 +66,9 @@ class SearchParams(JobParams):
     )
     max_signals: int = Field(3, ge=1, le=10)
     preset: Text = Field("gaia", description="search preset: detrending, engine, thresholds")
+    same_star: bool = Field(
+        False, description="also search the same star's light curves from the other missions (within 3″), on one clock"
+    )
 
     @field_validator("preset")
     @classmethod

@@ -15,6 +15,9 @@ class SearchIn(Schema):
     n_periods: int | None = Field(None, description="log-spaced periods instead of the Ofir grid")
     max_signals: int = 3
     preset: str = Field("gaia", description="search preset (gaia: biweight + BLS; tls: TLS engine)")
+    same_star: bool = Field(
+        False, description="also search the same star's light curves from other missions (within 3″) on one clock"
+    )
 
 
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 from django.db.models import Max, Min
 
-from apps.catalog.models import TCE, LightCurve, Target, TCESource
+from apps.catalog.models import TCE, TIME_OFFSET_BJD, LightCurve, Target, TCESource
+from apps.catalog.selectors import same_star_targets
 from apps.catalog.services import tces_record
 from apps.core.bounds import params_validate
 from apps.core.errors import InvalidInput
@@ -160,14 +161,23 @@ def target_search(
     max_signals: int = 3,
     min_sde: float | None = None,
     min_snr: float | None = None,
+    same_star: bool = False,
 ) -> list[TCE]:
     """Run the transit search (``preset``) and record each found signal as a TCE (source "search").
 
     Trial durations follow the target's stellar density when it has one. The release names the
     run (``job<id>``), so a redelivered job updates its own rows and a new search adds a new
-    release instead of overwriting an earlier one.
+    release instead of overwriting an earlier one. With ``same_star`` the same star's light
+    curves from the other missions (``same_star_targets``) are searched with this target's, on
+    one clock (TESS's when any is TESS), which pins a period over the joint baseline; epochs are
+    recorded on this target's clock.
     """
     curves, _inputs = target_lightcurves(target=target)
+    others = same_star_targets(target=target) if same_star else []
+    for other in others:
+        curves += target_lightcurves(target=other)[0]
+    searched_on = "BTJD" if any(c.mission == "TESS" for c in curves) else target.time_system
+    shift = TIME_OFFSET_BJD.get(searched_on, 0.0) - TIME_OFFSET_BJD.get(target.time_system, 0.0)
     try:
         options = SearchOptions(
             preset=preset, density=target_density(target), period_min=period_min,
@@ -182,17 +192,33 @@ def target_search(
         {
             "mission": target.mission,
             "period_days": signal.period,
-            "epoch": signal.epoch,
+            "epoch": signal.epoch + shift,
             "epoch_system": target.time_system,
             "duration_hours": signal.duration_hours,
             "depth_ppm": signal.depth_ppm,
             "snr": signal.snr,
             "disposition": "UNK",
-            "extra": {**json_ready(signal.to_dict()), "code_version": code_version()},
+            "extra": {
+                **json_ready(signal.to_dict()), "epoch": signal.epoch + shift, "code_version": code_version(),
+                "same_star": [o.display_id for o in others],
+            },
         }
         for signal in signals
     ]
     return tces_record(target=target, source=SEARCH_SOURCE, release=release, signals=fields)
+
+
+def _search_span(target: Target, same_star: bool) -> dict:
+    """First and last time of what a search covers, on the target's clock (with ``same_star``,
+    the same star's other missions' light curves too)."""
+    span = LightCurve.objects.filter(target=target).aggregate(start=Min("time_start"), end=Max("time_end"))
+    for other in same_star_targets(target=target) if same_star else []:
+        theirs = LightCurve.objects.filter(target=other).aggregate(start=Min("time_start"), end=Max("time_end"))
+        if theirs["start"] is None or span["start"] is None:
+            continue
+        shift = TIME_OFFSET_BJD.get(other.time_system, 0.0) - TIME_OFFSET_BJD.get(target.time_system, 0.0)
+        span = {"start": min(span["start"], theirs["start"] + shift), "end": max(span["end"], theirs["end"] + shift)}
+    return span
 
 
 def search_params_validate(params: dict) -> dict:
@@ -200,9 +226,7 @@ def search_params_validate(params: dict) -> dict:
     clean = params_validate(SearchParams, params, what="search_target")
     if not Target.objects.filter(pk=clean.target_id).exists():
         raise InvalidInput(f"target {clean.target_id} does not exist")
-    span = LightCurve.objects.filter(target_id=clean.target_id).aggregate(
-        start=Min("time_start"), end=Max("time_end")
-    )
+    span = _search_span(Target.objects.get(pk=clean.target_id), clean.same_star)
     if span["start"] is None:
         raise InvalidInput(f"target {clean.target_id} has no light curves to search: fetch them first")
     days = float(span["end"] - span["start"])

@@ -84,3 +84,24 @@ def test_it_keeps_the_transits_of_a_duplicate_catalogue_entry(eclipsing_binary):
     views, artifact = tce_views_latest(tce_id=tce.pk, preset="gaia")
     assert artifact.meta["diagnostics"]["n_transits"] >= 6
     assert views["local_view"][95:106].min() == pytest.approx(-1.0)
+
+
+def test_it_searches_the_same_stars_k2_and_tess_curves_on_one_clock(demo_data):
+    # HD 106315 c (21.06 d) transits once in K2 C102 and once in each of TESS sectors 46 and 91:
+    # only the joint 3,300-d baseline pins its period; epochs land on each target's own clock
+    tess = TargetFactory(mission="tess", identifier="56815340", ra=183.47224, dec=-0.39392, logg=4.373, radius=1.243)
+    k2 = TargetFactory(mission="k2", identifier="201437844", ra=183.47232, dec=-0.39390, logg=4.373, radius=1.243)
+    for sector, name in ((46, "tess2021336043614-s0046-0000000056815340-0217-s_lc.fits"),
+                         (91, "tess2025099153000-s0091-0000000056815340-0288-s_lc.fits")):
+        lightcurve_from_fits(tess, demo_data / "tess" / name, quarter=sector)
+    lightcurve_from_fits(k2, demo_data / "k2" / "ktwo201437844-c102_llc.fits", quarter=102)
+    grid = {"period_min": 20.9, "period_max": 21.2, "n_periods": 3000, "max_signals": 1}
+    params = services.search_params_validate({"target_id": tess.pk, "same_star": True, **grid})
+    assert params["same_star"] is True  # the span checked is the joint one
+    (on_tess,) = services.target_search(target=tess, same_star=True, **grid)
+    assert on_tess.period_days == pytest.approx(21.0565, abs=2e-3)
+    assert on_tess.extra["same_star"] == ["EPIC 201437844"]
+    (on_k2,) = services.target_search(target=k2, same_star=True, **grid)
+    assert on_k2.epoch_system == "BKJD" and on_k2.epoch == pytest.approx(on_tess.epoch + 2167.0, abs=1e-6)
+    # K2-109 c's transit in C102 (BKJD 2778.15) folds onto the recorded ephemeris
+    assert abs((2778.15 - on_k2.epoch + 0.5 * on_k2.period_days) % on_k2.period_days - 0.5 * on_k2.period_days) < 0.1
