@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.catalog.models import TCE, LightCurve, Target
+from apps.catalog.selectors import same_star_targets
 from apps.galex.models import Eclipse, EclipseStatus
 from apps.jobs.models import Job
 from apps.ml.models import Prediction
@@ -41,6 +42,10 @@ def test_it_loads_every_demo_star_with_light_curves_tces_scores_and_galex(settin
     for query in ("Kepler-90", "KIC 2306740", "Boyajian's star", "Kepler-6", "TrES-2", "WASP-126", "WASP-46"):
         target = Target.objects.filter(search_names__contains=[query.lower()]).first()
         assert target is not None and target.lightcurves.exists(), query
+    # HD 106315 is one star in K2 and TESS: matched by position, drawn on one page
+    hd106315 = Target.objects.get(mission="tess", identifier="56815340")
+    assert [t.display_id for t in same_star_targets(target=hd106315)] == ["EPIC 201437844"]
+    assert "K2 C10" in client.get(f"/targets/{hd106315.pk}/").content.decode()
     wasp126 = Target.objects.get(mission="tess", identifier="25155310")
     assert TCE.objects.filter(target=wasp126, source="search", period_days__gt=3.28, period_days__lt=3.30).exists()
     assert Prediction.objects.filter(tce__target__identifier="10874614").exists()
