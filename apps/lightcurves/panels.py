@@ -74,10 +74,10 @@ def _points_per_segment(total: int, n_segments: int) -> int:
     return min(PLOT_POINTS_PER_SEGMENT, max(MIN_POINTS_PER_SEGMENT, total // max(n_segments, 1)))
 
 
-def _segment_label(curve, shift: float) -> str:  # noqa: ANN001
-    """"Q3", "S46"; another mission's curve of the same star names its mission ("K2 C102")."""
+def _segment_label(curve, target: Target) -> str:  # noqa: ANN001
+    """"Q3", "S46"; another mission's curve of the same star names its mission ("K2 C10")."""
     label = f"{curve.season_label[0].upper()}{curve.quarter_or_sector}"
-    return f"{curve.get_mission_display()} {label}" if shift else label
+    return label if curve.mission == target.mission else f"{curve.get_mission_display()} {label}"
 
 
 def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]] | None:
@@ -99,7 +99,7 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
             continue
         time = series.time + shift
         t_min, t_max = min(t_min, time.min()), max(t_max, time.max())
-        label = _segment_label(curve, shift)
+        label = _segment_label(curve, target)
         segments.append(Segment(
             label, time, series.flux, series.flagged,
             series_url=reverse("api-1:lightcurve-series", kwargs={"lightcurve_id": curve.pk}),

@@ -173,7 +173,7 @@ def target_search(
     recorded on this target's clock.
     """
     curves, _inputs = target_lightcurves(target=target)
-    others = same_star_targets(target=target) if same_star else []
+    others = [o for o in same_star_targets(target=target) if o.lightcurves.exists()] if same_star else []
     for other in others:
         curves += target_lightcurves(target=other)[0]
     searched_on = "BTJD" if any(c.mission == "TESS" for c in curves) else target.time_system
