@@ -26,6 +26,12 @@ TIME_SYSTEM = {Mission.KEPLER: "BKJD", Mission.K2: "BKJD", Mission.TESS: "BTJD",
 TIME_OFFSET_BJD = {"BKJD": 2454833.0, "BTJD": 2457000.0}
 
 
+def clock_shift(source: str, target: str) -> float:
+    """Days to add to a time on the ``source`` clock to read it on the ``target`` clock
+    (BKJD -> BTJD: -2167); both must be BJD-based systems (``TIME_OFFSET_BJD``)."""
+    return TIME_OFFSET_BJD[source] - TIME_OFFSET_BJD[target]
+
+
 class Target(TimeStampedModel):
     """A star observed by a mission; stellar parameters carry the name of their source."""
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from astropy.coordinates import angular_separation
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from apps.catalog.models import TCE, LightCurve, Mission, Target
@@ -250,8 +251,6 @@ def same_star_targets(*, target: Target, radius_arcsec: float = SAME_STAR_ARCSEC
 
 
 def angular_separation_arcsec(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
-    """Great-circle separation of two positions (degrees in, arcsec out; haversine, exact at
-    small angles)."""
-    r1, d1, r2, d2 = np.radians([ra1, dec1, ra2, dec2])
-    h = np.sin((d2 - d1) / 2) ** 2 + np.cos(d1) * np.cos(d2) * np.sin((r2 - r1) / 2) ** 2
-    return float(np.degrees(2 * np.arcsin(np.sqrt(min(h, 1.0)))) * 3600.0)
+    """Great-circle separation of two positions, degrees in, arcsec out (astropy's Vincenty
+    formula, exact at small angles and near the poles)."""
+    return float(np.degrees(angular_separation(*np.radians([ra1, dec1, ra2, dec2]))) * 3600.0)

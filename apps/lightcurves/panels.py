@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from apps.catalog.models import TCE, TIME_OFFSET_BJD, Target
+from apps.catalog.models import TCE, TIME_OFFSET_BJD, Target, clock_shift
 from apps.catalog.selectors import lightcurve_list, same_star_targets, tce_list
 from apps.core.errors import NotFound
 from apps.lightcurves.selectors import (
@@ -129,13 +129,12 @@ def _lightcurve_plot(target: Target, curves: list) -> tuple[str, dict[str, str]]
 def _same_star_curves(target: Target) -> list[tuple[Target, list, float]]:
     """The same star's targets in other missions (matched by position), each with its light
     curves and the days that put its clock on this target's (BKJD to BTJD: -2167)."""
-    out = []
-    for other in same_star_targets(target=target):
-        if other.time_system not in TIME_OFFSET_BJD or target.time_system not in TIME_OFFSET_BJD:
-            continue
-        shift = TIME_OFFSET_BJD[other.time_system] - TIME_OFFSET_BJD[target.time_system]
-        out.append((other, list(lightcurve_list(target_id=other.pk)), shift))
-    return out
+    if target.time_system not in TIME_OFFSET_BJD:  # a GALEX field has no light curves to join
+        return []
+    return [
+        (other, list(lightcurve_list(target_id=other.pk)), clock_shift(other.time_system, target.time_system))
+        for other in same_star_targets(target=target)
+    ]
 
 
 def target_lightcurve_panel(request: HttpRequest, target: Target) -> dict:

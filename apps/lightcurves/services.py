@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 from django.db.models import Max, Min
 
-from apps.catalog.models import TCE, TIME_OFFSET_BJD, LightCurve, Target, TCESource
+from apps.catalog.models import TCE, TIME_SYSTEM, LightCurve, Target, TCESource, clock_shift
 from apps.catalog.selectors import same_star_targets
 from apps.catalog.services import tces_record
 from apps.core.bounds import params_validate
@@ -176,8 +176,9 @@ def target_search(
     others = [o for o in same_star_targets(target=target) if o.lightcurves.exists()] if same_star else []
     for other in others:
         curves += target_lightcurves(target=other)[0]
-    searched_on = "BTJD" if any(c.mission == "TESS" for c in curves) else target.time_system
-    shift = TIME_OFFSET_BJD.get(searched_on, 0.0) - TIME_OFFSET_BJD.get(target.time_system, 0.0)
+    # the search runs on the clock the science puts the joint curves on (TESS's when any is TESS)
+    joint = pipeline.on_one_clock(curves)[0].mission.lower()
+    shift = clock_shift(TIME_SYSTEM.get(joint, target.time_system), target.time_system) if others else 0.0
     try:
         options = SearchOptions(
             preset=preset, density=target_density(target), period_min=period_min,
@@ -216,7 +217,7 @@ def _search_span(target: Target, same_star: bool) -> dict:
         theirs = LightCurve.objects.filter(target=other).aggregate(start=Min("time_start"), end=Max("time_end"))
         if theirs["start"] is None or span["start"] is None:
             continue
-        shift = TIME_OFFSET_BJD.get(other.time_system, 0.0) - TIME_OFFSET_BJD.get(target.time_system, 0.0)
+        shift = clock_shift(other.time_system, target.time_system)
         span = {"start": min(span["start"], theirs["start"] + shift), "end": max(span["end"], theirs["end"] + shift)}
     return span
 

@@ -320,8 +320,10 @@ def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dic
         doubled = True
         per, t0, dur, _ = refine(t, f, per2, dur, step=plan.step / 2)
     reach = max(plan.window / 2, 2 * dur)
-    if not doubled:
-        per = _fundamental(state, plan, per, t0, dur, reach)
+    if doubled:
+        fit = local_box_fit(*state.raw(), per, t0, dur, reach=reach)
+    else:
+        per, fit = _fundamental(state, plan, per, t0, dur, reach)
     mask = np.abs(fold(state.time, per, t0)) < MASK_HALF_WIDTH * dur
     # the flares clipped from the whole series stay clipped: no clipping passes here
     flares = state.trend.flares
@@ -332,7 +334,7 @@ def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dic
     re = replace(re, flares=flares)
     tm, fm = state.kept(re)
     _, _, sigma_d, n_tr = red_noise_snr(tm, fm, per, t0, dur)
-    depth, snr, _ = local_box_fit(*state.raw(), per, t0, dur, reach=reach)
+    depth, snr, _ = fit
     asym_sigma, asym_frac = asymmetry(tm, fm, per, t0, dur, sigma_d)
     rest, shortfall, odd_even = event_depths(tm, fm, per, t0, dur, sigma_d)
     return {
@@ -344,23 +346,25 @@ def _candidate(state: _State, plan: _Plan, t, f, pg: Periodogram, i: int) -> dic
     }
 
 
-def _fundamental(state: _State, plan: _Plan, per: float, t0: float, dur: float, reach: float) -> float:
+def _fundamental(
+    state: _State, plan: _Plan, per: float, t0: float, dur: float, reach: float
+) -> tuple[float, tuple[float, float, int]]:
     """The shortest period P / k (k = 2..5, within the grid) whose extra epochs hold the same
-    transit: a peak can fold every k-th transit when noise makes those few look deeper. A
-    true period P / k has an SNR about sqrt(k) times P's, an alias of P about 1 / sqrt(k)
-    times, so the one with the higher SNR is taken."""
+    transit, and its ``local_box_fit``: a peak can fold every k-th transit when noise makes
+    those few look deeper. A true period P / k has an SNR about sqrt(k) times P's, an alias
+    of P about 1 / sqrt(k) times, so the one with the higher SNR is taken."""
     t, f = state.raw()
-    best, best_snr = per, local_box_fit(t, f, per, t0, dur, reach)[1]
-    if not np.isfinite(best_snr):
-        return per
+    best, best_fit = per, local_box_fit(t, f, per, t0, dur, reach)
+    if not np.isfinite(best_fit[1]):
+        return best, best_fit
     for k in range(2, 6):
         p = per / k
         if p < plan.periods[0] or dur >= p / 2:
             break
-        snr = local_box_fit(t, f, p, t0, dur, reach)[1]
-        if np.isfinite(snr) and snr > best_snr:
-            best, best_snr = p, snr
-    return best
+        fit = local_box_fit(t, f, p, t0, dur, reach)
+        if np.isfinite(fit[1]) and fit[1] > best_fit[1]:
+            best, best_fit = p, fit
+    return best, best_fit
 
 
 def run_search(

@@ -36,9 +36,7 @@ def red_noise_snr(
     k = int(round(per_transit))
     x = flux[out] - base
     if x.size > k + 10:
-        c = np.concatenate(([0.0], np.cumsum(x)))
-        means = (c[k:] - c[:-k]) / k
-        sigma_d = robust_sigma(means)
+        sigma_d = running_mean_scatter(x, k)
     else:
         sigma_d = robust_sigma(x) / np.sqrt(per_transit)
     sigma_d = max(sigma_d, robust_sigma(x) / np.sqrt(per_transit))  # never below white noise
@@ -46,6 +44,13 @@ def red_noise_snr(
     n_tr = int((counts >= per_transit / 3).sum())
     snr = depth * np.sqrt(inside.sum() / per_transit) / sigma_d if sigma_d > 0 else float("nan")
     return depth, float(snr), float(sigma_d), n_tr
+
+def running_mean_scatter(x: np.ndarray, k: int) -> float:
+    """Robust scatter of the means of ``k`` consecutive values: the noise on a transit's
+    timescale, red noise included ("CDPP" over ``k`` cadences)."""
+    c = np.concatenate(([0.0], np.cumsum(x)))
+    return robust_sigma((c[k:] - c[:-k]) / k)
+
 
 def event_depths(
     time: np.ndarray, flux: np.ndarray, period: float, epoch: float, duration: float, sigma_d: float
@@ -170,8 +175,7 @@ def local_box_fit(
     sigma = robust_sigma(resid)
     k = int(round(per_box))
     if resid.size > k + 10 and k > 1:
-        c = np.concatenate(([0.0], np.cumsum(resid - np.median(resid))))
-        beta = max(1.0, robust_sigma((c[k:] - c[:-k]) / k) * np.sqrt(k) / sigma) if sigma > 0 else 1.0
+        beta = max(1.0, running_mean_scatter(resid, k) * np.sqrt(k) / sigma) if sigma > 0 else 1.0
     else:
         beta = 1.0
     unit_var = inv[:, 3, 3]
