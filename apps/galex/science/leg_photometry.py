@@ -5,15 +5,22 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from .errors import GalexError
 from .imaging import FullDepthImage, Movie, aperture_tag, depth_tag
-from .photometry import PIXEL_CONVENTIONS, LightCurveBuilder, find_sources, forced_positions
+from .photometry import (
+    PIXEL_CONVENTIONS,
+    Detection,
+    LightCurveBuilder,
+    find_sources,
+    forced_positions,
+)
 
 
 def write_table(table: pd.DataFrame, path: Path, fmt: str) -> Path:
@@ -61,8 +68,9 @@ def check_positions(positions: pd.DataFrame | None) -> pd.DataFrame | None:
 class LegPhotometry:
     """Photometry of one leg at every aperture size: full-depth tables now, frames as they come."""
 
-    def __init__(self, image: FullDepthImage, band: str, sizes: tuple[float, ...], positions, convention: str):
-        detection = find_sources(image)
+    def __init__(self, image: FullDepthImage, band: str, sizes: tuple[float, ...], positions, convention: str,
+                 threads: int = 1) -> None:  # fmt: skip
+        detection = _detect(image, threads)
         forced = forced_positions(positions, image.geometry, convention) if positions is not None else None
         self.n_forced = 0 if forced is None else len(forced)
         self.builders = {
@@ -91,73 +99,96 @@ class LegPhotometry:
         return images, movies
 
 
+def _detect(image: FullDepthImage, threads: int) -> Detection:
+    """The leg's sources; with threads, the detection's GIL-free steps run side by side."""
+    if threads <= 1:
+        return find_sources(image)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="galex-detect") as pool:
+        return find_sources(image, pool)
+
+
+def sparse_nonzero(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(where, kept)``: the flat indices (int32) and values of the non-zero elements of a
+    C-contiguous array; :func:`numpy.flatnonzero` and a gather (the reference) in one pass."""
+    flat = np.ascontiguousarray(values).reshape(-1)
+    if flat.size >= 2**31:
+        raise ValueError(f"{flat.size} elements: too many for int32 indices")
+    return _sparse_nonzero_kernel(flat)
+
+
+@njit(cache=True, nogil=True)
+def _sparse_nonzero_kernel(flat):
+    n = 0
+    for i in range(flat.size):
+        if flat[i] != 0:
+            n += 1
+    where = np.empty(n, np.int32)
+    kept = np.empty(n, flat.dtype)
+    j = 0
+    for i in range(flat.size):
+        if flat[i] != 0:
+            where[j] = i
+            kept[j] = flat[i]
+            j += 1
+    return where, kept
+
+
 class _SparseFrames:
     """Movie frames kept as their non-zero pixels until the sources are known (gPhoton 2 holds
     its frames as sparse matrices too): a 30-s frame of a MIS field is a few per cent non-zero."""
 
-    def __init__(self) -> None:
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = shape
         self._frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = deque()
 
-    def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
-        where, fwhere = np.flatnonzero(count), np.flatnonzero(flag)
-        self._frames.append((k, where, count.reshape(-1)[where], fwhere, flag.reshape(-1)[fwhere]))
+    def __len__(self) -> int:
+        return len(self._frames)
 
-    def frames(self, shape: tuple[int, int]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """``(k, count, flag)`` dense again, one at a time (each is dropped once given)."""
+    def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
+        self._frames.append((k, *sparse_nonzero(count), *sparse_nonzero(flag)))
+
+    def frames(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """``(k, count, flag)`` dense again, one at a time, in one pair of planes that is
+        reused: each frame is valid until the next is asked for."""
+        count = np.zeros(self.shape, np.float32)
+        flag = np.zeros(self.shape, np.uint8)
         while self._frames:
             k, where, values, fwhere, fvalues = self._frames.popleft()
-            count = np.zeros(shape, np.float32)
-            flag = np.zeros(shape, np.uint8)
             count.reshape(-1)[where], flag.reshape(-1)[fwhere] = values, fvalues
             yield k, count, flag
+            count.reshape(-1)[where], flag.reshape(-1)[fwhere] = 0, 0
 
 
 class FrameFeed:
-    """Hands each movie frame to the leg's photometry.
+    """Hands each movie frame to the leg's photometry, on this thread.
 
-    Without a pool the photometry is ready and each frame is measured here. With one, the sources
-    are still being detected on the pool when the first frames come: those wait sparse; once the
-    detection is done, they and every later frame are measured on the pool when its last frame is
-    done, else on this thread (one frame pending at most, so memory stays bounded and neither
-    thread waits). Frames are keyed by their index, so the tables are the same whatever the order.
+    The sources may still be being detected (on a pool) when the first frames come: those wait
+    sparse and are measured once the detection is done. Frames are keyed by their index, so the
+    tables are the same whatever the order. Measuring a frame costs a few milliseconds (see
+    :mod:`.apertures`), so no other thread is needed for it.
     """
 
-    def __init__(self, photometry: Future, pool: Executor | None, shape: tuple[int, int]) -> None:
-        self.photometry, self.pool, self.shape = photometry, pool, shape
-        self.held = _SparseFrames()
-        self.pending: deque[Future] = deque()
+    def __init__(self, photometry: Future, shape: tuple[int, int]) -> None:
+        self.photometry = photometry
+        self.held = _SparseFrames(shape)
 
     def add(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
-        if self.pool is None:
-            self.photometry.result().add_frame(k, count, flag)
-        elif not self.photometry.done():
+        if not self.photometry.done():
             self.held.add(k, count, flag)
-        else:
-            for frame in self.held.frames(self.shape):
-                self._measure(*frame)
-            self._measure(k, count, flag)
+            return
+        self._release_held()
+        self.photometry.result().add_frame(k, count, flag)
 
-    def _measure(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
-        """On the pool if the last frame sent there is done, else here: neither thread waits."""
-        while self.pending and self.pending[0].done():
-            self.pending.popleft().result()
-        if self.pending:
-            self.photometry.result().add_frame(k, count, flag)
-        else:
-            self.pending.append(self.pool.submit(self.photometry.result().add_frame, k, count, flag))
+    def _release_held(self) -> None:
+        if len(self.held):
+            photometry = self.photometry.result()
+            for frame in self.held.frames():
+                photometry.add_frame(*frame)
 
     def finish(self) -> None:
-        """Measure what is still held (here and on the pool) and wait for the pool."""
-        if self.pool is None:
-            return
-        for frame in self.held.frames(self.shape):
-            self._measure(*frame)
-        while self.pending:
-            self.pending.popleft().result()
+        """Measure what is still held (waits for the detection)."""
+        self._release_held()
 
     def abandon(self) -> None:
-        """The movie failed: drop what is held and pending."""
-        for future in self.pending:
-            future.cancel()
-        self.pending.clear()
-        self.held = _SparseFrames()
+        """The movie failed: drop what is held."""
+        self.held = _SparseFrames(self.held.shape)

@@ -35,6 +35,7 @@ aperture, from the GALEX PSF (see :func:`aperture_correction`).
 from __future__ import annotations
 
 import warnings as pywarnings
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +53,10 @@ from photutils.segmentation import (
 )
 from scipy.ndimage import binary_dilation, convolve, generic_filter
 
+from .apertures import aperture_stamps
 from .constants import ARCSEC_PER_PIXEL, ARTIFACT_HOTSPOT, band_constants
 from .imaging import FullDepthImage
+from .imaging.prefetch import run_on
 
 DEFAULT_APERTURE_ARCSEC = 12.8
 EXTRA_COLUMNS = ("forced", "source_id", "aperture_correction_mag")
@@ -201,8 +204,13 @@ def prepare_detection_image(image: FullDepthImage) -> tuple[np.ndarray, np.ndarr
     return cnt, edge
 
 
-def find_sources(image: FullDepthImage) -> Detection:
-    """Detect point sources on a full-depth image with gPhoton 2's segmentation recipe."""
+def find_sources(image: FullDepthImage, pool: Executor | None = None) -> Detection:
+    """Detect point sources on a full-depth image with gPhoton 2's segmentation recipe.
+
+    With a ``pool``, the steps that release the GIL run beside their neighbours there: the
+    background rms beside the background, and the photometry sky (which needs only the
+    segments' footprint, unchanged by deblending) beside the deblending. Same results.
+    """
     cnt, edge = prepare_detection_image(image)
     multiplier, minimum = threshold_parameters(image.photon_count, image.exptime)
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in CATALOG_COLUMNS}).set_index(
@@ -211,38 +219,42 @@ def find_sources(image: FullDepthImage) -> Detection:
     if np.all(~np.isfinite(cnt)) or min(cnt.shape) < 16:
         return Detection(empty.assign(threshold_multiplier=multiplier, threshold_minimum=minimum),
                          np.zeros(cnt.shape, np.float32), multiplier, minimum)  # fmt: skip
-    background, threshold = _background_and_threshold(cnt, multiplier, minimum)
+    background, threshold = _background_and_threshold(cnt, multiplier, minimum, pool)
     sub = np.nan_to_num(cnt - background, nan=0.0)
     kernel = make_2dgaussian_kernel(fwhm=3, size=(3, 3)).array.astype(np.float32)
     convolved = convolve(sub, kernel)
     segm = detect_sources(convolved, threshold, 2, connectivity=4, mask=convolve(edge, kernel) > 0)
     del threshold
-    sources, seg = (empty, None) if segm is None else _deblended_catalog(sub, convolved, segm)
+    footprint = None if segm is None else segm.data
+    sky = run_on(pool, photometry_background, cnt, footprint)
+    sources = empty if segm is None else _deblended_catalog(sub, convolved, segm)
     del segm, sub, convolved
     sources = sources.astype({c: "float32" for c in CATALOG_COLUMNS[3:]})
     sources["threshold_multiplier"] = multiplier
     sources["threshold_minimum"] = minimum
-    return Detection(sources, background, multiplier, minimum, photometry_background(cnt, seg))
+    return Detection(sources, background, multiplier, minimum, sky.result())
 
 
-def _background_and_threshold(cnt: np.ndarray, multiplier: float, minimum: float) -> tuple[np.ndarray, np.ndarray]:
+def _background_and_threshold(cnt: np.ndarray, multiplier: float, minimum: float,
+                              pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Background of the detection image and the detection threshold (background rms floored
     at ``minimum``, times ``multiplier``)."""
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
         bkg = _Background2D(cnt, box_size=(15, 15), filter_size=(21, 21), sigma_clip=SigmaClip(sigma=3.0),
                            bkg_estimator=MedianBackground())  # fmt: skip
+    # mesh filter and spline zoom of each (numba, scipy) release the GIL; photutils' lazy
+    # properties are locked, and the two share nothing they write.
+    rms = run_on(pool, lambda: bkg.background_rms)
     # float32 throughout and intermediates dropped early: a MIS image is ~3000x3000 pixels.
     background = np.asarray(bkg.background, np.float32)
-    threshold = np.maximum(
-        np.asarray(bkg.background_rms, np.float32), np.float32(minimum)
-    ) * np.float32(multiplier)
+    threshold = np.maximum(np.asarray(rms.result(), np.float32), np.float32(minimum)) * np.float32(multiplier)
     return background, threshold
 
 
-def _deblended_catalog(sub: np.ndarray, convolved: np.ndarray, segm) -> tuple[pd.DataFrame, np.ndarray]:  # noqa: ANN001
+def _deblended_catalog(sub: np.ndarray, convolved: np.ndarray, segm) -> pd.DataFrame:  # noqa: ANN001
     """Deblend the segments and measure them: the source table (gPhoton 2's column names,
-    indexed by label) and the deblended segment image."""
+    indexed by label)."""
     deblended = deblend_sources(convolved, segm, 3, n_levels=60, contrast=0.001, mode="exponential",
                                 progress_bar=False)  # fmt: skip
     cat = SourceCatalog(sub, deblended, convolved_data=convolved)
@@ -251,8 +263,7 @@ def _deblended_catalog(sub: np.ndarray, convolved: np.ndarray, segm) -> tuple[pd
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore", AstropyDeprecationWarning)
         table = cat.to_table(columns=renamed).to_pandas()
-    sources = table.rename(columns={v: k for k, v in _PHOTUTILS_NAMES.items()}).set_index("label")
-    return sources, deblended.data
+    return table.rename(columns={v: k for k, v in _PHOTUTILS_NAMES.items()}).set_index("label")
 
 
 def photometry_background(
@@ -278,7 +289,9 @@ def photometry_background(
 
 
 def aperture_sums(frame: np.ndarray, positions: np.ndarray, radius_px: float) -> np.ndarray:
-    """Exact-overlap circular aperture sums (float32), positions 0-based (x, y) shape (m, 2)."""
+    """Exact-overlap circular aperture sums (float32), positions 0-based (x, y) shape (m, 2).
+
+    photutils itself: the reference :class:`.apertures.ApertureStamps` is tested against."""
     if len(positions) == 0:
         return np.zeros(0, np.float32)
     table = aperture_photometry(frame, CircularAperture(positions, r=radius_px), method="exact")
@@ -286,7 +299,8 @@ def aperture_sums(frame: np.ndarray, positions: np.ndarray, radius_px: float) ->
 
 
 def aperture_flags(flag_plane: np.ndarray, positions: np.ndarray, radius_px: float) -> np.ndarray:
-    """Artifact bits touching each aperture (gPhoton 2 ``bitwise_aperture_photometry``)."""
+    """Artifact bits touching each aperture (gPhoton 2 ``bitwise_aperture_photometry``); the
+    reference of :meth:`.apertures.ApertureStamps.flags`."""
     out = np.zeros(len(positions), np.uint8)
     if len(positions) == 0:
         return out
@@ -330,10 +344,9 @@ class LightCurveBuilder:
         table, detected = _source_rows(detection, forced)
         self.positions = table[["xcentroid", "ycentroid"]].to_numpy(np.float64)
         table["xcenter"], table["ycenter"] = self.positions[:, 0], self.positions[:, 1]
-        table["aperture_sum"] = aperture_sums(
-            image.count.astype(np.float64), self.positions, self.radius
-        )
-        table["artifact_flag"] = aperture_flags(image.flag, self.positions, self.radius)
+        self.stamps = aperture_stamps(self.positions, self.radius, image.count.shape)
+        table["aperture_sum"] = self.stamps.sums(image.count)
+        table["artifact_flag"] = self.stamps.flags(image.flag)
         offset = PIXEL_CONVENTIONS[pixel_convention]
         ra, dec = image.geometry.pixel_to_world(self.positions[:, 0] - offset, self.positions[:, 1] - offset)
         if forced is not None and len(forced):  # forced rows keep the positions they were given
@@ -341,7 +354,7 @@ class LightCurveBuilder:
         table["ra"], table["dec"] = ra, dec
         table["exptime"] = round(image.exptime, 3)
         sky = detection.background if detection.photometry_background is None else detection.photometry_background
-        table["bkg_aperture_sum"] = aperture_sums(sky, self.positions, self.radius)
+        table["bkg_aperture_sum"] = self.stamps.sums(sky)
         table["forced"] = np.arange(len(table)) >= detected
         ids = [""] * detected + (list(forced["source_id"]) if forced is not None and len(forced) else [])
         table["source_id"] = ids
@@ -352,8 +365,8 @@ class LightCurveBuilder:
 
     def add_frame(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
         """Aperture sums and artifact flags of movie frame ``k``."""
-        self.frame_sums[k] = aperture_sums(count.astype(np.float64), self.positions, self.radius)
-        self.frame_flags[k] = aperture_flags(flag, self.positions, self.radius)
+        self.frame_sums[k] = self.stamps.sums(count)
+        self.frame_flags[k] = self.stamps.flags(flag)
 
     def movie_table(self, tranges: list[tuple[float, float]], exptimes: np.ndarray) -> pd.DataFrame:
         """The full-depth columns plus aperture_sum_i, expt_i, t0_i, t1_i, artifact_flag_i."""

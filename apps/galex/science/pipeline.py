@@ -39,6 +39,7 @@ from .imaging import (
     movie_edges,
     write_image,
 )
+from .imaging.prefetch import run_on
 from .leg_photometry import (
     FrameFeed,
     LegPhotometry,
@@ -60,21 +61,6 @@ from .preview import MoviePreview, write_image_preview
 from .results import LegProducts, ReductionResult, library_versions
 
 STAGES = ("decode", "calibrate", "aspect", "photon list", "image", "movie", "photometry")
-
-
-class _Done:
-    """What :func:`_run` returns without a pool: the value, behind the Future interface."""
-
-    def __init__(self, value) -> None:  # noqa: ANN001
-        self.value = value
-
-    def result(self):  # noqa: ANN201
-        return self.value
-
-
-def _run(pool: ThreadPoolExecutor | None, fn, *args):  # noqa: ANN001, ANN202
-    """``fn(*args)`` on the pool (a Future), or here and now (the same interface)."""
-    return pool.submit(fn, *args) if pool is not None else _Done(fn(*args))
 
 
 def _write_image_and_preview(run: _Reduction, image: FullDepthImage, leg: int) -> tuple[Path, Path]:
@@ -244,7 +230,7 @@ class _LegWork:
     image: FullDepthImage
     frame_exposure: ExposureAccumulator | None
     edges: np.ndarray | None
-    photometry: Future | _Done
+    photometry: Future
     products: LegProducts
 
 
@@ -258,15 +244,15 @@ def _reduce_leg(run: _Reduction, stats: LegStats) -> LegProducts:
     image, frame_exposure, edges = _leg_image(run, stats)
     with _leg_pool(opts.threads) as pool:
         # detection first: it is the longest of the two
-        measured = _run(pool, LegPhotometry, image, opts.band, opts.aperture_sizes, opts.positions,
-                        opts.pixel_convention)  # fmt: skip
-        written = _run(pool, _write_image_and_preview, run, image, stats.leg)
+        measured = run_on(pool, LegPhotometry, image, opts.band, opts.aperture_sizes, opts.positions,
+                        opts.pixel_convention, opts.threads)  # fmt: skip
+        written = run_on(pool, _write_image_and_preview, run, image, stats.leg)
         run.timings[f"image leg {stats.leg}"] = time.perf_counter() - clock
         run.report(1, 1, "image")
         clock = time.perf_counter()
         work = _LegWork(stats, image, frame_exposure, edges, measured,
                         LegProducts(stats.leg, stats.path, Path()))  # fmt: skip
-        movie = _leg_movie(run, work, pool) if opts.depth else None
+        movie = _leg_movie(run, work) if opts.depth else None
         photometry = measured.result()
         work.products.image, work.products.image_preview = written.result()
     run.timings[f"movie and photometry leg {stats.leg}"] = time.perf_counter() - clock
@@ -308,9 +294,9 @@ def _leg_image(run: _Reduction, stats: LegStats) -> tuple[FullDepthImage, Exposu
 
 @contextmanager
 def _leg_pool(threads: int) -> Iterator[ThreadPoolExecutor | None]:
-    """Workers beside this thread for a leg (None for one thread); pending work is cancelled
-    when the leg fails."""
-    pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="galex") if threads > 1 else None
+    """Workers beside this thread for a leg (None for one thread): at least two, so that the
+    image write does not wait behind the detection; pending work is cancelled when the leg fails."""
+    pool = ThreadPoolExecutor(max_workers=max(2, threads - 1), thread_name_prefix="galex") if threads > 1 else None
     try:
         yield pool
     finally:
@@ -318,13 +304,13 @@ def _leg_pool(threads: int) -> Iterator[ThreadPoolExecutor | None]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _leg_movie(run: _Reduction, work: _LegWork, pool: ThreadPoolExecutor | None) -> Movie:
-    """Make the leg's movie, feeding each frame to the photometry (see :class:`FrameFeed`: on
-    the pool once the sources are known), the preview and the progress report."""
+def _leg_movie(run: _Reduction, work: _LegWork) -> Movie:
+    """Make the leg's movie, feeding each frame to the photometry (see :class:`FrameFeed`: held
+    until the sources are known), the preview and the progress report."""
     opts, leg = run.opts, work.stats.leg
     n_frames = len(work.edges) - 1
     preview = MoviePreview(work.image.count.shape, run.out)
-    feed = FrameFeed(work.photometry, pool, work.image.count.shape)
+    feed = FrameFeed(work.photometry, work.image.count.shape)
 
     def on_frame(k, count, flag):
         feed.add(k, count, flag)

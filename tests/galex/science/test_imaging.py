@@ -147,3 +147,28 @@ def test_it_streams_a_movie_frame_by_frame(tmp_path, compression):
         np.testing.assert_array_equal(hdul["FLAG"].data, np.stack(flags))
         np.testing.assert_array_equal(hdul["COVERAGE"].data, coverage)
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_writing_a_plane_never_changes_it_meanwhile(tmp_path, monkeypatch):
+    """astropy byteswaps little-endian data in place while writing it; the source detection reads
+    the image on another thread while it is written, so the writer must hand astropy a copy."""
+    from apps.galex.science.imaging import products
+
+    count = np.random.default_rng(5).poisson(3.0, (GEOM.ny, GEOM.nx)).astype(np.float32)
+    dose = np.linspace(0, 1, 64 * 64).reshape(64, 64)
+    expected = {"count": count.copy(), "dose": dose.copy()}
+    seen: list[bool] = []
+
+    class WatchingGzip(products.GzipFile):
+        def write(self, data):  # noqa: ANN001, ANN202
+            seen.append(np.array_equal(count, expected["count"]) and np.array_equal(dose, expected["dose"]))
+            return super().write(data)
+
+    monkeypatch.setattr(products, "GzipFile", WatchingGzip)
+    m = meta()
+    write_fits_product(tmp_path / "w.fits.gz", [(count, product_header(m, "COUNT")),
+                                                (dose, product_header(m, "DOSE"))], "gzip")  # fmt: skip
+    assert seen and all(seen)
+    with fits.open(tmp_path / "w.fits.gz") as hdul:
+        np.testing.assert_array_equal(hdul["COUNT"].data, count)
+        np.testing.assert_array_equal(hdul["DOSE"].data, dose)

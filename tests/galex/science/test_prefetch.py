@@ -1,17 +1,17 @@
 """``prefetched``: frames binned ahead on a second thread arrive in order, errors surface, an early
-stop ends the producer. ``FrameFeed``: each movie frame measured once, wherever it is measured."""
+stop ends the producer. ``FrameFeed``: each movie frame measured once, held sparse until the
+sources are known."""
 
 from __future__ import annotations
 
 import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
 
 from apps.galex.science.imaging.prefetch import prefetched
-from apps.galex.science.leg_photometry import FrameFeed
+from apps.galex.science.leg_photometry import FrameFeed, sparse_nonzero
 
 
 def test_items_arrive_in_order_and_all_of_them():
@@ -47,16 +47,14 @@ def test_a_consumer_that_stops_early_stops_the_producer():
 
 
 class FrameRecorder:
-    """Stands in for a leg's photometry: records what each frame held and on which thread."""
+    """Stands in for a leg's photometry: records what each frame held."""
 
     def __init__(self) -> None:
-        self.frames: dict[int, tuple[float, int]] = {}
-        self.threads: set[str] = set()
+        self.frames: dict[int, tuple[float, int, int]] = {}
 
     def add_frame(self, k: int, count: np.ndarray, flag: np.ndarray) -> None:
-        time.sleep(0.002)
-        self.frames[k] = (float(count.sum()), int(flag.astype(np.int64).sum()))
-        self.threads.add(threading.current_thread().name)
+        assert k not in self.frames, f"frame {k} measured twice"
+        self.frames[k] = (float(count.sum()), int(flag.astype(np.int64).sum()), int(np.count_nonzero(count)))
 
 
 def frame(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,28 +66,41 @@ def frame(k: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("detected_after", [0, 7, 30])
 def test_the_frame_feed_measures_every_frame_once_whenever_the_sources_are_known(detected_after):
-    """Frames that come before the detection is done wait sparse; every frame is measured once, with
-    its own pixels, on the pool or here, whichever is free."""
+    """Frames that come before the detection is done wait sparse; every frame is measured once,
+    with its own pixels (the held frames share one pair of planes, cleared between frames)."""
     recorder, detection = FrameRecorder(), Future()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pool") as pool:
-        feed = FrameFeed(detection, pool, (40, 50))
-        for k in range(30):
-            if k == detected_after:
-                detection.set_result(recorder)
-            feed.add(k, *frame(k))
-        if not detection.done():
+    feed = FrameFeed(detection, (40, 50))
+    for k in range(30):
+        if k == detected_after:
             detection.set_result(recorder)
-        feed.finish()
-    expected = {k: (float(c.sum()), int(f.astype(np.int64).sum())) for k, (c, f) in ((k, frame(k)) for k in range(30))}
+        feed.add(k, *frame(k))
+    assert len(recorder.frames) == (30 if detected_after < 30 else 0)  # the held ones go with the first after
+    if not detection.done():
+        detection.set_result(recorder)
+    feed.finish()
+    expected = {k: (float(c.sum()), int(f.astype(np.int64).sum()), int(np.count_nonzero(c)))
+                for k, (c, f) in ((k, frame(k)) for k in range(30))}  # fmt: skip
     assert recorder.frames == expected
-    if detected_after < 30:
-        assert any(name.startswith("pool") for name in recorder.threads), recorder.threads
 
 
-def test_without_a_pool_the_feed_measures_each_frame_as_it_comes():
+def test_an_abandoned_feed_drops_what_it_holds():
     recorder, detection = FrameRecorder(), Future()
-    detection.set_result(recorder)
-    feed = FrameFeed(detection, None, (40, 50))
+    feed = FrameFeed(detection, (40, 50))
     feed.add(0, *frame(0))
-    assert recorder.frames == {0: (float(frame(0)[0].sum()), int(frame(0)[1].astype(np.int64).sum()))}
-    assert recorder.threads == {threading.current_thread().name}
+    feed.abandon()
+    detection.set_result(recorder)
+    feed.finish()
+    assert recorder.frames == {}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.float64])
+def test_sparse_nonzero_is_flatnonzero_and_a_gather(dtype):
+    rng = np.random.default_rng(11)
+    values = np.where(rng.random((37, 41)) < 0.1, rng.integers(1, 9, (37, 41)), 0).astype(dtype)
+    values[0, 0], values[-1, -1] = 3, 5  # the first and last elements count
+    where, kept = sparse_nonzero(values)
+    np.testing.assert_array_equal(where, np.flatnonzero(values))
+    np.testing.assert_array_equal(kept, values.reshape(-1)[np.flatnonzero(values)])
+    assert where.dtype == np.int32 and kept.dtype == values.dtype
+    empty = sparse_nonzero(np.zeros((3, 3), dtype))
+    assert empty[0].size == 0 and empty[1].size == 0

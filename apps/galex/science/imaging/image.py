@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from .photons import (
     photon_weights,
     scan_photonlist,
 )
-from .prefetch import prefetched
+from .prefetch import prefetched, run_on
 from .products import ProductMeta, product_header, write_fits_product
 
 
@@ -76,15 +78,18 @@ def make_image(
     image_exp = ExposureAccumulator(np.array([scan.t_min, scan.t_max]))
     frame_exp = ExposureAccumulator(frame_edges) if frame_edges is not None else None
     batches = (_project(b, geom) for b in iter_photons(path, IMAGE_COLUMNS, batch_rows))
-    for b in prefetched(batches, depth=2) if prefetch else batches:
-        if should_cancel is not None and should_cancel():
-            raise ReductionCancelled("reduction cancelled while making the image")
-        image_exp.add(b.t, b.flags)
-        if frame_exp is not None:
-            frame_exp.add(b.t, b.flags)
-        planes.add(b)
+    # the coverage needs only the pointing: with threads, made beside the pass (nogil kernel)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="galex-coverage") if prefetch else nullcontext() as pool:
+        coverage_of = run_on(pool, _coverage, geom, pointing)
+        for b in prefetched(batches, depth=2) if prefetch else batches:
+            if should_cancel is not None and should_cancel():
+                raise ReductionCancelled("reduction cancelled while making the image")
+            image_exp.add(b.t, b.flags)
+            if frame_exp is not None:
+                frame_exp.add(b.t, b.flags)
+            planes.add(b)
+        coverage, part, full = coverage_of.result()
     expt, raw, shutter = image_exp.result(band)
-    coverage, part, full = _coverage(geom, pointing)
     count32 = planes.count.astype(np.float32)
     del planes.count
     image = FullDepthImage(geom, count32, planes.flag, coverage, planes.dose, (scan.t_min, scan.t_max),

@@ -1,10 +1,12 @@
-"""Items made on a background thread ahead of their consumer (image and movie passes)."""
+"""Items made on a background thread ahead of their consumer (image and movie passes), and
+work handed to a pool when there is one."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 
 _DONE = object()
 
@@ -50,3 +52,13 @@ def prefetched(items: Iterator, depth: int) -> Iterator:
     finally:
         stop.set()
         worker.join()
+
+
+def run_on(pool: Executor | None, fn: Callable, *args) -> Future:  # noqa: ANN002
+    """``fn(*args)`` on the pool, or here and now without one (its error raised at once): a
+    Future either way, so callers read both the same way."""
+    if pool is not None:
+        return pool.submit(fn, *args)
+    done: Future = Future()
+    done.set_result(fn(*args))
+    return done

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,6 +260,11 @@ class _LegFiles:
         for path in self._tmp.values():
             path.unlink(missing_ok=True)
 
+    def write_groups(self, groups: list[tuple[int, list[pa.RecordBatch]]]) -> None:
+        """Append one row group per (leg, batches) pair, in the order given."""
+        for leg_index, batches in groups:
+            self.write(leg_index, batches)
+
     def write(self, leg_index: int, batches: list[pa.RecordBatch]) -> None:
         """Append one row group to a leg's file."""
         if leg_index not in self._writers:
@@ -306,25 +311,52 @@ def _calibrate_pass(job: PhotonListJob, first: _FirstPass, pool: Executor | None
 
 def _write_legs(job: PhotonListJob, first: _FirstPass, calibrate: ChunkCalibrator,
                 files: _LegFiles, pool: Executor | None) -> int:  # fmt: skip
-    """Calibrate every parked chunk, one row group per chunk and leg; returns events kept."""
+    """Calibrate every parked chunk, one row group per chunk and leg; returns events kept.
+
+    With a pool, a chunk's row groups are written (pyarrow releases the GIL) on a thread of
+    their own while the next chunk is calibrated; one chunk in writing at most, in order.
+    """
     router = LegRouter(job.asp, first.order)
     done = kept = 0
-    for t, phb in first.spill.chunks():
-        check_cancel(job.should_cancel, "calibration")
-        for leg_index, sl in router.slices(t, done):
-            batches = []
-            for cols in _calibrate_slice(calibrate, t, phb, sl, job.asp, pool):
-                files.stats[leg_index].update(
-                    cols["t"], cols["ra"], cols["dec"], cols["flags"], cols["detrad"]
-                )
-                batches.append(pa.record_batch([cols[f.name] for f in files.schema],
-                                               schema=files.schema))  # fmt: skip
-                kept += len(cols["t"])
-            files.write(leg_index, batches)
-        done += len(t)
-        for stage in ("calibrate", "aspect", "photon list"):
-            report_progress(job.on_progress, done, first.n_events, stage)
+    with _ordered_writer(pool is not None) as write:
+        for t, phb in first.spill.chunks():
+            check_cancel(job.should_cancel, "calibration")
+            groups = []
+            for leg_index, sl in router.slices(t, done):
+                batches = []
+                for cols in _calibrate_slice(calibrate, t, phb, sl, job.asp, pool):
+                    files.stats[leg_index].update(
+                        cols["t"], cols["ra"], cols["dec"], cols["flags"], cols["detrad"]
+                    )
+                    batches.append(pa.record_batch([cols[f.name] for f in files.schema],
+                                                   schema=files.schema))  # fmt: skip
+                    kept += len(cols["t"])
+                groups.append((leg_index, batches))
+            write(files.write_groups, groups)
+            done += len(t)
+            for stage in ("calibrate", "aspect", "photon list"):
+                report_progress(job.on_progress, done, first.n_events, stage)
     return kept
+
+
+@contextmanager
+def _ordered_writer(threaded: bool) -> Iterator[Callable[..., None]]:
+    """``write(fn, *args)``: here and now, or on one writer thread, in order, waiting for the
+    previous write first (so at most one chunk waits in memory); its errors surface here."""
+    if not threaded:
+        yield lambda fn, *args: fn(*args)
+        return
+    pending: list[Future] = []
+
+    def write(fn: Callable[..., None], *args) -> None:  # noqa: ANN002
+        while pending:
+            pending.pop().result()
+        pending.append(writer.submit(fn, *args))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="galex-write") as writer:
+        yield write
+        while pending:
+            pending.pop().result()
 
 
 def _calibrate_slice(calibrate: ChunkCalibrator, t: np.ndarray, phb: np.ndarray, sl: slice,
