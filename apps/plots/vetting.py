@@ -7,10 +7,10 @@ fixed words only, so no user text can end up inside Bokeh's HTML.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from bokeh.layouts import gridplot
-from bokeh.models import ColumnDataSource, CustomJS, DataRange1d, HoverTool, Range1d, Title
+from bokeh.models import ColumnDataSource, CustomJS, HoverTool, Range1d
 from bokeh.plotting import figure
 
 from apps.plots.figures import TOOLS
@@ -218,31 +218,106 @@ def flattened_figure(
 
 
 def transit_gallery(cutouts: Sequence[Mapping], *, ncols: int = 6, width: int = 200, height: int = 150):
-    """Small multiples: one cut-out per transit (x in hours from mid-transit), odd blue and even
-    orange, each titled with its number, depth and SNR; transits with missing data are shaded
-    and carry a second title, "missing data". None without cut-outs. Figures are named ``cutout-<transit number>``."""
+    """Small multiples in one figure: a cell per transit, x in hours from mid-transit (every cell
+    spans the same hours, its middle dashed), y on one flux scale for all, odd points blue and even
+    orange, each cell titled with its number, depth and SNR; cells of transits with missing data
+    are shaded and say "missing data". One figure, not one per transit: building and serialising
+    a Bokeh figure per cut-out cost ~70 ms each (4 s of a 60-transit page). Renderers are named
+    ``cutout-cells``, ``cutout-points``, ``cutout-titles`` (a row per transit with its ``number``)
+    and ``cutout-missing``. None without cut-outs."""
     if not cutouts:
         return None
-    y_range = DataRange1d()
-    span = max((float(np.max(np.abs(c["dt"]))) for c in cutouts if len(c["dt"])), default=1.0) * 24.0
-    x_range = Range1d(-span, span)
-    figures = []
-    for cut in cutouts:
-        odd = cut["number"] % 2 == 0  # the first transit (number 0) is odd, as in the pipeline
-        title = f"#{cut['number']} {'odd' if odd else 'even'} · {depth_text(cut['depth'])} · SNR {number_text(cut['snr'])}"
-        fig = figure(
-            title=title, name=f"cutout-{cut['number']}", width=width, height=height, toolbar_location=None,
-            tools="", x_range=x_range, y_range=y_range, output_backend="canvas",
-            background_fill_color=GAPPY_FILL if cut["gappy"] else "#ffffff",
-        )
-        fig.title.text_font_size = "8pt"
-        if cut["gappy"]:
-            fig.add_layout(Title(text=MISSING_DATA, text_color="#b71c1c", text_font_size="8pt"), "above")
-        fig.axis.major_label_text_font_size = "7pt"
-        fig.scatter(np.asarray(cut["dt"], float) * 24.0, np.asarray(cut["flux"], float), size=2,
-                    color=ODD_COLOR if odd else EVEN_COLOR)
-        figures.append(fig)
-    return gridplot(figures, ncols=ncols, toolbar_location=None)
+    grid = _GalleryGrid.of(cutouts, ncols)
+    fig = figure(
+        name="transit-gallery", width=grid.ncols * width, height=grid.nrows * height, toolbar_location=None,
+        tools="", x_range=Range1d(*grid.x_bounds()), y_range=Range1d(*grid.y_bounds()), output_backend="canvas",
+    )
+    fig.axis.visible = False
+    fig.grid.visible = False
+    cells = grid.cells(cutouts)
+    fig.quad(left="left", right="right", bottom="bottom", top="top", fill_color="fill", line_color="#cccccc",
+             source=ColumnDataSource(cells), name="cutout-cells")  # fmt: skip
+    fig.segment(x0="middle", x1="middle", y0="bottom", y1="top", line_color="#999999", line_dash="dashed",
+                source=ColumnDataSource(cells))  # fmt: skip
+    points = fig.scatter("x", "y", color="color", size=2, source=ColumnDataSource(grid.points(cutouts)), name="cutout-points")
+    fig.add_tools(HoverTool(renderers=[points], tooltips=[("transit", "#@transit"), ("hours", "@hours{0.00}"), ("flux", "@flux{0.000000}")]))
+    fig.text("x", "y", "text", source=ColumnDataSource(grid.titles(cutouts)), name="cutout-titles",
+             text_font_size="8pt", text_align="center", text_baseline="bottom")  # fmt: skip
+    fig.text("x", "y", "text", source=ColumnDataSource(grid.missing(cutouts)), name="cutout-missing",
+             text_font_size="8pt", text_align="center", text_baseline="bottom", text_color="#b71c1c")  # fmt: skip
+    return fig
+
+
+@dataclass(frozen=True)
+class _GalleryGrid:
+    """Where each transit's cell sits in the gallery's one coordinate frame: cell ``i`` is column
+    ``i % ncols``, row ``i // ncols``; x is hours from mid-transit plus the column's offset, y the
+    flux above the lowest of all cut-outs minus the row's offset (so depths compare across cells)."""
+
+    ncols: int
+    nrows: int
+    span_hours: float
+    low: float
+    depth_range: float
+
+    @classmethod
+    def of(cls, cutouts: Sequence[Mapping], ncols: int) -> _GalleryGrid:
+        span = max((float(np.max(np.abs(c["dt"]))) for c in cutouts if len(c["dt"])), default=1.0) * 24.0
+        flux = np.concatenate([np.asarray(c["flux"], float) for c in cutouts])
+        flux = flux[np.isfinite(flux)]
+        low, high = (float(flux.min()), float(flux.max())) if flux.size else (0.0, 1.0)
+        ncols = max(1, min(ncols, len(cutouts)))
+        return cls(ncols, -(-len(cutouts) // ncols), max(span, 1e-3), low, max(high - low, 1e-9))
+
+    @property
+    def cell_width(self) -> float:
+        return 2.2 * self.span_hours
+
+    @property
+    def cell_height(self) -> float:
+        return 1.35 * self.depth_range
+
+    def origin(self, i: int) -> tuple[float, float]:
+        """(x of mid-transit, y of the lowest flux) of cell ``i``."""
+        return (i % self.ncols) * self.cell_width, -(i // self.ncols) * self.cell_height
+
+    def x_bounds(self) -> tuple[float, float]:
+        return -self.cell_width / 2, (self.ncols - 0.5) * self.cell_width
+
+    def y_bounds(self) -> tuple[float, float]:
+        return -(self.nrows - 1) * self.cell_height - 0.1 * self.depth_range, 1.25 * self.depth_range
+
+    def cells(self, cutouts: Sequence[Mapping]) -> dict[str, list]:
+        origins = [self.origin(i) for i in range(len(cutouts))]
+        pad = 0.08 * self.depth_range
+        return {"middle": [x for x, _ in origins], "left": [x - self.cell_width / 2.2 for x, _ in origins],
+                "right": [x + self.cell_width / 2.2 for x, _ in origins], "bottom": [y - pad for _, y in origins],
+                "top": [y + self.depth_range + pad for _, y in origins],
+                "fill": [GAPPY_FILL if c["gappy"] else "#ffffff" for c in cutouts]}  # fmt: skip
+
+    def points(self, cutouts: Sequence[Mapping]) -> dict[str, np.ndarray]:
+        columns: dict[str, list[np.ndarray]] = {"x": [], "y": [], "hours": [], "flux": [], "transit": [], "color": []}
+        for i, cut in enumerate(cutouts):
+            x0, y0 = self.origin(i)
+            hours, flux = np.asarray(cut["dt"], float) * 24.0, np.asarray(cut["flux"], float)
+            odd = cut["number"] % 2 == 0  # the first transit (number 0) is odd, as in the pipeline
+            for name, values in (("x", hours + x0), ("y", flux - self.low + y0), ("hours", hours), ("flux", flux),
+                                 ("transit", np.full(hours.size, int(cut["number"]))),
+                                 ("color", np.full(hours.size, ODD_COLOR if odd else EVEN_COLOR))):  # fmt: skip
+                columns[name].append(values)
+        return {name: np.concatenate(parts) for name, parts in columns.items()}
+
+    def titles(self, cutouts: Sequence[Mapping]) -> dict[str, list]:
+        origins = [self.origin(i) for i in range(len(cutouts))]
+        text = [f"#{c['number']} {'odd' if c['number'] % 2 == 0 else 'even'} · {depth_text(c['depth'])} · "
+                f"SNR {number_text(c['snr'])}" for c in cutouts]  # fmt: skip
+        return {"x": [x for x, _ in origins], "y": [y + 1.1 * self.depth_range for _, y in origins], "text": text,
+                "number": [int(c["number"]) for c in cutouts]}  # fmt: skip
+
+    def missing(self, cutouts: Sequence[Mapping]) -> dict[str, list]:
+        gappy = [(i, c) for i, c in enumerate(cutouts) if c["gappy"]]
+        return {"x": [self.origin(i)[0] for i, _ in gappy], "y": [self.origin(i)[1] for i, _ in gappy],
+                "text": [MISSING_DATA] * len(gappy), "number": [int(c["number"]) for _, c in gappy]}  # fmt: skip
 
 
 def periodogram_figure(period: np.ndarray, power: np.ndarray, *, marks: Sequence[float] = (), height: int = 220):

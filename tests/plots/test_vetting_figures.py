@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 from bokeh.embed import json_item
-from bokeh.models import ColumnDataSource, CustomJS, Title
+from bokeh.models import ColumnDataSource, CustomJS
 
 from apps.lightcurves.science.views import (
     PRESETS,
@@ -63,19 +63,30 @@ def test_it_formats_missing_numbers_as_a_dash():
 
 
 def test_it_draws_one_cut_out_per_transit_coloured_by_parity_and_marks_missing_data():
-    grid = transit_gallery([_cut(0), _cut(1), _cut(2, gappy=True)], ncols=2)
-    figures = [child[0] for child in grid.children]
-    assert [f.name for f in figures] == ["cutout-0", "cutout-1", "cutout-2"]
-    assert figures[0].title.text.startswith("#0 odd · 1.00 % · SNR 25.0")
-    assert figures[1].title.text.startswith("#1 even")
-    def extra_titles(fig):  # noqa: ANN001, ANN202
-        return [t.text for t in fig.above if isinstance(t, Title) and t is not fig.title]
+    fig = transit_gallery([_cut(0), _cut(1), _cut(2, gappy=True)], ncols=2)
 
-    assert extra_titles(figures[2]) == ["missing data"] and extra_titles(figures[0]) == []
-    assert figures[2].background_fill_color != figures[0].background_fill_color
-    colours = [f.renderers[0].glyph.fill_color for f in figures[:2]]
-    assert colours[0] != colours[1]
-    assert figures[0].y_range is figures[1].y_range  # one depth scale for every transit
+    def data(name):  # noqa: ANN001, ANN202
+        return fig.select_one({"name": name}).data_source.data
+
+    titles = data("cutout-titles")
+    assert list(titles["number"]) == [0, 1, 2]
+    assert titles["text"][0].startswith("#0 odd · 1.00 % · SNR 25.0") and titles["text"][1].startswith("#1 even")
+    missing = data("cutout-missing")
+    assert list(missing["text"]) == ["missing data"] and list(missing["number"]) == [2]
+    cells = data("cutout-cells")
+    assert cells["fill"][2] != cells["fill"][0] == cells["fill"][1]
+    points = data("cutout-points")
+    by_transit = {n: points["transit"] == n for n in (0, 1, 2)}
+    assert set(points["color"][by_transit[0]]) != set(points["color"][by_transit[1]])  # odd and even
+    # one depth scale: transits 0 and 1 (same row) are drawn at the same heights, one cell apart
+    np.testing.assert_allclose(points["y"][by_transit[0]], points["y"][by_transit[1]])
+    width = cells["middle"][1] - cells["middle"][0]
+    np.testing.assert_allclose(points["x"][by_transit[1]] - points["x"][by_transit[0]], width)
+    for i, n in enumerate((0, 1, 2)):  # every point inside its own cell
+        x, y = points["x"][by_transit[n]], points["y"][by_transit[n]]
+        assert (cells["left"][i] <= x).all() and (x <= cells["right"][i]).all()
+        assert (cells["bottom"][i] <= y).all() and (y <= cells["top"][i]).all()
+    assert cells["top"][2] < cells["bottom"][0]  # the third transit starts the second row
     assert transit_gallery([]) is None
 
 
