@@ -1,7 +1,8 @@
 """``manage.py warm_kernels``: compile every app's numba kernels into the cache (``NUMBA_CACHE_DIR``).
 
 Each app that has numba kernels offers ``<app>.science.warm.warm()``, which calls them on tiny inputs
-with the types its jobs use and returns seconds per step. ``make install`` and the Docker build run
+with the types its jobs use and returns seconds per step (a module's ``WARM_SETTINGS`` maps keywords of
+its ``warm`` to the settings passed for them). ``make install`` and the Docker build run
 this, so a fresh worker's first job loads compiled code instead of paying ~15 s of compilation.
 """
 
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         start = time.perf_counter()
         self.stdout.write(f"numba cache: {settings.NUMBA_CACHE_DIR}")
         for module in warm_modules():
-            steps = module.warm()
+            # a module that needs site settings (GALEX: the calibration folder) names them
+            needs = getattr(module, "WARM_SETTINGS", {})
+            steps = module.warm(**{arg: getattr(settings, name, None) for arg, name in needs.items()})
             self.stdout.write(f"{module.__name__}: {sum(steps.values()):.1f} s ({len(steps)} steps)")
         self.stdout.write(f"kernels warm in {time.perf_counter() - start:.1f} s")
