@@ -234,11 +234,10 @@ def transit_gallery(cutouts: Sequence[Mapping], *, ncols: int = 6, width: int = 
     )
     fig.axis.visible = False
     fig.grid.visible = False
-    cells = grid.cells(cutouts)
+    cells = ColumnDataSource(grid.cells(cutouts))
     fig.quad(left="left", right="right", bottom="bottom", top="top", fill_color="fill", line_color="#cccccc",
-             source=ColumnDataSource(cells), name="cutout-cells")  # fmt: skip
-    fig.segment(x0="middle", x1="middle", y0="bottom", y1="top", line_color="#999999", line_dash="dashed",
-                source=ColumnDataSource(cells))  # fmt: skip
+             source=cells, name="cutout-cells")  # fmt: skip
+    fig.segment(x0="middle", x1="middle", y0="bottom", y1="top", line_color="#999999", line_dash="dashed", source=cells)
     points = fig.scatter("x", "y", color="color", size=2, source=ColumnDataSource(grid.points(cutouts)), name="cutout-points")
     fig.add_tools(HoverTool(renderers=[points], tooltips=[("transit", "#@transit"), ("hours", "@hours{0.00}"), ("flux", "@flux{0.000000}")]))
     fig.text("x", "y", "text", source=ColumnDataSource(grid.titles(cutouts)), name="cutout-titles",
@@ -246,6 +245,11 @@ def transit_gallery(cutouts: Sequence[Mapping], *, ncols: int = 6, width: int = 
     fig.text("x", "y", "text", source=ColumnDataSource(grid.missing(cutouts)), name="cutout-missing",
              text_font_size="8pt", text_align="center", text_baseline="bottom", text_color="#b71c1c")  # fmt: skip
     return fig
+
+
+def _is_odd(number: int) -> bool:
+    """The first transit (number 0) is odd, as in the pipeline."""
+    return number % 2 == 0
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,7 @@ class _GalleryGrid:
         for i, cut in enumerate(cutouts):
             x0, y0 = self.origin(i)
             hours, flux = np.asarray(cut["dt"], float) * 24.0, np.asarray(cut["flux"], float)
-            odd = cut["number"] % 2 == 0  # the first transit (number 0) is odd, as in the pipeline
+            odd = _is_odd(cut["number"])
             for name, values in (("x", hours + x0), ("y", flux - self.low + y0), ("hours", hours), ("flux", flux),
                                  ("transit", np.full(hours.size, int(cut["number"]))),
                                  ("color", np.full(hours.size, ODD_COLOR if odd else EVEN_COLOR))):  # fmt: skip
@@ -309,7 +313,7 @@ class _GalleryGrid:
 
     def titles(self, cutouts: Sequence[Mapping]) -> dict[str, list]:
         origins = [self.origin(i) for i in range(len(cutouts))]
-        text = [f"#{c['number']} {'odd' if c['number'] % 2 == 0 else 'even'} · {depth_text(c['depth'])} · "
+        text = [f"#{c['number']} {'odd' if _is_odd(c['number']) else 'even'} · {depth_text(c['depth'])} · "
                 f"SNR {number_text(c['snr'])}" for c in cutouts]  # fmt: skip
         return {"x": [x for x, _ in origins], "y": [y + 1.1 * self.depth_range for _, y in origins], "text": text,
                 "number": [int(c["number"]) for c in cutouts]}  # fmt: skip

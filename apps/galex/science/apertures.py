@@ -65,8 +65,7 @@ def aperture_stamps(positions: np.ndarray, radius_px: float, shape: tuple[int, i
     if len(positions) == 0:
         empty = np.zeros(0, np.int64)
         return ApertureStamps(shape, empty, empty, np.zeros((0, 1, 1)), np.zeros(0, np.bool_))
-    masks = CircularAperture(positions, r=radius_px).to_mask(method="exact")
-    masks = [masks] if not isinstance(masks, list) else masks
+    masks = CircularAperture(positions, r=radius_px).to_mask(method="exact")  # a list: positions are (m, 2)
     height = max(m.data.shape[0] for m in masks)
     width = max(m.data.shape[1] for m in masks)
     weights = np.zeros((len(masks), height, width), np.float64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from .photometry import (
     find_sources,
     forced_positions,
 )
+from .threads import helper_pool
 
 
 def write_table(table: pd.DataFrame, path: Path, fmt: str) -> Path:
@@ -101,9 +102,7 @@ class LegPhotometry:
 
 def _detect(image: FullDepthImage, threads: int) -> Detection:
     """The leg's sources; with threads, the detection's GIL-free steps run side by side."""
-    if threads <= 1:
-        return find_sources(image)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="galex-detect") as pool:
+    with helper_pool(1 if threads > 1 else 0, "galex-detect") as pool:
         return find_sources(image, pool)
 
 

@@ -56,7 +56,7 @@ from scipy.ndimage import binary_dilation, convolve, generic_filter
 from .apertures import aperture_stamps
 from .constants import ARCSEC_PER_PIXEL, ARTIFACT_HOTSPOT, band_constants
 from .imaging import FullDepthImage
-from .imaging.prefetch import run_on
+from .threads import run_on
 
 DEFAULT_APERTURE_ARCSEC = 12.8
 EXTRA_COLUMNS = ("forced", "source_id", "aperture_correction_mag")

@@ -12,9 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +37,6 @@ from .imaging import (
     movie_edges,
     write_image,
 )
-from .imaging.prefetch import run_on
 from .leg_photometry import (
     FrameFeed,
     LegPhotometry,
@@ -59,6 +56,7 @@ from .photonlist import (
 from .photonlist.decode import report_progress
 from .preview import MoviePreview, write_image_preview
 from .results import LegProducts, ReductionResult, library_versions
+from .threads import helper_pool, run_on
 
 STAGES = ("decode", "calibrate", "aspect", "photon list", "image", "movie", "photometry")
 
@@ -242,7 +240,8 @@ def _reduce_leg(run: _Reduction, stats: LegStats) -> LegProducts:
     """
     opts, clock = run.opts, time.perf_counter()
     image, frame_exposure, edges = _leg_image(run, stats)
-    with _leg_pool(opts.threads) as pool:
+    # two workers at least, so that the image write does not wait behind the detection
+    with helper_pool(max(2, opts.threads - 1) if opts.threads > 1 else 0) as pool:
         # detection first: it is the longest of the two
         measured = run_on(pool, LegPhotometry, image, opts.band, opts.aperture_sizes, opts.positions,
                         opts.pixel_convention, opts.threads)  # fmt: skip
@@ -290,18 +289,6 @@ def _leg_image(run: _Reduction, stats: LegStats) -> tuple[FullDepthImage, Exposu
             f"leg {stats.leg}: {image.n_zero_response} events on zero-flat pixels got weight 0"
         )
     return image, frame_exposure, edges
-
-
-@contextmanager
-def _leg_pool(threads: int) -> Iterator[ThreadPoolExecutor | None]:
-    """Workers beside this thread for a leg (None for one thread): at least two, so that the
-    image write does not wait behind the detection; pending work is cancelled when the leg fails."""
-    pool = ThreadPoolExecutor(max_workers=max(2, threads - 1), thread_name_prefix="galex") if threads > 1 else None
-    try:
-        yield pool
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _leg_movie(run: _Reduction, work: _LegWork) -> Movie:

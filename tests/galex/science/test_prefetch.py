@@ -10,8 +10,8 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from apps.galex.science.imaging.prefetch import prefetched
 from apps.galex.science.leg_photometry import FrameFeed, sparse_nonzero
+from apps.galex.science.threads import prefetched
 
 
 def test_items_arrive_in_order_and_all_of_them():

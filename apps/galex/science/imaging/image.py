@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ReductionCancelled
+from ..threads import helper_pool, prefetched, run_on
 from .binning import artifact_bits, bin_flags_kernel, bin_kernel, dose_kernel
 from .exposure import ExposureAccumulator
 from .geometry import ImageGeometry, bounding_geometry, coverage_map
@@ -23,7 +22,6 @@ from .photons import (
     photon_weights,
     scan_photonlist,
 )
-from .prefetch import prefetched, run_on
 from .products import ProductMeta, product_header, write_fits_product
 
 
@@ -79,7 +77,7 @@ def make_image(
     frame_exp = ExposureAccumulator(frame_edges) if frame_edges is not None else None
     batches = (_project(b, geom) for b in iter_photons(path, IMAGE_COLUMNS, batch_rows))
     # the coverage needs only the pointing: with threads, made beside the pass (nogil kernel)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="galex-coverage") if prefetch else nullcontext() as pool:
+    with helper_pool(1 if prefetch else 0, "galex-coverage") as pool:
         coverage_of = run_on(pool, _coverage, geom, pointing)
         for b in prefetched(batches, depth=2) if prefetch else batches:
             if should_cancel is not None and should_cancel():

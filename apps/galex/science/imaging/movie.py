@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReductionCancelled
+from ..threads import prefetched
 from .binning import artifact_bits, bin_flags_kernel, bin_kernel
 from .exposure import ExposureAccumulator
 from .geometry import ImageGeometry
 from .image import FullDepthImage
 from .photons import iter_photons, on_image, photon_weights
-from .prefetch import prefetched
 from .products import MovieWriter, ProductMeta, movie_name, product_header, write_fits_product
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,7 @@ from ..constants import (
 from ..errors import BandMismatch, EmptyLeg, GalexError
 from ..raw6 import Raw6Reader
 from ..stims import StimSample, fit_stim_coefficients, post_csp_stimstats
+from ..threads import helper_pool, run_on
 from .decode import (
     SPILL_MEMORY_BYTES,
     CancelFn,
@@ -120,16 +121,6 @@ class _FirstPass:
     warnings: list[str]
 
 
-@contextmanager
-def _pool(threads: int) -> Iterator[Executor | None]:
-    """A thread pool of ``threads`` workers, or None for one thread (everything inline)."""
-    if threads <= 1:
-        yield None
-        return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="galex") as pool:
-        yield pool
-
-
 def make_photonlists(
     raw6_path: str | os.PathLike,
     aspect: AspectSolution | str | os.PathLike,
@@ -177,7 +168,7 @@ def make_photonlists(
     job = PhotonListJob(raw6_path, asp, Path(out_dir), band, eclipse, cal_dir, chunk_size,
                         extended, on_progress, should_cancel)  # fmt: skip
     job.out_dir.mkdir(parents=True, exist_ok=True)
-    with Spill(job.out_dir, SPILL_MEMORY_BYTES) as spill, _pool(threads) as pool:
+    with Spill(job.out_dir, SPILL_MEMORY_BYTES) as spill, helper_pool(threads if threads > 1 else 0) as pool:
         first = _decode_pass(job, spill, pool)
         return _calibrate_pass(job, first, pool)
 
@@ -343,17 +334,14 @@ def _write_legs(job: PhotonListJob, first: _FirstPass, calibrate: ChunkCalibrato
 def _ordered_writer(threaded: bool) -> Iterator[Callable[..., None]]:
     """``write(fn, *args)``: here and now, or on one writer thread, in order, waiting for the
     previous write first (so at most one chunk waits in memory); its errors surface here."""
-    if not threaded:
-        yield lambda fn, *args: fn(*args)
-        return
     pending: list[Future] = []
 
     def write(fn: Callable[..., None], *args) -> None:  # noqa: ANN002
         while pending:
             pending.pop().result()
-        pending.append(writer.submit(fn, *args))
+        pending.append(run_on(writer, fn, *args))
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="galex-write") as writer:
+    with helper_pool(1 if threaded else 0, "galex-write") as writer:
         yield write
         while pending:
             pending.pop().result()

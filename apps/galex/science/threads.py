@@ -1,12 +1,13 @@
-"""Items made on a background thread ahead of their consumer (image and movie passes), and
-work handed to a pool when there is one."""
+"""The reduction's threads: items made on a background thread ahead of their consumer (image
+and movie passes), helper pools for ``--threads``, and work handed to a pool when there is one."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 _DONE = object()
 
@@ -52,6 +53,20 @@ def prefetched(items: Iterator, depth: int) -> Iterator:
     finally:
         stop.set()
         worker.join()
+
+
+@contextmanager
+def helper_pool(workers: int, name: str = "galex") -> Iterator[Executor | None]:
+    """``workers`` threads beside this one, or None when there are none (callers then run
+    everything here, see :func:`run_on`); work still pending is cancelled on leaving."""
+    if workers < 1:
+        yield None
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_on(pool: Executor | None, fn: Callable, *args) -> Future:  # noqa: ANN002
