@@ -36,7 +36,7 @@ class SearchPreset:
     min_transits : int
         Transits with data a candidate needs.
     min_sde, min_snr : float
-        Detection thresholds, chosen by ``bench/bench_search.py`` on 1,000 injections and 90
+        Detection thresholds, chosen by ``bench/bench_search.py`` on 1,000 injections and 135
         null light curves (the best recall with at most 1 false alarm per 100 nulls; see the
         README); the SDE applies to signals with three transits or more.
     min_snr_two : float
@@ -66,8 +66,8 @@ class SearchPreset:
     period_oversample: float = 3.0
     min_transits: int = 2
     min_sde: float = 5.0
-    min_snr: float = 8.75
-    min_snr_two: float = 14.0
+    min_snr: float = 7.0
+    min_snr_two: float = 16.0
     min_rest: float = 0.5
     edge_days: float = 0.3
     peaks_examined: int = 5

@@ -96,6 +96,35 @@ def test_it_estimates_the_mes_of_a_box_in_white_noise() -> None:
     assert inj.expected_mes(time, noise, model, 4.8) == pytest.approx(expected, rel=0.15)
 
 
+def test_its_noise_on_a_duration_is_white_noise_over_the_cadences_in_it() -> None:
+    rng = np.random.default_rng(2)
+    time = np.arange(0, 100, 2 / 1440)
+    flux = 1 + rng.normal(0, 1e-3, time.size)
+    for hours in (1.0, 3.0, 8.0):
+        n = round(hours / 24 / (2 / 1440))
+        assert inj.noise_on_duration(time, flux, hours) == pytest.approx(1e-3 / np.sqrt(n), rel=0.08)
+
+
+def test_its_noise_on_a_steeply_rotating_star_is_not_filtered_away() -> None:
+    # 4 % spots rotating in 2 d: a running-median high-pass follows the steep flux sample by
+    # sample (and would take a 2-h dip with it), so its noise came out far below the white
+    # noise; the flanked quadratic keeps the white noise (the curvature over 10 h is fitted)
+    rng = np.random.default_rng(3)
+    time = np.arange(0, 27, 2 / 1440)
+    flux = 1 + 0.04 * np.sin(2 * np.pi * time / 2.0) + rng.normal(0, 1e-3, time.size)
+    white = 1e-3 / np.sqrt(60)
+    assert inj.noise_on_duration(time, flux, 2.0) == pytest.approx(white, rel=0.15)
+
+
+def test_its_single_event_kernel_measures_a_box_on_any_quadratic_exactly() -> None:
+    kernel = inj.single_event_kernel(10)
+    offsets = np.arange(kernel.size) - kernel.size // 2
+    for a, b, c in ((1.0, 0.0, 0.0), (1.0, 0.3, 0.0), (0.9, -0.2, 0.05)):
+        x = offsets / 50.0
+        series = a + b * x + c * x * x - 1e-3 * ((offsets > -5) & (offsets <= 5))
+        assert float(kernel @ series) == pytest.approx(1e-3, rel=1e-6)
+
+
 def test_it_turns_dips_into_bumps_when_inverting() -> None:
     flux = np.array([1.0, 1.0, 0.9, 1.0, 1.0])
     assert invert_light_curve(flux).tolist() == pytest.approx([1.0, 1.0, 1.1, 1.0, 1.0])
