@@ -440,6 +440,7 @@ def write_outputs(out: Path, result: dict) -> None:
     for i, entry in enumerate(injections):
         if entry.get("tls"):
             entry["tls"]["ours_recovered"] = bool(rec[i])
+    out.parent.mkdir(parents=True, exist_ok=True)
     plot_recall(out.with_name(out.stem + "_recall.png"), result, rec)
     out.write_text(report(result, injections, nulls, tls_rows, rec))
     print(f"wrote {out}: SNR >= {snr_min} (two transits {snr_two}), SDE >= {sde_min}, {fa_all}/{len(nulls)} false alarms, recall {rec.mean():.3f}")
@@ -506,8 +507,8 @@ def report(result, injections, nulls, tls_rows, rec) -> str:
         "batman transits, period log-uniform 0.5-50 d, impact 0-0.9, duration from the star's density, depth "
         "scaled to an expected MES uniform in 5-30 (mean in-transit depth x sqrt(transits) / the noise on the "
         "transit's duration: the scatter of single-event depths, each a duration's mean against a quadratic "
-        "fitted to its two flanks, flares set aside, `injection.noise_on_duration`). Each search ran for up to three signals with its thresholds lifted, every round "
-        "recorded; what it reports at given thresholds is replayed from those rounds (`detection.replay`). "
+        "fitted to its two flanks, flares set aside, `injection.noise_on_duration`). Each search ran for up "
+        "to three signals with its thresholds lifted, every round recorded; what it reports at given thresholds is replayed from those rounds (`detection.replay`). "
         "An injection is recovered when any reported signal has its period within 1 % and its epoch within "
         "a duration (Christiansen et al. 2015 match by ephemeris too); a null is a false alarm when anything "
         "but the star's own periodic signal (KIC 2306740's 0.733 d and its harmonics) is reported.",

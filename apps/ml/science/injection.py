@@ -193,12 +193,14 @@ def noise_on_duration(time: np.ndarray, flux: np.ndarray, duration_hours: float)
     search with a per-transit quadratic baseline measures a transit. The 1.4826 MAD of these
     single-event depths is divided by the filter's white-noise gain (``single_event_kernel``),
     so white noise of sigma per cadence gives sigma / sqrt(cadences per duration) whatever the
-    baseline costs. Flares are taken out first (``without_flares``), as the search clips them. Why not a running median high-pass: on a star whose flux rises or falls
-    steeply (a spotted star's rotation), the median of a window follows the data sample by
-    sample and takes most of an hours-long dip with it (86 % of a 2-h dip on AU Mic, TESS
-    sector 95), so the noise it leaves, and every MES scaled by it, is far too optimistic.
-    Assumes a roughly uniform cadence (a kernel spanning a gap mixes the two sides; the MAD
-    is robust to the few such cadences and to flares).
+    baseline costs. Flares are taken out first (``without_flares``), as the search clips them.
+
+    Why not a running-median high-pass: on a star whose flux rises or falls steeply (a spotted
+    star's rotation), the median of a window follows the data sample by sample and takes most
+    of an hours-long dip with it (86 % of a 2-h dip on AU Mic, TESS sector 95), so the noise it
+    leaves, and every MES scaled by it, is far too optimistic. Assumes a roughly uniform
+    cadence (a kernel spanning a gap mixes the two sides; the MAD is robust to the few such
+    cadences).
     """
     time, flux = clean_series(time, flux)
     cadence = float(np.median(np.diff(time)))
