@@ -158,12 +158,14 @@ def local_box_fit(
     fit = _TransitFits(x, y, duration / 2, which, seen.size, per_box)
     if not fit.ok.any():
         return float("nan"), float("nan"), 0
-    quadratic = fit.solve((1.0, x, x * x, -fit.box))
-    coef, inv, resid = quadratic if _curved(quadratic) else fit.solve((1.0, x, -fit.box))
+    coef, inv, resid = fit.solve((1.0, x, x * x, -fit.box))
+    sigma = robust_sigma(resid)
+    if not _curved(coef, inv, sigma):
+        coef, inv, resid = fit.solve((1.0, x, -fit.box))
+        sigma = robust_sigma(resid)
     if coef.shape[0] == 0:
         return float("nan"), float("nan"), 0
     unit_var = inv[:, -1, -1]
-    sigma = robust_sigma(resid)
     k = int(round(per_box))
     if resid.size > k + 10 and k > 1:
         beta = max(1.0, running_mean_scatter(resid, k) * np.sqrt(k) / sigma) if sigma > 0 else 1.0
@@ -211,11 +213,10 @@ class _TransitFits:
         return coef, inv, resid
 
 
-def _curved(quadratic: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
-    """Whether the transits' x^2 coefficients are significant together: their chi-square (white
-    errors from the quadratic fits' residuals) above its expectation by 3 sigma."""
-    coef, inv, resid = quadratic
-    sigma = robust_sigma(resid)
+def _curved(coef: np.ndarray, inv: np.ndarray, sigma: float) -> bool:
+    """Whether the transits' x^2 coefficients (quadratic fits: ``coef``, inverse normal matrices
+    ``inv``, residual scatter ``sigma``) are significant together: their chi-square (white
+    errors) above its expectation by 3 sigma."""
     if not sigma > 0 or coef.shape[0] == 0:
         return True
     var_c = inv[:, 2, 2] * sigma**2
