@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -359,3 +362,39 @@ def test_it_keeps_float32_tables_exact_and_others_wide(nuv):
     wide = np.array([[0.1, 0.2]])  # not representable in float32
     assert files._smallest_exact(wide).dtype == np.float64
     assert nuv.compact_tables() is tables
+
+
+
+class _MaskThatYields(np.ndarray):
+    """A mask whose first comparison waits until another thread has asked for the tables: the
+    moment a calibration thread may lose the GIL in the middle of building them."""
+
+    def __ne__(self, other):  # noqa: ANN001, ANN204 - numpy's signature
+        if not self.building.is_set():
+            self.building.set()
+            self.other_done.wait(timeout=5)
+        return np.asarray(self) != other
+
+
+def test_it_hands_every_calibration_thread_the_whole_table_set(nuv):
+    """``--threads`` calibrates slices side by side, each asking for the compact tables: one
+    that asks while another builds them must not get the dict without its last table (a
+    threaded run once failed with KeyError "mask")."""
+    mask = np.asarray(nuv.mask).view(_MaskThatYields)
+    mask.building, mask.other_done = threading.Event(), threading.Event()
+    fresh = dataclasses.replace(nuv, mask=mask)  # compact tables not built yet
+    seen: list[set[str]] = []
+
+    def first():
+        seen.append(set(fresh.compact_tables()))
+
+    builder = threading.Thread(target=first)
+    builder.start()
+    assert mask.building.wait(timeout=5)
+    try:
+        other = set(fresh.compact_tables())
+    finally:
+        mask.other_done.set()
+        builder.join()
+    assert "mask" in other
+    assert seen == [other]

@@ -89,14 +89,18 @@ class CalibrationSet:
         gPhoton's tables are float32 on disk: a float32 copy holds the same numbers in half
         the cache, and the kernels widen every lookup back to float64, so the results do not
         change. A table that float32 cannot hold exactly stays float64. The mask becomes
-        uint8 (1 where the mask is non-zero). Computed once per calibration set.
+        uint8 (1 where the mask is non-zero). Computed once per calibration set; the
+        calibration threads of ``--threads`` ask for it at once, so the dict is published
+        only when complete (two threads may both build it: same values).
         """
-        if self._compact is None:
+        compact = self._compact
+        if compact is None:
             names = ("wiggle_x", "wiggle_y", "walk_x", "walk_y", "linearity_x", "linearity_y",
                      "flat", "distortion_x", "distortion_y")  # fmt: skip
-            self._compact = {name: _smallest_exact(getattr(self, name)) for name in names}
-            self._compact["mask"] = np.ascontiguousarray(self.mask != 0, dtype=np.uint8)
-        return self._compact
+            compact = {name: _smallest_exact(getattr(self, name)) for name in names}
+            compact["mask"] = np.ascontiguousarray(self.mask != 0, dtype=np.uint8)
+            self._compact = compact
+        return compact
 
 
 def _smallest_exact(table: np.ndarray) -> np.ndarray:
