@@ -56,6 +56,7 @@ from .files import (
 )
 from .legs import EventOrder, LegRouter, LegStats
 
+_DONE = object()
 CACHE_ROWS = 131_072  # events calibrated at once: their intermediates fit in L2/L3
 
 
@@ -304,18 +305,18 @@ def _write_legs(job: PhotonListJob, first: _FirstPass, calibrate: ChunkCalibrato
                 files: _LegFiles, pool: Executor | None) -> int:  # fmt: skip
     """Calibrate every parked chunk, one row group per chunk and leg; returns events kept.
 
-    With a pool, a chunk's row groups are written (pyarrow releases the GIL) on a thread of
-    their own while the next chunk is calibrated; one chunk in writing at most, in order.
+    With a pool, the next chunk's slices are already being calibrated while this thread folds
+    this chunk's columns into the leg statistics and makes its record batches (else the pool
+    would wait for them at every chunk), and a chunk's row groups are written (pyarrow releases
+    the GIL) on a thread of their own; one chunk in writing at most, in order.
     """
-    router = LegRouter(job.asp, first.order)
     done = kept = 0
     with _ordered_writer(pool is not None) as write:
-        for t, phb in first.spill.chunks():
-            check_cancel(job.should_cancel, "calibration")
+        for n_rows, pieces in _one_ahead(_calibrated_chunks(job, first, calibrate, pool), pool is not None):
             groups = []
-            for leg_index, sl in router.slices(t, done):
+            for leg_index, parts in pieces:
                 batches = []
-                for cols in _calibrate_slice(calibrate, t, phb, sl, job.asp, pool):
+                for cols in parts:
                     files.stats[leg_index].update(
                         cols["t"], cols["ra"], cols["dec"], cols["flags"], cols["detrad"]
                     )
@@ -324,10 +325,39 @@ def _write_legs(job: PhotonListJob, first: _FirstPass, calibrate: ChunkCalibrato
                     kept += len(cols["t"])
                 groups.append((leg_index, batches))
             write(files.write_groups, groups)
-            done += len(t)
+            done += n_rows
             for stage in ("calibrate", "aspect", "photon list"):
                 report_progress(job.on_progress, done, first.n_events, stage)
     return kept
+
+
+def _calibrated_chunks(job: PhotonListJob, first: _FirstPass, calibrate: ChunkCalibrator,
+                       pool: Executor | None) -> Iterator[tuple[int, list[tuple[int, Iterator[dict]]]]]:  # fmt: skip
+    """``(rows, [(leg index, calibrated slices), ...])`` per parked chunk, in order; with a
+    pool the slices are submitted when the chunk is reached and come back in order."""
+    router = LegRouter(job.asp, first.order)
+    done = 0
+    for t, phb in first.spill.chunks():
+        check_cancel(job.should_cancel, "calibration")
+        pieces = [(leg_index, _calibrate_slice(calibrate, t, phb, sl, job.asp, pool))
+                  for leg_index, sl in router.slices(t, done)]  # fmt: skip
+        yield len(t), pieces
+        done += len(t)
+
+
+def _one_ahead(items: Iterator, ahead: bool) -> Iterator:
+    """``items`` in order, the next one already asked for when this one is handed out (so
+    the work it submits is under way); plain ``items`` when ``ahead`` is False."""
+    if not ahead:
+        yield from items
+        return
+    previous = _DONE
+    for item in items:
+        if previous is not _DONE:
+            yield previous
+        previous = item
+    if previous is not _DONE:
+        yield previous
 
 
 @contextmanager
