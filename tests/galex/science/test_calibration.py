@@ -364,7 +364,6 @@ def test_it_keeps_float32_tables_exact_and_others_wide(nuv):
     assert nuv.compact_tables() is tables
 
 
-
 class _MaskThatYields(np.ndarray):
     """A mask whose first comparison waits until another thread has asked for the tables: the
     moment a calibration thread may lose the GIL in the middle of building them."""
